@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { nobleCrypto, hkdf } from '../../src/core/crypto.ts';
+import { nodeCrypto } from '../../src/node/node-crypto.ts';
+import { fromHex, toHex, utf8 } from '../../src/core/bytes.ts';
+
+test('HKDF-SHA256 matches RFC 5869 test case 1', () => {
+  const ikm = fromHex('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b');
+  const salt = fromHex('000102030405060708090a0b0c');
+  const info = fromHex('f0f1f2f3f4f5f6f7f8f9');
+  const okm = '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865';
+  assert.equal(toHex(hkdf(nobleCrypto, ikm, salt, info, 42)), okm);
+  assert.equal(toHex(hkdf(nodeCrypto, ikm, salt, info, 42)), okm);
+});
+
+test('Ed25519 RFC 8032 test 1 on both providers', () => {
+  const sk = fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
+  const pk = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+  const sig = 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+  for (const c of [nobleCrypto, nodeCrypto]) {
+    assert.equal(toHex(c.ed25519PublicKey(sk)), pk, c.name);
+    assert.equal(toHex(c.ed25519Sign(sk, new Uint8Array())), sig, c.name);
+    assert.equal(c.ed25519Verify(fromHex(pk), new Uint8Array(), fromHex(sig)), true, c.name);
+    const bad = fromHex(sig);
+    bad[0] ^= 1;
+    assert.equal(c.ed25519Verify(fromHex(pk), new Uint8Array(), bad), false, c.name);
+    assert.equal(c.ed25519Verify(new Uint8Array(31), new Uint8Array(), fromHex(sig)), false, c.name);
+  }
+});
+
+test('X25519 RFC 7748 §6.1 on both providers, and low-order keys are refused', () => {
+  const a = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+  const bPub = fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+  for (const c of [nobleCrypto, nodeCrypto]) {
+    assert.equal(toHex(c.x25519PublicKey(a)), '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a', c.name);
+    assert.equal(toHex(c.x25519(a, bPub)), '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742', c.name);
+    assert.throws(() => c.x25519(a, new Uint8Array(32)), RangeError, c.name);
+  }
+});
+
+test('providers agree byte for byte (property)', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 40 }), (sk, msg, aad) => {
+      assert.equal(toHex(nobleCrypto.sha256(msg)), toHex(nodeCrypto.sha256(msg)));
+      assert.equal(toHex(nobleCrypto.hmacSha256(sk, msg)), toHex(nodeCrypto.hmacSha256(sk, msg)));
+      assert.equal(toHex(nobleCrypto.ed25519Sign(sk, msg)), toHex(nodeCrypto.ed25519Sign(sk, msg)));
+      assert.equal(toHex(nobleCrypto.x25519PublicKey(sk)), toHex(nodeCrypto.x25519PublicKey(sk)));
+      const nonce = sk.subarray(0, 12);
+      const sealed = nobleCrypto.aeadSeal(sk, nonce, msg, aad);
+      assert.equal(toHex(sealed), toHex(nodeCrypto.aeadSeal(sk, nonce, msg, aad)));
+      assert.equal(toHex(nodeCrypto.aeadOpen(sk, nonce, sealed, aad)!), toHex(msg));
+      const flipped = sealed.slice();
+      flipped[flipped.length - 1] ^= 1;
+      assert.equal(nobleCrypto.aeadOpen(sk, nonce, flipped, aad), null);
+      assert.equal(nodeCrypto.aeadOpen(sk, nonce, flipped, aad), null);
+      assert.equal(nodeCrypto.aeadOpen(sk, nonce, sealed, utf8('other aad')), null);
+    }),
+    { numRuns: 60 },
+  );
+});
