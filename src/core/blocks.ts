@@ -1,0 +1,122 @@
+/**
+ * Builders for every kind of block, so the app, the full nodes and the simulation write records
+ * one way. Each returns the canonical block bytes, mined and signed.
+ *
+ * @example
+ * const bytes = traceBatchBlock(c, keys, { region, timeSec, epochPub, epoch, day, part: 0, stays, powBits: policy.pow.traceBits });
+ * await ledger.add(bytes);
+ * @module
+ */
+import type { CryptoProvider } from './crypto.ts';
+import { Kind, sealBlock, type ParentRef } from './codec/block.ts';
+import {
+  encodeCertificate, encodeCheckpoint, encodeEpochKey, encodeNotification, encodePolicyStatement, encodeRevocation,
+  encodeWithdrawal, type CertificateBody, type CheckpointBody, type NotificationBody, type RevocationBody,
+} from './codec/records.ts';
+import { proveDays, sealCase, sealTraceBatch, type EndorsedDay } from './sealing.ts';
+import type { UserKeys } from './keys.ts';
+import { Chain, type Day, type Stay } from './types.ts';
+
+interface Common {
+  region: number;
+  /** Block time, seconds. */
+  timeSec: number;
+  parents?: ParentRef[];
+}
+
+/** A trace batch (one part of one pseudonym-day), signed by the day key. */
+export function traceBatchBlock(
+  c: CryptoProvider,
+  keys: UserKeys,
+  a: Common & { day: Day; part: number; stays: Stay[]; epoch: number; epochPub: Uint8Array; powBits: number },
+): Uint8Array {
+  const body = sealTraceBatch(c, keys, { day: a.day, epoch: a.epoch, epochPub: a.epochPub, part: a.part, stays: a.stays });
+  return sealBlock(c, { chain: Chain.TRACING, kind: Kind.TRACE_BATCH, region: a.region, time: a.timeSec, parents: a.parents ?? [], body }, {
+    powBits: a.powBits,
+    secretKey: keys.daySigning(a.day).secretKey,
+  });
+}
+
+/** "Forget my records of day d", signed by that day's key. */
+export function withdrawalBlock(c: CryptoProvider, keys: UserKeys, a: Common & { day: Day; powBits: number }): Uint8Array {
+  const kp = keys.daySigning(a.day);
+  const body = encodeWithdrawal({ day: a.day, dayPub: kp.publicKey });
+  return sealBlock(c, { chain: Chain.TRACING, kind: Kind.WITHDRAWAL, region: a.region, time: a.timeSec, parents: a.parents ?? [], body }, { powBits: a.powBits, secretKey: kp.secretKey });
+}
+
+/**
+ * A diagnosis: a certified diagnostician endorses the days a patient proved to own (proofs bound
+ * to this diagnostician's key and its challenge), sealed to the epoch key.
+ */
+export function diagnosisBlock(
+  c: CryptoProvider,
+  diagnostician: { secretKey: Uint8Array; publicKey: Uint8Array },
+  a: Common & { epoch: number; epochPub: Uint8Array; onset: Day; lookback: number; challenge: Uint8Array; endorsed: EndorsedDay[] },
+): Uint8Array {
+  const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret: c.randomBytes(32), onset: a.onset, lookback: a.lookback, challenge: a.challenge, endorsed: a.endorsed });
+  return sealBlock(c, { chain: Chain.TRACING, kind: Kind.DIAGNOSIS, region: a.region, time: a.timeSec, parents: a.parents ?? [], signer: diagnostician.publicKey, body }, {
+    powBits: 0,
+    secretKey: diagnostician.secretKey,
+  });
+}
+
+/**
+ * An anonymous self-report: proofs bound to the report's own ephemeral key, no signature
+ * outside (a public day-key signature would reveal which pseudonym feels ill), proof-of-work.
+ */
+export function selfReportBlock(
+  c: CryptoProvider,
+  keys: UserKeys,
+  a: Common & { epoch: number; epochPub: Uint8Array; onset: Day; days: Day[]; powBits: number },
+): Uint8Array {
+  const ephSecret = c.randomBytes(32);
+  const ephPub = c.x25519PublicKey(ephSecret);
+  const challenge = c.randomBytes(32);
+  const endorsed = proveDays(keys, a.days, ephPub, challenge);
+  const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret, onset: a.onset, lookback: 0, challenge, endorsed });
+  return sealBlock(c, { chain: Chain.TRACING, kind: Kind.SELF_REPORT, region: a.region, time: a.timeSec, parents: a.parents ?? [], body }, { powBits: a.powBits });
+}
+
+/** A role key: Ed25519 secret and public key. */
+export interface RoleKey {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+function notificationChain(c: CryptoProvider, key: RoleKey, kind: number, body: Uint8Array, a: Common): Uint8Array {
+  return sealBlock(c, { chain: Chain.NOTIFICATION, kind: kind as never, region: a.region, time: a.timeSec, parents: a.parents ?? [], signer: key.publicKey, body }, {
+    powBits: 0,
+    secretKey: key.secretKey,
+  });
+}
+
+/** A solver's notification: one tag set for one exposure day and level. */
+export function notificationBlock(c: CryptoProvider, solver: RoleKey, n: NotificationBody, a: Common): Uint8Array {
+  return notificationChain(c, solver, Kind.NOTIFICATION, encodeNotification(n), a);
+}
+/** CA root: certify a role key. */
+export function certificateBlock(c: CryptoProvider, root: RoleKey, cert: CertificateBody, a: Common): Uint8Array {
+  return notificationChain(c, root, Kind.CERTIFICATE, encodeCertificate(cert), a);
+}
+/** CA root: revoke a role key from a time on. */
+export function revocationBlock(c: CryptoProvider, root: RoleKey, r: RevocationBody, a: Common): Uint8Array {
+  return notificationChain(c, root, Kind.REVOCATION, encodeRevocation(r), a);
+}
+/** CA root: publish an epoch's X25519 public key. */
+export function epochKeyBlock(c: CryptoProvider, root: RoleKey, epoch: number, publicKey: Uint8Array, a: Common): Uint8Array {
+  return notificationChain(c, root, Kind.EPOCH_KEY, encodeEpochKey({ epoch, publicKey }), a);
+}
+/** CA root: publish the policy JSON. */
+export function policyBlock(c: CryptoProvider, root: RoleKey, json: string, a: Common): Uint8Array {
+  return notificationChain(c, root, Kind.POLICY, encodePolicyStatement(json), a);
+}
+/** A validator's checkpoint of an interval of either chain (published on the notification chain). */
+export function checkpointBlock(c: CryptoProvider, validator: RoleKey, cp: CheckpointBody, a: Common): Uint8Array {
+  return notificationChain(c, validator, Kind.CHECKPOINT, encodeCheckpoint(cp), a);
+}
+
+/** A fresh role key. @example const root = newRoleKey(c) */
+export function newRoleKey(c: CryptoProvider): RoleKey {
+  const secretKey = c.randomBytes(32);
+  return { secretKey, publicKey: c.ed25519PublicKey(secretKey) };
+}

@@ -1,0 +1,258 @@
+/**
+ * A node's view of one region's two chains: acceptance, storage, tips, pending blocks whose
+ * parents are not here yet, retention pruning (docs/PROTOCOL.md §Ledger). Pure logic over an
+ * injected BlockStore, so the same class runs in a browser thin node and a Node full node.
+ *
+ * - A block is accepted only if `checkBlock` passes and every parent is known or lies before the
+ *   retention horizon (it may have been pruned). Otherwise it waits in a bounded pending pool,
+ *   and `missingParents()` tells the network what to fetch.
+ * - A node carries only some chains (a browser thin node: the notification chain); blocks of other
+ *   chains are refused with RejectError('not_carried') — not a fault of the sender.
+ * - `add` resolves only after the store has made the block durable.
+ *
+ * @example
+ * const ledger = new Ledger({ crypto: c, store, rootKey, region: 1, now: () => Date.now(), carries: [Chain.TRACING, Chain.NOTIFICATION] });
+ * await ledger.open();
+ * const r = await ledger.add(bytes); // { status: 'added', id }
+ * @module
+ */
+import type { CryptoProvider } from '../crypto.ts';
+import { toHex, compare } from '../bytes.ts';
+import { RejectError } from '../errors.ts';
+import { decodeBlock, sortParents, type Block, type ParentRef } from '../codec/block.ts';
+import type { BlockMeta, BlockStore } from '../store.ts';
+import { Chain, type ChainId } from '../types.ts';
+import { AuthorityState } from './authority.ts';
+import { checkBlock, horizonSec } from './rules.ts';
+
+export interface LedgerOptions {
+  crypto: CryptoProvider;
+  store: BlockStore;
+  /** The CA root public key (from the app's configuration). */
+  rootKey: Uint8Array;
+  region: number;
+  /** Clock, ms since the Unix epoch. */
+  now: () => number;
+  /** Chains this node stores. */
+  carries: ChainId[];
+  /** Most blocks held while their parents are fetched. */
+  maxPending?: number;
+}
+
+export interface Entry {
+  id: Uint8Array;
+  hex: string;
+  chain: ChainId;
+  /** Seconds. */
+  time: number;
+  kind: number;
+}
+
+export type AddResult =
+  | { status: 'added'; id: Uint8Array; block: Block; released: Uint8Array[] }
+  | { status: 'duplicate'; id: Uint8Array }
+  | { status: 'pending'; id: Uint8Array; missing: Uint8Array[] };
+
+type Listener = (e: Entry, block: Block) => void;
+
+export class Ledger {
+  readonly authority: AuthorityState;
+  private index = new Map<string, Entry>();
+  private tipSet = new Map<ChainId, Set<string>>([[Chain.TRACING, new Set()], [Chain.NOTIFICATION, new Set()]]);
+  private pending = new Map<string, { bytes: Uint8Array; missing: Set<string> }>();
+  private waiting = new Map<string, Set<string>>();
+  private listeners = new Set<Listener>();
+  private readonly c: CryptoProvider;
+
+  constructor(readonly opts: LedgerOptions) {
+    this.c = opts.crypto;
+    this.authority = new AuthorityState(opts.rootKey);
+  }
+
+  /** Rebuild the index and authority state from the store (blocks there were checked before being stored). */
+  async open(): Promise<void> {
+    for (const chain of [Chain.NOTIFICATION, Chain.TRACING] as ChainId[]) {
+      if (!this.carries(chain)) continue;
+      const metas = await this.opts.store.listBlocks(chain, 0, Number.MAX_SAFE_INTEGER);
+      for (const m of metas) {
+        const hex = toHex(m.id);
+        const e: Entry = { id: m.id, hex, chain, time: Math.floor(m.time / 1000), kind: m.kind };
+        this.index.set(hex, e);
+        const bytes = await this.opts.store.getBlock(m.id);
+        if (!bytes) continue;
+        const b = decodeBlock(bytes);
+        if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, m.id);
+        this.updateTips(e, b.parents);
+      }
+    }
+  }
+
+  carries(chain: ChainId): boolean {
+    return this.opts.carries.includes(chain);
+  }
+
+  private nowSec(): number {
+    return Math.floor(this.opts.now() / 1000);
+  }
+
+  /** Subscribe to accepted blocks. Returns an unsubscribe function. */
+  onBlock(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  has(id: Uint8Array | string): boolean {
+    return this.index.has(typeof id === 'string' ? id : toHex(id));
+  }
+
+  /**
+   * Check and store a block. Throws CodecError (malformed) or RejectError (a rule failed);
+   * nothing is stored then.
+   */
+  async add(bytes: Uint8Array): Promise<AddResult> {
+    const b = decodeBlock(bytes);
+    const id = this.c.sha256(bytes);
+    const hex = toHex(id);
+    if (this.index.has(hex)) return { status: 'duplicate', id };
+    if (!this.carries(b.chain)) throw new RejectError('not_carried', `this node does not carry chain ${b.chain}`);
+    const now = this.nowSec();
+    checkBlock(this.c, b, { authority: this.authority, region: this.opts.region, nowSec: now });
+    const horizon = horizonSec(this.authority.policy.retentionDays, now);
+    const missing = b.parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id));
+    if (missing.length) {
+      this.hold(hex, bytes, missing);
+      return { status: 'pending', id, missing: missing.map(fromHexId) };
+    }
+    await this.store(id, hex, b);
+    const released = await this.release(hex);
+    return { status: 'added', id, block: b, released };
+  }
+
+  private hold(hex: string, bytes: Uint8Array, missing: string[]): void {
+    const max = this.opts.maxPending ?? 10_000;
+    if (this.pending.size >= max) {
+      // drop the oldest pending block (insertion order) — it can be fetched again
+      const oldest = this.pending.keys().next().value as string;
+      this.dropPending(oldest);
+    }
+    this.pending.set(hex, { bytes, missing: new Set(missing) });
+    for (const m of missing) {
+      let s = this.waiting.get(m);
+      if (!s) this.waiting.set(m, (s = new Set()));
+      s.add(hex);
+    }
+  }
+
+  private dropPending(hex: string): void {
+    const p = this.pending.get(hex);
+    if (!p) return;
+    this.pending.delete(hex);
+    for (const m of p.missing) this.waiting.get(m)?.delete(hex);
+  }
+
+  private async store(id: Uint8Array, hex: string, b: Block): Promise<void> {
+    const meta: BlockMeta = { id, chain: b.chain, time: b.time * 1000, kind: b.kind };
+    await this.opts.store.putBlock(meta, b.bytes);
+    const e: Entry = { id, hex, chain: b.chain, time: b.time, kind: b.kind };
+    this.index.set(hex, e);
+    if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, id);
+    this.updateTips(e, b.parents);
+    for (const fn of this.listeners) {
+      try {
+        fn(e, b);
+      } catch {
+        // a listener's failure must not undo or block acceptance
+      }
+    }
+  }
+
+  /** Re-try pending blocks that waited on `hex`; returns the ids that got accepted. */
+  private async release(hex: string): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    const queue = [hex];
+    while (queue.length) {
+      const h = queue.shift()!;
+      const kids = this.waiting.get(h);
+      this.waiting.delete(h);
+      if (!kids) continue;
+      for (const k of kids) {
+        const p = this.pending.get(k);
+        if (!p) continue;
+        p.missing.delete(h);
+        if (p.missing.size) continue;
+        this.pending.delete(k);
+        try {
+          const r = await this.add(p.bytes);
+          if (r.status === 'added') {
+            out.push(r.id, ...r.released);
+          }
+        } catch {
+          // became invalid while waiting (e.g. expired): dropped
+        }
+      }
+    }
+    return out;
+  }
+
+  private updateTips(e: Entry, parents: ParentRef[]): void {
+    const tips = this.tipSet.get(e.chain)!;
+    for (const p of parents) tips.delete(toHex(p.id));
+    // a block that is already someone's parent is not a tip (possible when loading from the store)
+    tips.add(e.hex);
+  }
+
+  /** Up to 4 current tips of a chain, as canonical parent references (newest first, then sorted by id). */
+  tips(chain: ChainId): ParentRef[] {
+    const tips = [...this.tipSet.get(chain)!].map((h) => this.index.get(h)!).filter(Boolean);
+    tips.sort((a, b) => b.time - a.time || (a.hex < b.hex ? -1 : 1));
+    return sortParents(tips.slice(0, 4).map((e) => ({ id: e.id, time: e.time })));
+  }
+
+  /** Ids of blocks that pending blocks wait for (for the network to fetch). */
+  missingParents(): Uint8Array[] {
+    return [...this.waiting.keys()].filter((h) => !this.index.has(h)).map(fromHexId);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Entries of a chain with fromSec ≤ time < toSec, ordered by (time, id). */
+  entries(chain: ChainId, fromSec = 0, toSec = Number.MAX_SAFE_INTEGER): Entry[] {
+    const out: Entry[] = [];
+    for (const e of this.index.values()) if (e.chain === chain && e.time >= fromSec && e.time < toSec) out.push(e);
+    out.sort((a, b) => a.time - b.time || compare(a.id, b.id));
+    return out;
+  }
+
+  count(chain?: ChainId): number {
+    if (chain === undefined) return this.index.size;
+    let n = 0;
+    for (const e of this.index.values()) if (e.chain === chain) n++;
+    return n;
+  }
+
+  async get(id: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.opts.store.getBlock(id);
+  }
+
+  /** Drop blocks older than the retention window. Returns how many went. */
+  async prune(): Promise<number> {
+    const horizon = horizonSec(this.authority.policy.retentionDays, this.nowSec());
+    let n = 0;
+    for (const chain of this.opts.carries) n += await this.opts.store.deleteBlocksBefore(chain, horizon * 1000);
+    for (const [h, e] of this.index) {
+      if (e.time < horizon) {
+        this.index.delete(h);
+        this.tipSet.get(e.chain)!.delete(h);
+      }
+    }
+    return n;
+  }
+}
+
+function fromHexId(h: string): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,246 @@
+/**
+ * A whole BeepTrace deployment in one process: a CA, a certified diagnostician, a certified
+ * solver, validators, and a full-node ledger with every acceptance rule on, on a settable clock.
+ * Users are UserKeys; everything they and the authorities do goes through real blocks.
+ * Used by `beeptrace sim`, the protocol tests and the benchmarks.
+ *
+ * @example
+ * const w = await World.create({ crypto: nodeCrypto, startMs });
+ * await w.upload(alice, day, stays);
+ * await w.diagnose(alice, onset);
+ * await w.runSolver();
+ * w.selfMatch(bob.watch) // [{ day, level: 'high' }]
+ * @module
+ */
+import type { CryptoProvider } from '../../core/crypto.ts';
+import { toHex } from '../../core/bytes.ts';
+import { Kind, decodeBlock, type Block } from '../../core/codec/block.ts';
+import { decodeNotification, Role, type RoleCode } from '../../core/codec/records.ts';
+import {
+  certificateBlock, checkpointBlock, diagnosisBlock, epochKeyBlock, newRoleKey, notificationBlock, policyBlock,
+  selfReportBlock, traceBatchBlock, withdrawalBlock, type RoleKey,
+} from '../../core/blocks.ts';
+import { proveDays, badProofs, bucketFor } from '../../core/sealing.ts';
+import { Ledger } from '../../core/ledger/ledger.ts';
+import { DEFAULT_POLICY, epochOf, type Policy } from '../../core/policy.ts';
+import { solve, type EpochKeyPair, type SolverOutput } from '../../core/solver.ts';
+import { ExposureChecker, type OwnExposure } from '../../core/selfmatch.ts';
+import type { UserKeys, WatchKeys } from '../../core/keys.ts';
+import type { BuildingIndex } from '../../core/buildings.ts';
+import { merkleRoot, leafHash } from '../../core/merkle.ts';
+import { MemoryStore } from '../../store/memory-store.ts';
+import { BUCKETS } from '../../core/codec/records.ts';
+import { Chain, type ChainId, type Day, type Stay } from '../../core/types.ts';
+
+export interface WorldOptions {
+  crypto: CryptoProvider;
+  /** Start of the clock, ms. */
+  startMs: number;
+  region?: number;
+  policy?: Policy;
+  buildings?: BuildingIndex;
+  validators?: number;
+}
+
+export class World {
+  readonly c: CryptoProvider;
+  readonly region: number;
+  readonly root: RoleKey;
+  readonly diagnostician: RoleKey;
+  readonly solver: RoleKey;
+  readonly validators: RoleKey[];
+  /** Epoch private keys: held by the solver; `destroyEpoch` removes one everywhere. */
+  readonly epochKeys = new Map<number, EpochKeyPair>();
+  readonly ledger: Ledger;
+  readonly policy: Policy;
+  nowMs: number;
+  /** Bytes of every block accepted, by chain (for the bandwidth figures). */
+  readonly bytesByChain = new Map<ChainId, number>([[Chain.TRACING, 0], [Chain.NOTIFICATION, 0]]);
+  private notified = new Map<string, number>();
+  private casesDone = new Set<string>();
+  buildings?: BuildingIndex;
+
+  private constructor(o: WorldOptions) {
+    this.c = o.crypto;
+    this.region = o.region ?? 1;
+    this.nowMs = o.startMs;
+    this.policy = o.policy ?? DEFAULT_POLICY;
+    this.buildings = o.buildings;
+    this.root = newRoleKey(this.c);
+    this.diagnostician = newRoleKey(this.c);
+    this.solver = newRoleKey(this.c);
+    this.validators = Array.from({ length: o.validators ?? 3 }, () => newRoleKey(this.c));
+    this.ledger = new Ledger({
+      crypto: this.c, store: new MemoryStore(), rootKey: this.root.publicKey, region: this.region,
+      now: () => this.nowMs, carries: [Chain.TRACING, Chain.NOTIFICATION],
+    });
+    this.ledger.onBlock((e, b) => this.bytesByChain.set(e.chain, (this.bytesByChain.get(e.chain) ?? 0) + b.bytes.length));
+  }
+
+  /** A world whose CA has published the policy, the role certificates and the first epoch key. */
+  static async create(o: WorldOptions): Promise<World> {
+    const w = new World(o);
+    await w.ledger.open();
+    await w.publish(policyBlock(w.c, w.root, JSON.stringify(w.policy), w.common(Chain.NOTIFICATION)));
+    const t = w.timeSec();
+    const year = 366 * 86_400;
+    await w.certify(w.diagnostician, Role.DIAGNOSTICIAN, 'City Clinic', t - 86_400, t + year);
+    await w.certify(w.solver, Role.SOLVER, 'Regional Solver', t - 86_400, t + year);
+    for (const [i, v] of w.validators.entries()) await w.certify(v, Role.VALIDATOR, `Validator ${i + 1}`, t - 86_400, t + year);
+    await w.ensureEpoch(w.day());
+    return w;
+  }
+
+  timeSec(): number {
+    return Math.floor(this.nowMs / 1000);
+  }
+  day(): Day {
+    return Math.floor(this.nowMs / 86_400_000);
+  }
+  /** Move the clock (never backwards). */
+  advanceTo(ms: number): void {
+    if (ms > this.nowMs) this.nowMs = ms;
+  }
+  private common(chain: ChainId) {
+    return { region: this.region, timeSec: this.timeSec(), parents: this.ledger.tips(chain) };
+  }
+
+  /** Add a block through every acceptance rule. Throws the rule's error if it is rejected. */
+  async publish(bytes: Uint8Array): Promise<Uint8Array> {
+    const r = await this.ledger.add(bytes);
+    if (r.status === 'pending') throw new Error('block unexpectedly pending');
+    return r.id;
+  }
+
+  async certify(key: RoleKey, role: RoleCode, name: string, notBefore: number, notAfter: number): Promise<void> {
+    await this.publish(certificateBlock(this.c, this.root, {
+      serial: this.c.randomBytes(16), role, region: this.region, subject: key.publicKey, notBefore, notAfter, name,
+    }, this.common(Chain.NOTIFICATION)));
+  }
+
+  /** The CA publishes the epoch key of `day` if it has not yet; the solver keeps the private half. */
+  async ensureEpoch(day: Day): Promise<{ epoch: number; publicKey: Uint8Array }> {
+    const epoch = epochOf(this.ledger.authority.policy, day);
+    let kp = this.epochKeys.get(epoch);
+    if (!kp && !this.ledger.authority.epochKey(epoch)) {
+      const secretKey = this.c.randomBytes(32);
+      kp = { secretKey, publicKey: this.c.x25519PublicKey(secretKey) };
+      this.epochKeys.set(epoch, kp);
+      await this.publish(epochKeyBlock(this.c, this.root, epoch, kp.publicKey, this.common(Chain.NOTIFICATION)));
+    }
+    const publicKey = this.ledger.authority.epochKey(epoch);
+    if (!publicKey) throw new Error(`epoch ${epoch} has no key`);
+    return { epoch, publicKey };
+  }
+
+  /** Crypto-shredding: the epoch private key is destroyed; its records become unreadable. */
+  destroyEpoch(epoch: number): void {
+    const kp = this.epochKeys.get(epoch);
+    if (kp) kp.secretKey.fill(0);
+    this.epochKeys.delete(epoch);
+  }
+
+  /** A user's device uploads its stays of `day` (split into parts if they exceed the largest bucket). Returns bytes uploaded. */
+  async upload(keys: UserKeys, day: Day, stays: Stay[], firstPart = 0): Promise<number> {
+    const { epoch, publicKey } = await this.ensureEpoch(day);
+    const max = BUCKETS[BUCKETS.length - 1];
+    let bytes = 0;
+    for (let i = 0, part = firstPart; i < Math.max(1, stays.length); i += max, part++) {
+      const chunk = stays.slice(i, i + max);
+      bucketFor(chunk.length);
+      const block = traceBatchBlock(this.c, keys, {
+        region: this.region, timeSec: this.timeSec(), parents: [], day, part, stays: chunk, epoch, epochPub: publicKey, powBits: this.ledger.authority.policy.pow.traceBits,
+      });
+      await this.publish(block);
+      bytes += block.length;
+    }
+    return bytes;
+  }
+
+  /**
+   * The possession-proof diagnosis: the diagnostician draws a challenge, the patient's device signs
+   * it with each day key of the lookback window, the diagnostician checks every proof and
+   * publishes a diagnosis sealed to the epoch key.
+   */
+  async diagnose(keys: UserKeys, onset: Day, lookback = this.ledger.authority.policy.lookbackDays): Promise<void> {
+    const challenge = this.c.randomBytes(32);
+    const today = this.day();
+    const from = Math.max(onset - lookback, today - this.ledger.authority.policy.retentionDays + 1);
+    const days: Day[] = [];
+    for (let d = from; d <= today; d++) days.push(d);
+    const endorsed = proveDays(keys, days, this.diagnostician.publicKey, challenge);
+    const bad = badProofs(this.c, endorsed, this.diagnostician.publicKey, challenge);
+    if (bad.length) throw new Error(`possession proofs failed for days ${bad.join(', ')}`);
+    const { epoch, publicKey } = await this.ensureEpoch(today);
+    await this.publish(diagnosisBlock(this.c, this.diagnostician, {
+      ...this.common(Chain.TRACING), epoch, epochPub: publicKey, onset, lookback, challenge, endorsed,
+    }));
+  }
+
+  async selfReport(keys: UserKeys, onset: Day, days: Day[]): Promise<void> {
+    const { epoch, publicKey } = await this.ensureEpoch(this.day());
+    await this.publish(selfReportBlock(this.c, keys, {
+      region: this.region, timeSec: this.timeSec(), parents: [], epoch, epochPub: publicKey, onset, days, powBits: this.ledger.authority.policy.pow.selfReportBits,
+    }));
+  }
+
+  async withdraw(keys: UserKeys, day: Day): Promise<void> {
+    await this.publish(withdrawalBlock(this.c, keys, { region: this.region, timeSec: this.timeSec(), parents: [], day, powBits: this.ledger.authority.policy.pow.withdrawalBits }));
+  }
+
+  /** Tracing chain blocks of the retention window, decoded. */
+  async tracingWindow(): Promise<{ id: Uint8Array; block: Block }[]> {
+    const out: { id: Uint8Array; block: Block }[] = [];
+    for (const e of this.ledger.entries(Chain.TRACING)) {
+      const bytes = await this.ledger.get(e.id);
+      if (bytes) out.push({ id: e.id, block: decodeBlock(bytes) });
+    }
+    return out;
+  }
+
+  /** The solver reads the tracing chain and publishes its notifications, signed. */
+  async runSolver(): Promise<SolverOutput & { ms: number }> {
+    const blocks = await this.tracingWindow();
+    const t0 = performance.now();
+    const out = solve({
+      crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks,
+      buildings: this.buildings, notified: this.notified, casesDone: this.casesDone,
+    });
+    const ms = performance.now() - t0;
+    for (const n of out.notifications) await this.publish(notificationBlock(this.c, this.solver, n, this.common(Chain.NOTIFICATION)));
+    return { ...out, ms };
+  }
+
+  /** Validators checkpoint [fromSec, toSec) of a chain (each signs the same root). Returns the root. */
+  async checkpoint(chain: ChainId, fromSec: number, toSec: number): Promise<Uint8Array> {
+    const ids = this.ledger.entries(chain, fromSec, toSec).map((e) => leafHash(this.c.sha256, e.id));
+    const root = merkleRoot(this.c.sha256, ids);
+    for (const v of this.validators) {
+      await this.publish(checkpointBlock(this.c, v, { chain, fromTime: fromSec, toTime: toSec, size: ids.length, root }, this.common(Chain.NOTIFICATION)));
+    }
+    return root;
+  }
+
+  /** Notification bodies on the chain, oldest first. */
+  async notifications(): Promise<ReturnType<typeof decodeNotification>[]> {
+    const out = [];
+    for (const e of this.ledger.entries(Chain.NOTIFICATION)) {
+      if (e.kind !== Kind.NOTIFICATION) continue;
+      const bytes = await this.ledger.get(e.id);
+      if (bytes) out.push(decodeNotification(decodeBlock(bytes).body));
+    }
+    return out;
+  }
+
+  /** What a user's device (or a guardian with the watch key) concludes from the notification chain. */
+  async selfMatch(watch: WatchKeys): Promise<OwnExposure[]> {
+    const checker = new ExposureChecker(this.c, watch);
+    for (const n of await this.notifications()) checker.add(n);
+    return checker.exposures();
+  }
+
+  /** Id hex of a block (helper for tests). */
+  static hex(id: Uint8Array): string {
+    return toHex(id);
+  }
+}
