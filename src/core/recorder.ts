@@ -1,0 +1,260 @@
+/**
+ * StayRecorder: raw position fixes and venue check-ins in, stays out (DESIGN: "a new stay starts
+ * when the user moves beyond a radius, and a stay is closed at 30 minutes at most; no records
+ * while the position does not change beyond the current stay").
+ *
+ * Rules, and why:
+ * - **Centre = the first fix of the stay.** Every fix the stay absorbed is then within `radius` of
+ *   the published centre, which is exactly what a stay claims. A running mean would drift with a
+ *   slow walk and could end up claiming a place the user never was within `radius` of.
+ * - **Moving**: a fix farther than `radiusMetres` from the centre closes the stay at that fix's
+ *   time and starts a new one there.
+ * - **Coarse fixes** (accuracy worse than `maxAccuracyMetres`, default 3 × radius) are ignored
+ *   entirely: a 1 km circle can neither tell that the user moved nor that they stayed, and
+ *   recording it would match a whole district (false alarms). They behave like missing fixes.
+ * - **Gap**: with no fix for longer than `gapMinutes`, the stay ends at last fix + gap; we cannot
+ *   assume the user stayed.
+ * - **Venues**: `checkIn` starts a venue stay that ends at the next accepted fix, check-in (of
+ *   another venue: re-scanning the same one just continues it), `checkOut`, `flush`, or at the
+ *   latest `maxVenueMinutes` after the last scan, so a forgotten check-out is not days of presence.
+ * - **Cuts**: a stay is cut every `maxStayMinutes` (≤ 30) and at UTC midnight; the rest continues
+ *   as a new stay at the same place, so 2 h stationary = four 30-min stays.
+ * - **Minutes**: a stay opened at time t starts at minute floor(t), but never before the end of the
+ *   last emitted stay; a stay closed at time t ends at minute round(t); cuts fall on whole minutes.
+ *   So consecutive stays share their boundary minute (no overlap, no double count, no hole), and a
+ *   stay of 0 minutes, the only kind under 1 minute, is dropped without losing any minute.
+ * - **Time order**: fixes with t ≤ the last event time are ignored (late or duplicate);
+ *   check-in / check-out / flush times before it are moved up to it (a scan is never lost).
+ *
+ * @example
+ * const rec = new StayRecorder({ precision: Precision.M10 });
+ * for (const fix of fixes) publish(rec.addFix(fix));
+ * publish(rec.flush(nowMs)); // app going to background (time comes from the caller)
+ * @module
+ */
+import { distanceMetres, snapE7, toE7 } from './geo.ts';
+import { Precision, PRECISION_METRES, Source, type Fix, type PrecisionLevel, type Stay } from './types.ts';
+
+/** Options of `StayRecorder`; all optional. @example new StayRecorder({ radiusMetres: 50 }) */
+export interface StayRecorderOptions {
+  /** Moving farther than this from the stay's centre starts a new stay. Default 25. */
+  radiusMetres?: number;
+  /** Longest stay, whole minutes in 1..30 (the paper's "address every 30 minutes"). Default 30. */
+  maxStayMinutes?: number;
+  /** No fix for longer than this (minutes, 1..1440) ends the stay at last fix + gap. Default 10. */
+  gapMinutes?: number;
+  /** Grid the published coordinates are snapped to. Default `Precision.M10`. */
+  precision?: PrecisionLevel;
+  /** Fixes with a worse accuracy are ignored. Default 3 × radiusMetres. */
+  maxAccuracyMetres?: number;
+  /** A venue stay without check-out ends this long after the last scan. Default 240. */
+  maxVenueMinutes?: number;
+}
+
+const MIN_MS = 60_000;
+const DAY_MIN = 1440;
+
+/** The stay being recorded. */
+interface Open {
+  startMin: number;
+  /** Minute at which it is cut: start + maxStay, or the next UTC midnight if sooner. */
+  cutMin: number;
+  /** Time at which it ends by itself: last fix + gap, or last scan + maxVenue. */
+  expiresMs: number;
+  /** Unsnapped centre (the distance test uses it) and the snapped one (published). */
+  latE7: number;
+  lonE7: number;
+  snapLatE7: number;
+  snapLonE7: number;
+  radius: number;
+  source: number;
+  venue?: string;
+}
+
+function finite(v: unknown, name: string): number {
+  if (typeof v !== 'number') throw new TypeError(`StayRecorder: ${name} must be a number, got ${typeof v}`);
+  if (!Number.isFinite(v)) throw new RangeError(`StayRecorder: ${name} must be finite, got ${v}`);
+  return v;
+}
+function inRange(v: unknown, lo: number, hi: number, name: string): number {
+  const x = finite(v, name);
+  if (x < lo || x > hi) throw new RangeError(`StayRecorder: ${name} must be in [${lo}, ${hi}], got ${x}`);
+  return x;
+}
+function sourceBits(v: unknown, name: string): number {
+  if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 31)) throw new RangeError(`StayRecorder: ${name} must be Source bits, an integer in [0, 31], got ${v}`);
+  return (v as number | undefined) || Source.GNSS; // 0 / absent = unknown, which Fix documents as GNSS
+}
+
+/**
+ * Turns a stream of fixes and venue scans into stays (see the module comment for the rules).
+ * Every method returns the stays it closed, oldest first, ready to seal.
+ * @example
+ * const rec = new StayRecorder();
+ * for (let m = 0; m < 60; m++) rec.addFix({ t: m * 60_000, lat: 48.85, lon: 2.35, acc: 8 });
+ * rec.flush(3_600_000); // the second 30-minute stay (the first came out of addFix at minute 30)
+ */
+export class StayRecorder {
+  private readonly radiusMetres: number;
+  private readonly maxStayMinutes: number;
+  private readonly gapMs: number;
+  private readonly precision: PrecisionLevel;
+  private readonly maxAccuracyMetres: number;
+  private readonly maxVenueMs: number;
+  private open: Open | null = null;
+  /** Time of the latest event; older fixes are ignored. */
+  private lastT = -Infinity;
+  /** End minute of the last emitted stay; no stay may start before it. */
+  private cursorMin = -Infinity;
+
+  constructor(options: StayRecorderOptions = {}) {
+    this.radiusMetres = inRange(options.radiusMetres ?? 25, 1, 65535, 'radiusMetres');
+    this.maxStayMinutes = inRange(options.maxStayMinutes ?? 30, 1, 30, 'maxStayMinutes');
+    if (!Number.isInteger(this.maxStayMinutes)) throw new RangeError(`StayRecorder: maxStayMinutes must be whole, got ${this.maxStayMinutes}`);
+    this.gapMs = inRange(options.gapMinutes ?? 10, 1, 1440, 'gapMinutes') * MIN_MS;
+    this.precision = options.precision ?? Precision.M10;
+    if (PRECISION_METRES[this.precision] === undefined) throw new RangeError(`StayRecorder: unknown precision ${this.precision}`);
+    this.maxAccuracyMetres = options.maxAccuracyMetres ?? 3 * this.radiusMetres;
+    if (!(this.maxAccuracyMetres >= 0)) throw new RangeError(`StayRecorder: maxAccuracyMetres must be ≥ 0 (Infinity keeps all), got ${this.maxAccuracyMetres}`);
+    this.maxVenueMs = inRange(options.maxVenueMinutes ?? 240, 1, 1440, 'maxVenueMinutes') * MIN_MS;
+  }
+
+  /**
+   * Feed one fix. Throws RangeError naming the field on NaN / out-of-range lat, lon, t, or a
+   * negative / NaN accuracy. Returns the stays this fix closed (possibly several: cuts, a gap).
+   * @example rec.addFix({ t: Date.UTC(2020, 4, 1, 9), lat: 51.5, lon: -0.12, acc: 10 })
+   */
+  addFix(fix: Fix): Stay[] {
+    const t = finite(fix.t, 'fix.t');
+    const lat = inRange(fix.lat, -90, 90, 'fix.lat');
+    const lon = inRange(fix.lon, -180, 180, 'fix.lon');
+    if (typeof fix.acc !== 'number' || !(fix.acc >= 0)) throw new RangeError(`StayRecorder: fix.acc must be a number ≥ 0, got ${fix.acc}`);
+    const source = sourceBits(fix.source, 'fix.source');
+    if (t <= this.lastT || fix.acc > this.maxAccuracyMetres) return [];
+    this.lastT = t;
+    const latE7 = toE7(lat, 'lat');
+    const lonE7 = toE7(lon, 'lon');
+    const out = this.advance(t);
+    const o = this.open;
+    if (o && (o.venue !== undefined || distanceMetres(o.latE7, o.lonE7, latE7, lonE7) > this.radiusMetres)) this.closeAt(out, t);
+    if (this.open) {
+      this.open.expiresMs = t + this.gapMs;
+      this.open.radius = Math.max(this.open.radius, this.radiusOf(fix.acc));
+      this.open.source |= source;
+    } else {
+      const snap = snapE7(latE7, lonE7, this.precision);
+      this.start(t, t + this.gapMs, { latE7, lonE7, snapLatE7: snap.latE7, snapLonE7: snap.lonE7, radius: this.radiusOf(fix.acc), source });
+    }
+    return out;
+  }
+
+  /**
+   * Start a venue stay (QR scan or beacon), closing any open stay. `venueId` is 16 hex characters
+   * (stored lower-case). Scanning the venue already checked in continues its stay.
+   * @example rec.checkIn('00112233445566aa', scannedAtMs)
+   */
+  checkIn(venueId: string, tMs: number, source: number = Source.VENUE_QR): Stay[] {
+    if (typeof venueId !== 'string' || !/^[0-9a-fA-F]{16}$/.test(venueId)) throw new RangeError(`StayRecorder: venueId must be 16 hex characters, got ${JSON.stringify(venueId)}`);
+    const venue = venueId.toLowerCase();
+    const bits = sourceBits(source, 'source');
+    const t = this.catchUp(tMs, 'tMs');
+    const out = this.advance(t);
+    if (this.open?.venue === venue) {
+      this.open.expiresMs = t + this.maxVenueMs;
+      this.open.source |= bits;
+      return out;
+    }
+    this.closeAt(out, t);
+    this.start(t, t + this.maxVenueMs, { latE7: 0, lonE7: 0, snapLatE7: 0, snapLonE7: 0, radius: 0, source: bits, venue });
+    return out;
+  }
+
+  /** End the open venue stay at `tMs` (a position stay is left alone). @example rec.checkOut(tMs) */
+  checkOut(tMs: number): Stay[] {
+    const t = this.catchUp(tMs, 'tMs');
+    const out = this.advance(t);
+    if (this.open?.venue !== undefined) this.closeAt(out, t);
+    return out;
+  }
+
+  /** Close the open stay at `tMs` (app going to background, end of a trace). @example rec.flush(tMs) */
+  flush(tMs: number): Stay[] {
+    const t = this.catchUp(tMs, 'tMs');
+    const out = this.advance(t);
+    this.closeAt(out, t);
+    return out;
+  }
+
+  /**
+   * The stay being recorded, for display only: it may still be cut, shortened or dropped.
+   * `minutes` counts up to the latest event, and at least 1 (the minute in progress).
+   * @example rec.openStay()?.venue
+   */
+  openStay(): Stay | null {
+    const o = this.open;
+    return o && this.toStay(o, Math.max(1, Math.round(this.lastT / MIN_MS) - o.startMin));
+  }
+
+  private radiusOf(acc: number): number {
+    return Math.min(65535, Math.ceil(Math.max(this.radiusMetres, acc)));
+  }
+
+  private catchUp(tMs: number, name: string): number {
+    this.lastT = Math.max(finite(tMs, name), this.lastT);
+    return this.lastT;
+  }
+
+  private start(t: number, expiresMs: number, place: Omit<Open, 'startMin' | 'cutMin' | 'expiresMs'>): void {
+    const startMin = Math.max(Math.floor(t / MIN_MS), this.cursorMin);
+    this.open = { ...place, startMin, cutMin: this.cutOf(startMin), expiresMs };
+  }
+
+  private cutOf(startMin: number): number {
+    return Math.min(startMin + this.maxStayMinutes, (Math.floor(startMin / DAY_MIN) + 1) * DAY_MIN);
+  }
+
+  /** Apply what happened by itself before `t`: expiry (gap / venue limit), then cuts. */
+  private advance(t: number): Stay[] {
+    const out: Stay[] = [];
+    const o = this.open;
+    if (!o) return out;
+    if (t > o.expiresMs) this.closeAt(out, o.expiresMs);
+    else while (o.cutMin * MIN_MS <= t) this.cut(out, o);
+    return out;
+  }
+
+  private cut(out: Stay[], o: Open): void {
+    this.emit(out, o, o.cutMin);
+    o.startMin = o.cutMin;
+    o.cutMin = this.cutOf(o.startMin);
+  }
+
+  private closeAt(out: Stay[], endMs: number): void {
+    const o = this.open;
+    if (!o) return;
+    while (o.cutMin * MIN_MS < endMs) this.cut(out, o);
+    this.emit(out, o, Math.round(endMs / MIN_MS)); // ≤ cutMin, since endMs ≤ cutMin's time
+    this.open = null;
+  }
+
+  private emit(out: Stay[], o: Open, endMin: number): void {
+    if (endMin - o.startMin < 1) return;
+    out.push(this.toStay(o, endMin - o.startMin));
+    this.cursorMin = endMin;
+  }
+
+  private toStay(o: Open, minutes: number): Stay {
+    const s: Stay = {
+      start: o.startMin,
+      minutes,
+      latE7: o.snapLatE7,
+      lonE7: o.snapLonE7,
+      radius: o.radius,
+      source: o.source,
+      // Venue stays carry no coordinates, so nothing was snapped.
+      precision: o.venue === undefined ? this.precision : Precision.EXACT,
+    };
+    if (o.venue !== undefined) s.venue = o.venue;
+    return s;
+  }
+}

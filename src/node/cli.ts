@@ -1,0 +1,144 @@
+/**
+ * The `beeptrace` command line (see README.md and `beeptrace --help`).
+ * Each sub-command parses its flags strictly: an unknown flag or a bad value exits 2 with a
+ * message that names it.
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import { parsePolicy, DEFAULT_POLICY } from '../core/policy.ts';
+import { parseBuildings } from '../core/buildings.ts';
+import { Precision, isoDay, type PrecisionLevel } from '../core/types.ts';
+import { nodeCrypto } from './node-crypto.ts';
+import { City } from './sim/mobility.ts';
+import { parseTrace } from './sim/trace.ts';
+import { simulate, type SimResult } from './sim/run.ts';
+import { Prng } from '../core/prng.ts';
+
+const HELP = `beeptrace — privacy-preserving contact tracing on a two-chain ledger (the BeepTrace protocol)
+
+Usage:
+  beeptrace sim [options]        run the whole protocol in one process and score it against an exact computation
+  beeptrace --help | --version
+
+sim, synthetic city:
+  --users N        users (default 300)
+  --days D         days (default 2)
+  --infected K     infected users, diagnosed at the end (default 5)
+  --seed S         PRNG seed (default 1)
+sim, replay:
+  --trace FILE     JSONL, one fix per line: {"user":"A","t":"2026-03-02T09:00:00Z","lat":55.8721,"lon":-4.2882,"acc":8}
+                   ("t" may be epoch ms; a line with "venue":"ID" instead of lat/lon is a check-in, ended by the user's next line)
+  --infected A,B   names of infected users (diagnosed at the end of the trace)
+both:
+  --venues FILE    GeoJSON building / venue polygons (FeatureCollection of Polygon / MultiPolygon)
+  --policy FILE    policy JSON (see docs/PROTOCOL.md §Policy)
+  --precision P    exact | 10m | 100m (default 10m)
+  --json           print one JSON object {users, truth, stats} instead of a summary
+`;
+
+/** Run the CLI; returns the exit code. @example await main(['sim', '--users', '100']) */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (!argv.length || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (argv[0] === '--version') {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`${pkg.version}\n`);
+      return 0;
+    }
+    if (argv[0] === 'sim') return await sim(argv.slice(1));
+    throw new InputError('usage', `unknown command "${argv[0]}" (try beeptrace --help)`);
+  } catch (e) {
+    if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`beeptrace: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function int(v: string | undefined, name: string, lo: number, hi: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || +v < lo || +v > hi) throw new InputError('usage', `--${name} must be an integer in ${lo}..${hi}, got "${v}"`);
+  return +v;
+}
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError('file', `cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+}
+
+async function sim(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      users: { type: 'string' }, days: { type: 'string' }, infected: { type: 'string' }, seed: { type: 'string' },
+      trace: { type: 'string' }, venues: { type: 'string' }, policy: { type: 'string' }, precision: { type: 'string' },
+      json: { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const seed = int(values.seed, 'seed', 0, 2 ** 31, 1);
+  const policy = values.policy ? parsePolicy(readText(values.policy, 'policy'), values.policy) : DEFAULT_POLICY;
+  const buildings = values.venues ? parseBuildings(readText(values.venues, 'venues'), values.venues) : undefined;
+  const precisions: Record<string, PrecisionLevel> = { exact: Precision.EXACT, '10m': Precision.M10, '100m': Precision.M100 };
+  const precision = values.precision === undefined ? Precision.M10 : precisions[values.precision];
+  if (precision === undefined) throw new InputError('usage', `--precision must be exact, 10m or 100m, got "${values.precision}"`);
+  let pop;
+  let infected: string[];
+  if (values.trace) {
+    if (values.users || values.days) throw new InputError('usage', '--users and --days are for the synthetic city, not with --trace');
+    pop = parseTrace(readText(values.trace, 'trace'), values.trace);
+    infected = (values.infected ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (!infected.length) throw new InputError('usage', '--infected A,B names the infected users of the trace');
+  } else {
+    const users = int(values.users, 'users', 2, 1_000_000, 300);
+    const days = int(values.days, 'days', 1, 14, 2);
+    const k = int(values.infected, 'infected', 0, users, 5);
+    const firstDay = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000);
+    pop = new City({ users, days, seed, firstDay });
+    infected = new Prng(seed ^ 0x1f).shuffle([...pop.names]).slice(0, k);
+  }
+  const log = values.json ? undefined : (m: string) => process.stderr.write(`· ${m}\n`);
+  const r = await simulate(pop, { infected, crypto: nodeCrypto, seed, policy, buildings, precision, log });
+  if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else process.stdout.write(summary(r, infected, pop.firstDay, pop.lastDay));
+  return 0;
+}
+
+function summary(r: SimResult, infected: string[], first: number, last: number): string {
+  const s = r.stats;
+  const count = (lvl: string, src: typeof r.users) => Object.values(src).filter((u) => u.level === lvl).length;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const lines = [
+    ``,
+    `BeepTrace simulation — ${s.users} users, ${isoDay(first)} … ${isoDay(last)} (${s.days} days), ${s.infected} diagnosed`,
+    ``,
+    `  recorded stays           ${s.stays}`,
+    `  ledger records           ${Object.entries(s.records).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  upload per user-day      ${s.uploadBytesPerUserDay} bytes (padded, signed, with proof-of-work)`,
+    `  notification chain       ${s.notificationChainBytes} bytes (${s.downloadBytesPerUserDay} bytes per user-day to download)`,
+    `  solver                   ${s.solver.stays} stays of ${s.solver.userDays} user-days in ${s.solver.ms} ms (${s.solver.recordsPerSecond} stays/s); ${s.solver.tags} tags`,
+    ``,
+    `  notified (protocol)      high ${count('high', r.users)}, low ${count('low', r.users)}, none ${count('none', r.users)}`,
+    `  exact computation        high ${count('high', r.truth)}, low ${count('low', r.truth)}, none ${count('none', r.truth)}`,
+    `  high-risk user-days      precision ${pct(s.high.precision)}, recall ${pct(s.high.recall)} (tp ${s.high.truePositives}, fp ${s.high.falsePositives}, fn ${s.high.falseNegatives})`,
+    `  any exposure user-days   precision ${pct(s.any.precision)}, recall ${pct(s.any.recall)}`,
+    ``,
+    `  infected: ${infected.slice(0, 10).join(', ')}${infected.length > 10 ? ', …' : ''}`,
+    `  finished in ${s.seconds} s`,
+    ``,
+  ];
+  return lines.join('\n');
+}
