@@ -53,7 +53,7 @@ export const DEFAULT_POLICY: Policy = {
   pow: { traceBits: 8, selfReportBits: 16, withdrawalBits: 8 },
   maxSkewSeconds: 600,
   selfReportMaxLevel: 'low',
-  notification: { falseAlarmPerUserDay: 1e-6, setsPerExposureDay: 64 },
+  notification: { falseAlarmPerUserDay: 1e-6, setsPerExposureDay: 128 },
 };
 
 function fail(where: string, msg: string): never {
