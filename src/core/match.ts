@@ -24,7 +24,7 @@
 import { cellKey, equirectMetres, neighbourKeys, snapErrorMetres } from './geo.ts';
 import type { Policy } from './policy.ts';
 import type { BuildingIndex } from './buildings.ts';
-import { Precision, type Stay } from './types.ts';
+import type { Stay } from './types.ts';
 
 /** A patient stay, tagged with an owner key so a patient's own user-day never matches itself. */
 export interface OwnedStay extends Stay {
@@ -37,13 +37,21 @@ export interface Minutes {
   venue: number;
 }
 
-const MAX_SLACK = Math.SQRT2 * snapErrorMetres(Precision.M100);
+interface Grid {
+  /** Cell size: the largest distance at which a patient stay can still match a user stay of this precision. */
+  reach: number;
+  /** day → cell → patient stays */
+  cells: Map<number, Map<number, OwnedStay[]>>;
+}
 
 export class ExposureMatcher {
   private readonly thresholds: number[];
-  private readonly reach: number;
-  /** day → cell → patient stays */
-  private readonly grid = new Map<number, Map<number, OwnedStay[]>>();
+  private readonly maxThreshold: number;
+  /** Largest snapping error among the patients' positions. */
+  private readonly patientError: number;
+  private readonly positions: OwnedStay[] = [];
+  /** One grid per user precision level, built on first use, so cells fit the slack actually needed. */
+  private readonly grids = new Map<number, Grid>();
   /** place key (venue id or building index) → patient stays there */
   private readonly places = new Map<string, OwnedStay[]>();
   private readonly patientBuildings: BuildingIndex | undefined;
@@ -52,8 +60,9 @@ export class ExposureMatcher {
   constructor(patients: OwnedStay[], policy: Policy, buildings?: BuildingIndex) {
     this.thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))];
     const useVenue = policy.rules.some((r) => r.sameVenue);
-    this.reach = Math.max(1, ...this.thresholds) + MAX_SLACK;
+    this.maxThreshold = Math.max(0, ...this.thresholds);
     this.patientStays = patients.length;
+    let err = 0;
     const used = new Set<number>();
     for (const s of patients) {
       if (s.venue !== undefined) {
@@ -61,10 +70,8 @@ export class ExposureMatcher {
         continue;
       }
       if (this.thresholds.length) {
-        const day = Math.floor(s.start / 1440);
-        let cells = this.grid.get(day);
-        if (!cells) this.grid.set(day, (cells = new Map()));
-        for (const k of neighbourKeys(s.latE7, s.lonE7, this.reach)) push(cells, k, s);
+        this.positions.push(s);
+        err = Math.max(err, snapErrorMetres(s.precision));
       }
       if (useVenue && buildings) {
         for (const b of buildings.containing(s.latE7, s.lonE7)) {
@@ -73,7 +80,26 @@ export class ExposureMatcher {
         }
       }
     }
+    this.patientError = err;
     this.patientBuildings = buildings && used.size ? buildings.subset(used) : undefined;
+  }
+
+  /** The grid for user stays of a given precision (slack √(eUser² + ePatient²) on top of the threshold). */
+  private grid(precision: number): Grid {
+    let g = this.grids.get(precision);
+    if (!g) {
+      const eu = snapErrorMetres(precision as 0 | 1 | 2);
+      const reach = Math.max(1, this.maxThreshold + Math.sqrt(eu * eu + this.patientError * this.patientError));
+      g = { reach, cells: new Map() };
+      for (const s of this.positions) {
+        const day = Math.floor(s.start / 1440);
+        let cells = g.cells.get(day);
+        if (!cells) g.cells.set(day, (cells = new Map()));
+        for (const k of neighbourKeys(s.latE7, s.lonE7, reach)) push(cells, k, s);
+      }
+      this.grids.set(precision, g);
+    }
+    return g;
   }
 
   /** True when no patient stay was given (nothing can match). */
@@ -95,8 +121,9 @@ export class ExposureMatcher {
         if (list) venue = overlaps(list, s.start, end, owner, venue);
         continue;
       }
-      const cells = this.grid.get(Math.floor(s.start / 1440));
-      const cand = cells?.get(cellKey(s.latE7, s.lonE7, this.reach));
+      const g = this.positions.length ? this.grid(s.precision) : undefined;
+      const cells = g?.cells.get(Math.floor(s.start / 1440));
+      const cand = cells?.get(cellKey(s.latE7, s.lonE7, g!.reach));
       if (cand) {
         const ea = snapErrorMetres(s.precision);
         for (const p of cand) {

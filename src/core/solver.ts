@@ -41,8 +41,6 @@ export interface SolverInput {
   buildings?: BuildingIndex;
   /** What earlier runs notified: key `${ndHex}:${day}` → level code. Updated in place. */
   notified?: Map<string, number>;
-  /** Case blocks already processed by earlier runs are skipped when listed here (id hex). Updated in place. */
-  casesDone?: Set<string>;
   /** Override of the per-set false-positive target (else from the policy). */
   falsePositive?: number;
   /** Fresh randomness for tag set salts. */
@@ -84,8 +82,8 @@ interface Patient {
   verified: boolean;
   /** Case block time, seconds: only batches published before it count. */
   caseTime: number;
-  fromDay: number;
-  toDay: number;
+  /** The one day this day key was endorsed for: a batch signed by it must be of this day. */
+  day: number;
 }
 
 /** Run the solver once over a window. Pure: same input (and random) → same output. */
@@ -114,8 +112,9 @@ export function solve(inp: SolverInput): SolverOutput {
       const w = decodeWithdrawal(block.body);
       withdrawn.add(toHex(w.dayPub));
     } else if (block.kind === Kind.DIAGNOSIS || block.kind === Kind.SELF_REPORT) {
-      if (!inp.casesDone?.has(toHex(id))) cases.push(block);
-      inp.casesDone?.add(toHex(id));
+      // Every case of the window is matched on every run (a contact's upload may arrive after the
+      // first run); `notified` keeps runs from notifying the same user-day twice.
+      cases.push(block);
     }
   }
   stats.withdrawn = withdrawn.size;
@@ -142,7 +141,7 @@ export function solve(inp: SolverInput): SolverOutput {
       if (bad.has(e.day) || e.day < fromDay || e.day > caseDay) continue;
       const k = toHex(e.dayPub);
       const prev = patients.get(k);
-      if (!prev || (verified && !prev.verified)) patients.set(k, { verified, caseTime: b.time, fromDay, toDay: caseDay });
+      if (!prev || (verified && !prev.verified)) patients.set(k, { verified, caseTime: b.time, day: e.day });
     }
   }
 
@@ -165,7 +164,7 @@ export function solve(inp: SolverInput): SolverOutput {
     if (!parts) continue;
     stats.patientDays++;
     for (const part of parts) {
-      if (part.time >= pat.caseTime || part.body.day < pat.fromDay || part.body.day > pat.toDay) continue;
+      if (part.time >= pat.caseTime || part.body.day !== pat.day) continue;
       const o = open(part.body);
       if (!o) continue;
       for (const s of o.stays) (pat.verified ? verifiedStays : unverifiedStays).push({ ...s, owner: k });

@@ -2,9 +2,9 @@
  * The crypto provider on node:crypto (OpenSSL), for full nodes, the solver and benchmarks.
  * Same bytes as `nobleCrypto`; 10–30× faster for Ed25519 and X25519.
  *
- * Keys are imported through JWK, not DER: on Node 20 a DER/SPKI import costs ~85 µs
- * (OpenSSL 3 decoders), a JWK import ~6 µs. Private keys are cached by value (small LRU),
- * since the same role or epoch key signs or decrypts many times.
+ * Keys are imported through JWK, not DER: on Node 20 a DER/SPKI public-key import costs ~85 µs
+ * and a PKCS#8 private-key import ~450 µs (OpenSSL 3 decoders), a JWK import 6–35 µs. Private
+ * keys are cached by value (small cache), since the same role or epoch key signs or decrypts many times.
  *
  * @example
  * import { nodeCrypto } from './node-crypto.ts';
@@ -33,22 +33,30 @@ class KeyCache {
 const edPriv = new KeyCache(256);
 const xPriv = new KeyCache(256);
 
+const ZERO_X = Buffer.alloc(32).toString('base64url');
+const PKCS8_PREFIX = { Ed25519: '302e020100300506032b657004220420', X25519: '302e020100300506032b656e04220420' };
+
+/**
+ * Import a raw 32-byte private key. A PKCS#8 DER import costs ~450 µs on Node 20 (OpenSSL 3
+ * decoders); a JWK import ~35 µs, but JWK wants the public `x` we do not have yet. OpenSSL derives
+ * the public key from `d` and ignores `x` on import, so we pass zeros and read the true key back
+ * (tested: providers agree byte for byte). Should a Node version validate `x`, fall back to DER.
+ */
+function importPrivate(crv: 'Ed25519' | 'X25519', sk: Uint8Array): KeyObject {
+  try {
+    return crypto.createPrivateKey({ key: { kty: 'OKP', crv, d: b64u(sk), x: ZERO_X }, format: 'jwk' });
+  } catch {
+    const pkcs8 = Buffer.concat([Buffer.from(PKCS8_PREFIX[crv], 'hex'), buf(sk)]);
+    return crypto.createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  }
+}
 function edPrivate(sk: Uint8Array): KeyObject {
   abytes(sk, 32, 'ed25519 secret');
-  const d = b64u(sk);
-  return edPriv.get(d, () => {
-    // Derive x once through a throwaway import of the PKCS#8 form.
-    const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), buf(sk)]);
-    return crypto.createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  });
+  return edPriv.get(b64u(sk), () => importPrivate('Ed25519', sk));
 }
 function xPrivate(sk: Uint8Array): KeyObject {
   abytes(sk, 32, 'x25519 secret');
-  const d = b64u(sk);
-  return xPriv.get(d, () => {
-    const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), buf(sk)]);
-    return crypto.createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  });
+  return xPriv.get(b64u(sk), () => importPrivate('X25519', sk));
 }
 function rawPublic(k: KeyObject): Uint8Array {
   const jwk = k.export({ format: 'jwk' }) as { x: string };

@@ -116,8 +116,12 @@ function writeHeader(h: BlockHeader): Writer {
   const w = new Writer(h.body.length + 200);
   w.u8(BLOCK_VERSION).u8(h.chain).u8(h.kind).u16(h.region).u32(h.time);
   if (h.parents.length > MAX_PARENTS) throw new RangeError(`a block has at most ${MAX_PARENTS} parents, got ${h.parents.length}`);
+  if (KIND_CHAINS[h.kind] && !KIND_CHAINS[h.kind].includes(h.chain)) throw new RangeError(`a ${KIND_NAME[h.kind]} block cannot be on chain ${h.chain}`);
   w.u8(h.parents.length);
-  for (const p of h.parents) w.bytes(p.id, 32).u32(p.time);
+  for (const [i, p] of h.parents.entries()) {
+    w.bytes(p.id, 32).u32(p.time);
+    if (i > 0 && compareIds(h.parents[i - 1].id, p.id) >= 0) throw new RangeError('block parents must be sorted by id and distinct (use sortParents)');
+  }
   if (ROLE_SIGNED.has(h.kind)) {
     if (!h.signer) throw new TypeError(`kind ${KIND_NAME[h.kind]} needs a signer public key`);
     w.bytes(h.signer, 32);

@@ -111,6 +111,9 @@ export interface NotificationBody {
 }
 export const MAX_TAGSET_BYTES = 1_048_000;
 export function encodeNotification(b: NotificationBody): Uint8Array {
+  if (b.level !== 1 && b.level !== 2) throw new RangeError(`notification level ${b.level} outside 1..2`);
+  if (!Number.isInteger(b.P) || b.P < 1 || b.P > 32) throw new RangeError(`notification P ${b.P} outside 1..32`);
+  if (!Number.isInteger(b.n) || b.n < 1 || b.n > 1_048_576) throw new RangeError(`notification n ${b.n} outside 1..1048576`);
   return new Writer(b.data.length + 40).u32(b.exposureDay).u8(b.level).u8(b.P).u32(b.n).bytes(b.salt, 16).lbytes(b.data, MAX_TAGSET_BYTES).finish();
 }
 export function decodeNotification(body: Uint8Array): NotificationBody {
@@ -145,6 +148,7 @@ export interface CertificateBody {
 }
 export function encodeCertificate(b: CertificateBody): Uint8Array {
   if (b.notAfter <= b.notBefore) throw new RangeError('certificate notAfter must be after notBefore');
+  if (b.role !== 1 && b.role !== 2 && b.role !== 3) throw new RangeError(`certificate role ${b.role} outside 1..3`);
   return new Writer().bytes(b.serial, 16).u8(b.role).u16(b.region).bytes(b.subject, 32).u32(b.notBefore).u32(b.notAfter).vbytes(utf8(b.name), 64).finish();
 }
 export function decodeCertificate(body: Uint8Array): CertificateBody {
@@ -227,6 +231,7 @@ export interface CheckpointBody {
 }
 export function encodeCheckpoint(b: CheckpointBody): Uint8Array {
   if (b.toTime <= b.fromTime) throw new RangeError('checkpoint interval is empty');
+  if (b.chain !== 1 && b.chain !== 2) throw new RangeError(`checkpoint chain ${b.chain} outside 1..2`);
   return new Writer(49).u8(b.chain).u32(b.fromTime).u32(b.toTime).u32(b.size).bytes(b.root, 32).finish();
 }
 export function decodeCheckpoint(body: Uint8Array): CheckpointBody {

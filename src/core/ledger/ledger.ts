@@ -74,6 +74,9 @@ export class Ledger {
     for (const chain of [Chain.NOTIFICATION, Chain.TRACING] as ChainId[]) {
       if (!this.carries(chain)) continue;
       const metas = await this.opts.store.listBlocks(chain, 0, Number.MAX_SAFE_INTEGER);
+      // (time, id) order is not parent-first when a parent and its child share a second, so a
+      // block loaded after its child would come back as a tip: drop every referenced id at the end.
+      const referenced = new Set<string>();
       for (const m of metas) {
         const hex = toHex(m.id);
         const e: Entry = { id: m.id, hex, chain, time: Math.floor(m.time / 1000), kind: m.kind };
@@ -83,7 +86,9 @@ export class Ledger {
         const b = decodeBlock(bytes);
         if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, m.id);
         this.updateTips(e, b.parents);
+        for (const p of b.parents) referenced.add(toHex(p.id));
       }
+      for (const h of referenced) this.tipSet.get(chain)!.delete(h);
     }
   }
 
@@ -118,6 +123,11 @@ export class Ledger {
     const now = this.nowSec();
     checkBlock(this.c, b, { authority: this.authority, region: this.opts.region, nowSec: now });
     const horizon = horizonSec(this.authority.policy.retentionDays, now);
+    for (const p of b.parents) {
+      const known = this.index.get(toHex(p.id));
+      if (known && known.chain !== b.chain) throw new RejectError('parent_chain', `a parent is a block of chain ${known.chain}, not ${b.chain}`);
+      if (known && known.time !== p.time) throw new RejectError('parent_time', `a parent reference claims time ${p.time}, the parent has ${known.time}`);
+    }
     const missing = b.parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id));
     if (missing.length) {
       this.hold(hex, bytes, missing);

@@ -57,7 +57,6 @@ export class World {
   /** Bytes of every block accepted, by chain (for the bandwidth figures). */
   readonly bytesByChain = new Map<ChainId, number>([[Chain.TRACING, 0], [Chain.NOTIFICATION, 0]]);
   private notified = new Map<string, number>();
-  private casesDone = new Set<string>();
   buildings?: BuildingIndex;
 
   private constructor(o: WorldOptions) {
@@ -204,7 +203,7 @@ export class World {
     const t0 = performance.now();
     const out = solve({
       crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks,
-      buildings: this.buildings, notified: this.notified, casesDone: this.casesDone,
+      buildings: this.buildings, notified: this.notified,
     });
     const ms = performance.now() - t0;
     for (const n of out.notifications) await this.publish(notificationBlock(this.c, this.solver, n, this.common(Chain.NOTIFICATION)));
