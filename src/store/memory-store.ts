@@ -123,6 +123,8 @@ interface Entry extends BlockMeta {
 export class MemoryStore implements BlockStore {
   private readonly byId = new Map<string, Entry>();
   private readonly chains: Record<ChainId, Entry[]> = { 1: [], 2: [] };
+  /** Chains whose array has had appends since it was last sorted (sorting is deferred to reads). */
+  private readonly unsorted = new Set<ChainId>();
   private readonly values = new Map<string, Uint8Array>();
   private closed = false;
 
@@ -137,8 +139,16 @@ export class MemoryStore implements BlockStore {
     if (this.byId.has(hex)) return;
     const e: Entry = { ...m, bytes: bytes.slice() };
     const arr = this.chains[m.chain];
-    arr.splice(lowerBound(arr, m.time, m.id), 0, e);
+    // Append, and sort lazily on the next ordered read: an ordered splice per put is O(n).
+    if (arr.length && compareMeta(arr[arr.length - 1], e) > 0) this.unsorted.add(m.chain);
+    arr.push(e);
     this.byId.set(hex, e);
+  }
+
+  private sorted(chain: ChainId): Entry[] {
+    const arr = this.chains[chain];
+    if (this.unsorted.delete(chain)) arr.sort(compareMeta);
+    return arr;
   }
 
   async getBlock(id: Uint8Array): Promise<Uint8Array | undefined> {
@@ -153,7 +163,7 @@ export class MemoryStore implements BlockStore {
 
   async listBlocks(chain: ChainId, fromTime: number, toTime: number): Promise<BlockMeta[]> {
     this.open('listBlocks');
-    const arr = this.chains[checkChain(chain, 'MemoryStore.listBlocks')];
+    const arr = this.sorted(checkChain(chain, 'MemoryStore.listBlocks'));
     const lo = lowerBound(arr, checkBound(fromTime, 'MemoryStore.listBlocks fromTime'));
     const hi = lowerBound(arr, checkBound(toTime, 'MemoryStore.listBlocks toTime'));
     return arr.slice(lo, Math.max(lo, hi)).map(copyMeta);
@@ -167,7 +177,7 @@ export class MemoryStore implements BlockStore {
 
   async deleteBlocksBefore(chain: ChainId, time: number): Promise<number> {
     this.open('deleteBlocksBefore');
-    const arr = this.chains[checkChain(chain, 'MemoryStore.deleteBlocksBefore')];
+    const arr = this.sorted(checkChain(chain, 'MemoryStore.deleteBlocksBefore'));
     const n = lowerBound(arr, checkBound(time, 'MemoryStore.deleteBlocksBefore time'));
     for (const e of arr.splice(0, n)) this.byId.delete(toHex(e.id));
     return n;
