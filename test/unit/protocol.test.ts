@@ -206,3 +206,26 @@ test('stays recorded from raw fixes at ~10 m precision still match', async () =>
   const r = await scenario(rec(0), rec(6));
   assert.deepEqual(r.exposures, [{ day: D, level: 'high' }]);
 });
+
+test('standing CA statements survive retention pruning when the CA refreshes them', async () => {
+  const { Ledger } = await import('../../src/core/ledger/ledger.ts');
+  const { Role } = await import('../../src/core/codec/records.ts');
+  const restartedAfter20Days = async (refresh: boolean) => {
+    const w = await world();
+    w.advanceTo(w.nowMs + 10 * 86_400_000);
+    await w.ensureEpoch(w.day());
+    if (refresh) await w.refreshAuthority();
+    w.advanceTo(w.nowMs + 10 * 86_400_000);
+    await w.ensureEpoch(w.day());
+    const pruned = await w.ledger.prune();
+    assert.ok(pruned > 0, 'old statements were pruned');
+    const restarted = new Ledger({ ...w.ledger.opts });
+    await restarted.open();
+    return { w, a: restarted.authority };
+  };
+  const kept = await restartedAfter20Days(true);
+  assert.equal(kept.a.whyNotAuthorized(kept.w.solver.publicKey, Role.SOLVER, kept.w.region, kept.w.timeSec()), null);
+  assert.equal(kept.a.whyNotAuthorized(kept.w.diagnostician.publicKey, Role.DIAGNOSTICIAN, kept.w.region, kept.w.timeSec()), null);
+  const lost = await restartedAfter20Days(false);
+  assert.match(lost.a.whyNotAuthorized(lost.w.solver.publicKey, Role.SOLVER, lost.w.region, lost.w.timeSec()) ?? '', /no certificate/);
+});

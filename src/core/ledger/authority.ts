@@ -92,10 +92,29 @@ export class AuthorityState {
     return null;
   }
 
+  /**
+   * Standing statements to re-publish so they outlive retention pruning (docs/PROTOCOL.md
+   * §Authority): certificates still valid at `timeSec`, every revocation, and epoch keys of
+   * epochs that may still hold records.
+   */
+  standing(timeSec: number, fromEpoch: number): { certificates: CertificateBody[]; revocations: { subject: Uint8Array; revokedAt: number }[]; epochs: { epoch: number; publicKey: Uint8Array }[] } {
+    const certificates: CertificateBody[] = [];
+    for (const list of this.certs.values()) for (const c of list) if (c.notAfter > timeSec) certificates.push(c);
+    const revocations = [...this.revoked].map(([hex, revokedAt]) => ({ subject: hexBytes(hex), revokedAt }));
+    const epochs = [...this.epochs].filter(([e]) => e >= fromEpoch).map(([epoch, publicKey]) => ({ epoch, publicKey }));
+    return { certificates, revocations, epochs };
+  }
+
   /** Certified keys of a role (for the solver and UI). */
   subjects(role: RoleCode): { subject: Uint8Array; name: string }[] {
     const out: { subject: Uint8Array; name: string }[] = [];
     for (const list of this.certs.values()) for (const c of list) if (c.role === role) out.push({ subject: c.subject, name: c.name });
     return out;
   }
+}
+
+function hexBytes(h: string): Uint8Array {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }

@@ -17,7 +17,7 @@ import { toHex } from '../../core/bytes.ts';
 import { Kind, decodeBlock, type Block } from '../../core/codec/block.ts';
 import { decodeNotification, Role, type RoleCode } from '../../core/codec/records.ts';
 import {
-  certificateBlock, checkpointBlock, diagnosisBlock, epochKeyBlock, newRoleKey, notificationBlock, policyBlock,
+  certificateBlock, checkpointBlock, diagnosisBlock, epochKeyBlock, newRoleKey, notificationBlock, policyBlock, revocationBlock,
   selfReportBlock, traceBatchBlock, withdrawalBlock, type RoleKey,
 } from '../../core/blocks.ts';
 import { proveDays, badProofs, bucketFor } from '../../core/sealing.ts';
@@ -130,6 +130,26 @@ export class World {
     const publicKey = this.ledger.authority.epochKey(epoch);
     if (!publicKey) throw new Error(`epoch ${epoch} has no key`);
     return { epoch, publicKey };
+  }
+
+  /**
+   * The CA re-publishes its standing statements (policy, live certificates, revocations, epoch
+   * keys still in use) so they stay inside every node's retention window: blocks older than the
+   * window are pruned everywhere, CA statements included. Run at least once per window.
+   */
+  async refreshAuthority(): Promise<number> {
+    const a = this.ledger.authority;
+    const t = this.timeSec();
+    const fromEpoch = epochOf(a.policy, this.day() - a.policy.retentionDays);
+    const s = a.standing(t, fromEpoch);
+    const blocks = [
+      policyBlock(this.c, this.root, JSON.stringify(a.policy), this.common(Chain.NOTIFICATION)),
+      ...s.certificates.map((cert) => certificateBlock(this.c, this.root, cert, this.common(Chain.NOTIFICATION))),
+      ...s.revocations.map((r) => revocationBlock(this.c, this.root, { ...r, reason: 0 }, this.common(Chain.NOTIFICATION))),
+      ...s.epochs.map((e) => epochKeyBlock(this.c, this.root, e.epoch, e.publicKey, this.common(Chain.NOTIFICATION))),
+    ];
+    for (const b of blocks) await this.publish(b);
+    return blocks.length;
   }
 
   /** Crypto-shredding: the epoch private key is destroyed; its records become unreadable. */
