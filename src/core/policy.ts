@@ -36,6 +36,8 @@ export interface Policy {
   maxSkewSeconds: number;
   /** Highest level an unverified self-report may cause ('none' ignores them). */
   selfReportMaxLevel: RiskLevel;
+  /** Validators that must sign the same checkpoint before it counts (k of n). */
+  checkpointQuorum: number;
   /** Target false-alarm probability per user-day of the notification tag sets, and how many sets per exposure day it budgets for. */
   notification: { falseAlarmPerUserDay: number; setsPerExposureDay: number };
 }
@@ -53,6 +55,7 @@ export const DEFAULT_POLICY: Policy = {
   pow: { traceBits: 8, selfReportBits: 16, withdrawalBits: 8 },
   maxSkewSeconds: 600,
   selfReportMaxLevel: 'low',
+  checkpointQuorum: 2,
   notification: { falseAlarmPerUserDay: 1e-6, setsPerExposureDay: 128 },
 };
 
@@ -84,7 +87,7 @@ export function parsePolicy(json: string, where = 'policy'): Policy {
   } catch (e) {
     fail(where, `not JSON (${(e as Error).message})`);
   }
-  const o = keys(raw, ['version', 'rules', 'retentionDays', 'epochDays', 'lookbackDays', 'pow', 'maxSkewSeconds', 'selfReportMaxLevel', 'notification'], where);
+  const o = keys(raw, ['version', 'rules', 'retentionDays', 'epochDays', 'lookbackDays', 'pow', 'maxSkewSeconds', 'selfReportMaxLevel', 'checkpointQuorum', 'notification'], where);
   const p: Policy = JSON.parse(JSON.stringify(DEFAULT_POLICY)) as Policy;
   if (o.version !== undefined && o.version !== 1) fail(`${where}.version`, `unsupported version ${JSON.stringify(o.version)}`);
   if (o.rules !== undefined) {
@@ -113,6 +116,7 @@ export function parsePolicy(json: string, where = 'policy'): Policy {
       if (po[k] !== undefined) p.pow[k] = num(po[k], `${where}.pow.${k}`, 0, 32);
     }
   }
+  if (o.checkpointQuorum !== undefined) p.checkpointQuorum = num(o.checkpointQuorum, `${where}.checkpointQuorum`, 1, 100);
   if (o.selfReportMaxLevel !== undefined) {
     if (!LEVELS.includes(o.selfReportMaxLevel as RiskLevel)) fail(`${where}.selfReportMaxLevel`, 'must be "none", "low" or "high"');
     p.selfReportMaxLevel = o.selfReportMaxLevel as RiskLevel;

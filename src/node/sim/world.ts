@@ -15,7 +15,7 @@
 import type { CryptoProvider } from '../../core/crypto.ts';
 import { toHex } from '../../core/bytes.ts';
 import { Kind, decodeBlock, type Block } from '../../core/codec/block.ts';
-import { decodeNotification, Role, type RoleCode } from '../../core/codec/records.ts';
+import { decodeNotification, Role, type CheckpointBody, type RoleCode } from '../../core/codec/records.ts';
 import {
   certificateBlock, checkpointBlock, diagnosisBlock, epochKeyBlock, newRoleKey, notificationBlock, policyBlock, revocationBlock,
   selfReportBlock, traceBatchBlock, withdrawalBlock, type RoleKey,
@@ -27,7 +27,7 @@ import { solve, type EpochKeyPair, type SolverOutput } from '../../core/solver.t
 import { ExposureChecker, type OwnExposure } from '../../core/selfmatch.ts';
 import type { UserKeys, WatchKeys } from '../../core/keys.ts';
 import type { BuildingIndex } from '../../core/buildings.ts';
-import { merkleRoot, leafHash } from '../../core/merkle.ts';
+import { buildCheckpoint } from '../../core/ledger/checkpoints.ts';
 import { MemoryStore } from '../../store/memory-store.ts';
 import { BUCKETS } from '../../core/codec/records.ts';
 import { Chain, type ChainId, type Day, type Stay } from '../../core/types.ts';
@@ -230,14 +230,11 @@ export class World {
     return { ...out, ms };
   }
 
-  /** Validators checkpoint [fromSec, toSec) of a chain (each signs the same root). Returns the root. */
-  async checkpoint(chain: ChainId, fromSec: number, toSec: number): Promise<Uint8Array> {
-    const ids = this.ledger.entries(chain, fromSec, toSec).map((e) => leafHash(this.c.sha256, e.id));
-    const root = merkleRoot(this.c.sha256, ids);
-    for (const v of this.validators) {
-      await this.publish(checkpointBlock(this.c, v, { chain, fromTime: fromSec, toTime: toSec, size: ids.length, root }, this.common(Chain.NOTIFICATION)));
-    }
-    return root;
+  /** Validators checkpoint [fromSec, toSec) of a chain; `signers` of them sign (default all). Returns the body. */
+  async checkpoint(chain: ChainId, fromSec: number, toSec: number, signers = this.validators.length): Promise<CheckpointBody> {
+    const cp = buildCheckpoint(this.c, this.ledger, chain, fromSec, toSec);
+    for (const v of this.validators.slice(0, signers)) await this.publish(checkpointBlock(this.c, v, cp, this.common(Chain.NOTIFICATION)));
+    return cp;
   }
 
   /** Notification bodies on the chain, oldest first. */
