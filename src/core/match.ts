@@ -114,6 +114,8 @@ export class ExposureMatcher {
   scan(stays: Stay[], owner: string): Minutes | null {
     let near: Map<number, [number, number][]> | undefined;
     let venue: [number, number][] | undefined;
+    let lastLat = NaN, lastLon = NaN, lastKey = 0;
+    let lastGrid: Grid | undefined;
     for (const s of stays) {
       const end = s.start + s.minutes;
       if (s.venue !== undefined) {
@@ -123,7 +125,17 @@ export class ExposureMatcher {
       }
       const g = this.positions.length ? this.grid(s.precision) : undefined;
       const cells = g?.cells.get(Math.floor(s.start / 1440));
-      const cand = cells?.get(cellKey(s.latE7, s.lonE7, g!.reach));
+      let cand: OwnedStay[] | undefined;
+      if (cells) {
+        // consecutive stays at one place (a night at home is 14 of them) share their cell key
+        if (s.latE7 !== lastLat || s.lonE7 !== lastLon || g !== lastGrid) {
+          lastKey = cellKey(s.latE7, s.lonE7, g!.reach);
+          lastLat = s.latE7;
+          lastLon = s.lonE7;
+          lastGrid = g;
+        }
+        cand = cells.get(lastKey);
+      }
       if (cand) {
         const ea = snapErrorMetres(s.precision);
         for (const p of cand) {
