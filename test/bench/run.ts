@@ -28,7 +28,7 @@ if (!Number.isInteger(N) || N < 1000) throw new Error('--users must be an intege
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : '';
 
 function emit(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
-  const o = { name, value: Math.round(value * 1000) / 1000, unit, ...extra };
+  const o = { name, value: Math.abs(value) >= 1 ? Math.round(value * 1000) / 1000 : Number(value.toPrecision(4)), unit, ...extra };
   if (json) process.stdout.write(`${JSON.stringify(o)}\n`);
   else process.stdout.write(`${name.padEnd(40)} ${String(o.value).padStart(14)} ${unit}${'target' in extra ? `   (target ${extra.target}: ${extra.ok ? 'ok' : 'MISSED'})` : ''}${extra.note ? `   — ${extra.note}` : ''}\n`);
 }
