@@ -146,9 +146,17 @@ export function leadingZeroBits(h: Uint8Array): number {
 }
 
 function powDigest(c: CryptoProvider, prefixHash: Uint8Array, nonce: number): Uint8Array {
-  const w = new Writer(64);
-  w.bytes(POW_DOMAIN, POW_DOMAIN.length).bytes(prefixHash, 32).u64(nonce);
-  return c.sha256(w.finish());
+  // POW_DOMAIN ‖ prefixHash ‖ u64 nonce, written directly (this runs once per block on ingest
+  // and up to 2^bits times when mining).
+  const m = new Uint8Array(POW_DOMAIN.length + 40);
+  m.set(POW_DOMAIN, 0);
+  m.set(prefixHash, POW_DOMAIN.length);
+  const o = POW_DOMAIN.length + 32;
+  const hi = Math.floor(nonce / 2 ** 32);
+  const lo = nonce >>> 0;
+  m[o] = hi >>> 24; m[o + 1] = (hi >>> 16) & 255; m[o + 2] = (hi >>> 8) & 255; m[o + 3] = hi & 255;
+  m[o + 4] = lo >>> 24; m[o + 5] = (lo >>> 16) & 255; m[o + 6] = (lo >>> 8) & 255; m[o + 7] = lo & 255;
+  return c.sha256(m);
 }
 
 /** Proof-of-work bits a block achieves. @example powBitsOf(c, block) >= 8 */

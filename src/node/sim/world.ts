@@ -23,11 +23,12 @@ import {
 import { proveDays, badProofs, bucketFor } from '../../core/sealing.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, type Policy } from '../../core/policy.ts';
-import { solve, type EpochKeyPair, type SolverOutput } from '../../core/solver.ts';
+import type { EpochKeyPair, SolverOutput } from '../../core/solver.ts';
 import { ExposureChecker, type OwnExposure } from '../../core/selfmatch.ts';
 import type { UserKeys, WatchKeys } from '../../core/keys.ts';
 import type { BuildingIndex } from '../../core/buildings.ts';
-import { buildCheckpoint } from '../../core/ledger/checkpoints.ts';
+import { SolverRole } from '../roles/solver-role.ts';
+import { ValidatorRole } from '../roles/validator-role.ts';
 import { MemoryStore } from '../../store/memory-store.ts';
 import { BUCKETS } from '../../core/codec/records.ts';
 import { Chain, type ChainId, type Day, type Stay } from '../../core/types.ts';
@@ -56,7 +57,7 @@ export class World {
   nowMs: number;
   /** Bytes of every block accepted, by chain (for the bandwidth figures). */
   readonly bytesByChain = new Map<ChainId, number>([[Chain.TRACING, 0], [Chain.NOTIFICATION, 0]]);
-  private notified = new Map<string, number>();
+  private solverRole?: SolverRole;
   buildings?: BuildingIndex;
 
   private constructor(o: WorldOptions) {
@@ -207,34 +208,19 @@ export class World {
     await this.publish(withdrawalBlock(this.c, keys, { region: this.region, timeSec: this.timeSec(), parents: [], day, powBits: this.ledger.authority.policy.pow.withdrawalBits }));
   }
 
-  /** Tracing chain blocks of the retention window, decoded. */
-  async tracingWindow(): Promise<{ id: Uint8Array; block: Block }[]> {
-    const out: { id: Uint8Array; block: Block }[] = [];
-    for (const e of this.ledger.entries(Chain.TRACING)) {
-      const bytes = await this.ledger.get(e.id);
-      if (bytes) out.push({ id: e.id, block: decodeBlock(bytes) });
-    }
-    return out;
-  }
-
   /** The solver reads the tracing chain and publishes its notifications, signed. */
   async runSolver(): Promise<SolverOutput & { ms: number }> {
-    const blocks = await this.tracingWindow();
-    const t0 = performance.now();
-    const out = solve({
-      crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks,
-      buildings: this.buildings, notified: this.notified,
-    });
-    const ms = performance.now() - t0;
-    for (const n of out.notifications) await this.publish(notificationBlock(this.c, this.solver, n, this.common(Chain.NOTIFICATION)));
-    return { ...out, ms };
+    this.solverRole ??= new SolverRole(this.c, this.ledger, this.solver, this.epochKeys, this.buildings);
+    return this.solverRole.run(this.timeSec());
   }
 
   /** Validators checkpoint [fromSec, toSec) of a chain; `signers` of them sign (default all). Returns the body. */
   async checkpoint(chain: ChainId, fromSec: number, toSec: number, signers = this.validators.length): Promise<CheckpointBody> {
-    const cp = buildCheckpoint(this.c, this.ledger, chain, fromSec, toSec);
-    for (const v of this.validators.slice(0, signers)) await this.publish(checkpointBlock(this.c, v, cp, this.common(Chain.NOTIFICATION)));
-    return cp;
+    let body: CheckpointBody | undefined;
+    for (const v of this.validators.slice(0, signers)) {
+      body = (await new ValidatorRole(this.c, this.ledger, v).checkpoint(chain, fromSec, toSec, this.timeSec())).body;
+    }
+    return body!;
   }
 
   /** Notification bodies on the chain, oldest first. */
