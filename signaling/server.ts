@@ -1,0 +1,331 @@
+/**
+ * The BeepTrace signaling server: introduces peers of a room to each other and relays their
+ * WebRTC offers, answers and candidates, nothing more. It keeps no state on disk, never logs
+ * addresses, and knows nothing of the ledger (no imports from src/).
+ *
+ * One port serves both the WebSocket endpoint (any path; use `/`) and `GET /health`.
+ * Protocol, limits and close codes: docs/SIGNALING.md.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import { CloseCode, parseClientMessage, type AnnouncedLimits, type CloseCodeValue, type ErrorCode, type ServerMessage } from './protocol.ts';
+import { resolveLimits, TokenBucket, type SignalingLimits } from './limits.ts';
+import { Rooms } from './rooms.ts';
+
+/** Default bind address: loopback only. Expose it deliberately with `--host`. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Default port. */
+export const DEFAULT_PORT = 8787;
+
+/** One event for the optional logger. Never carries an address; peer ids are per-connection random. */
+export interface SignalingLogEvent {
+  event: 'listening' | 'connect' | 'join' | 'leave' | 'disconnect' | 'violation' | 'shutdown';
+  peer?: string;
+  room?: string;
+  code?: number;
+  reason?: string;
+  url?: string;
+}
+
+/** Options of {@link startSignalingServer}. */
+export interface SignalingServerOptions {
+  /** Bind address (default {@link DEFAULT_HOST}). */
+  host?: string;
+  /** Port (default {@link DEFAULT_PORT}); 0 for an ephemeral port. */
+  port?: number;
+  /** Limits to override; the rest keep their defaults (see limits.ts). */
+  limits?: Partial<SignalingLimits>;
+  /** Receives events without addresses; default: nothing is logged. */
+  log?: (e: SignalingLogEvent) => void;
+}
+
+/** Counters of a running server. `/health` shows the first three. */
+export interface SignalingStats {
+  connections: number;
+  rooms: number;
+  uptimeSeconds: number;
+  /** Connections closed for a violation, by close code. */
+  violations: Record<number, number>;
+}
+
+/** A running server. */
+export interface SignalingServer {
+  /** `ws://host:port/`, to give to clients. */
+  url: string;
+  /** The port actually bound (useful with `port: 0`). */
+  port: number;
+  /** The limits in force. */
+  limits: SignalingLimits;
+  /** Closes every client with 1001 and stops listening. Idempotent. */
+  close(): Promise<void>;
+  /** Current counters. */
+  stats(): SignalingStats;
+}
+
+/** Per-connection state. */
+interface Client {
+  id: string;
+  ws: WebSocket;
+  rooms: Set<string>;
+  bucket: TokenBucket;
+  lastPong: number;
+  open: boolean;
+}
+
+/**
+ * ws closes a connection whose frame exceeds `maxPayload` with 1009 by itself; this subclass turns
+ * that into the documented 4001 so clients see one close-code table.
+ */
+class SignalingSocket extends WebSocket {
+  override close(code?: number, data?: string | Buffer): void {
+    if (code === 1009) return super.close(CloseCode.FRAME_TOO_BIG, 'frame too big');
+    super.close(code, data);
+  }
+}
+
+/**
+ * Starts a signaling server and resolves once it listens.
+ *
+ * @throws RangeError for a bad limit; rejects if the port cannot be bound (e.g. EADDRINUSE).
+ * @example
+ * const server = await startSignalingServer({ port: 0, limits: { heartbeatIntervalMs: 100 } });
+ * console.log(server.url); // ws://127.0.0.1:54321/
+ * await server.close();
+ */
+export async function startSignalingServer(opts: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const limits = resolveLimits(opts.limits);
+  const host = opts.host ?? DEFAULT_HOST;
+  const port = opts.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0–65535, got ${port}`);
+  const log = opts.log ?? (() => {});
+  const startedAt = performance.now();
+  const clients = new Map<string, Client>();
+  const rooms = new Rooms();
+  const clientOf = new WeakMap<WebSocket, Client>();
+  const violations: Record<number, number> = {};
+  const announced: AnnouncedLimits = {
+    maxFrameBytes: limits.maxFrameBytes,
+    messagesPerSecond: limits.messagesPerSecond,
+    burst: limits.burst,
+    maxRoomsPerConnection: limits.maxRoomsPerConnection,
+    maxRoomSize: limits.maxRoomSize,
+    peerSampleSize: limits.peerSampleSize,
+    heartbeatIntervalMs: limits.heartbeatIntervalMs,
+    heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
+  };
+  let closing: Promise<void> | undefined;
+
+  const health = () => ({ ok: true, connections: clients.size, rooms: rooms.count, uptimeSeconds: Math.floor((performance.now() - startedAt) / 1000) });
+
+  const http = createServer((req, res) => answerHttp(req, res, health));
+  http.on('clientError', (_err, socket) => socket.destroy());
+  const wss = new WebSocketServer({
+    server: http,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+    WebSocket: SignalingSocket,
+  });
+  wss.on('error', () => {}); // re-emitted listen errors; handled by the listen promise below
+
+  /** Destroys the socket if the peer does not complete the close handshake in time. */
+  const closeOrTerminate = (ws: WebSocket, code: number, reason: string) => {
+    ws.close(code, reason);
+    setTimeout(() => {
+      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    }, limits.closeTimeoutMs).unref();
+  };
+
+  /** Forgets a client: out of every room (empty rooms deleted) and out of the client table. */
+  const drop = (c: Client) => {
+    if (!c.open) return;
+    c.open = false;
+    for (const room of c.rooms) rooms.leave(room, c.id);
+    c.rooms.clear();
+    clients.delete(c.id);
+  };
+
+  const violate = (c: Client, code: CloseCodeValue, reason: string) => {
+    if (!c.open) return;
+    drop(c);
+    violations[code] = (violations[code] ?? 0) + 1;
+    log({ event: 'violation', peer: c.id, code, reason });
+    closeOrTerminate(c.ws, code, reason);
+  };
+
+  const send = (c: Client, msg: ServerMessage) => {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    try {
+      c.ws.send(JSON.stringify(msg));
+    } catch {
+      // A socket that fails mid-send is closing; its 'close' handler cleans up.
+    }
+  };
+
+  const error = (c: Client, code: ErrorCode, message: string, extra: { room?: string; to?: string } = {}) =>
+    send(c, { t: 'error', code, message, ...extra });
+
+  const onMessage = (c: Client, data: RawData, isBinary: boolean) => {
+    if (!c.open) return;
+    if (!c.bucket.take()) return violate(c, CloseCode.RATE_LIMIT, 'rate limit');
+    if (isBinary) return violate(c, CloseCode.BINARY_FRAME, 'binary frames are not allowed');
+    const parsed = parseClientMessage(rawToString(data));
+    if (!parsed.ok) return violate(c, parsed.code, parsed.reason);
+    const msg = parsed.msg;
+    switch (msg.t) {
+      case 'join': {
+        if (c.rooms.has(msg.room)) return error(c, 'already-joined', `already in room ${msg.room}`, { room: msg.room });
+        if (c.rooms.size >= limits.maxRoomsPerConnection) return violate(c, CloseCode.TOO_MANY_ROOMS, `more than ${limits.maxRoomsPerConnection} rooms`);
+        if (rooms.size(msg.room) >= limits.maxRoomSize) return violate(c, CloseCode.ROOM_FULL, 'room full');
+        const peers = rooms.sample(msg.room, limits.peerSampleSize, c.id);
+        rooms.join(msg.room, c.id);
+        c.rooms.add(msg.room);
+        log({ event: 'join', peer: c.id, room: msg.room });
+        return send(c, { t: 'peers', room: msg.room, peers });
+      }
+      case 'leave': {
+        if (!c.rooms.has(msg.room)) return error(c, 'not-in-room', `not in room ${msg.room}`, { room: msg.room });
+        rooms.leave(msg.room, c.id);
+        c.rooms.delete(msg.room);
+        log({ event: 'leave', peer: c.id, room: msg.room });
+        return;
+      }
+      case 'signal': {
+        if (!c.rooms.has(msg.room)) return error(c, 'not-in-room', `join ${msg.room} before signalling in it`, { room: msg.room });
+        const target = clients.get(msg.to);
+        if (!target || !target.open || !rooms.has(msg.room, msg.to)) {
+          return error(c, 'unknown-peer', `no peer ${msg.to} in room ${msg.room}`, { room: msg.room, to: msg.to });
+        }
+        if (target.ws.bufferedAmount > limits.maxBufferedBytes) {
+          return error(c, 'peer-busy', `peer ${msg.to} is not reading; signal dropped`, { room: msg.room, to: msg.to });
+        }
+        return send(target, { t: 'signal', room: msg.room, from: c.id, data: msg.data });
+      }
+    }
+  };
+
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws has already closed the connection (1009 → 4001 for oversize, 1002/1007 for protocol errors).
+      const c = clientOf.get(ws);
+      if (c && c.open && err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        drop(c);
+        violations[CloseCode.FRAME_TOO_BIG] = (violations[CloseCode.FRAME_TOO_BIG] ?? 0) + 1;
+        log({ event: 'violation', peer: c.id, code: CloseCode.FRAME_TOO_BIG, reason: 'frame too big' });
+      } else if (c) drop(c);
+      setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.terminate(), limits.closeTimeoutMs).unref();
+    });
+    if (closing) return closeOrTerminate(ws, CloseCode.GOING_AWAY, 'server shutting down');
+    if (clients.size >= limits.maxConnections) {
+      violations[CloseCode.SERVER_FULL] = (violations[CloseCode.SERVER_FULL] ?? 0) + 1;
+      log({ event: 'violation', code: CloseCode.SERVER_FULL, reason: 'server full' });
+      return closeOrTerminate(ws, CloseCode.SERVER_FULL, 'server full');
+    }
+    const c: Client = {
+      id: randomBytes(16).toString('hex'),
+      ws,
+      rooms: new Set(),
+      bucket: new TokenBucket(limits.messagesPerSecond, limits.burst),
+      lastPong: performance.now(),
+      open: true,
+    };
+    clients.set(c.id, c);
+    clientOf.set(ws, c);
+    ws.on('message', (data, isBinary) => onMessage(c, data, isBinary));
+    ws.on('ping', () => {
+      if (c.open && !c.bucket.take()) violate(c, CloseCode.RATE_LIMIT, 'rate limit (pings)');
+    });
+    ws.on('pong', () => {
+      c.lastPong = performance.now();
+    });
+    ws.on('close', (code) => {
+      const wasOpen = c.open;
+      drop(c);
+      if (wasOpen) log({ event: 'disconnect', peer: c.id, code });
+    });
+    log({ event: 'connect', peer: c.id });
+    send(c, { t: 'welcome', id: c.id, limits: announced });
+  });
+
+  const heartbeat = setInterval(() => {
+    const now = performance.now();
+    for (const c of [...clients.values()]) {
+      if (now - c.lastPong > limits.heartbeatTimeoutMs) {
+        violate(c, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+        continue;
+      }
+      try {
+        c.ws.ping();
+      } catch {
+        // not open any more; 'close' cleans up
+      }
+    }
+  }, limits.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => {
+      clearInterval(heartbeat);
+      reject(new Error(`signaling server cannot listen on ${host}:${port}: ${err.message}`));
+    };
+    http.once('error', onError);
+    http.listen(port, host, () => {
+      http.off('error', onError);
+      http.on('error', () => {});
+      resolve();
+    });
+  });
+
+  const bound = (http.address() as AddressInfo).port;
+  const url = `ws://${host.includes(':') ? `[${host}]` : host}:${bound}/`;
+  log({ event: 'listening', url });
+
+  return {
+    url,
+    port: bound,
+    limits,
+    stats: () => ({ ...health(), violations: { ...violations } }),
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        log({ event: 'shutdown' });
+        for (const c of [...clients.values()]) drop(c);
+        for (const ws of wss.clients) closeOrTerminate(ws, CloseCode.GOING_AWAY, 'server shutting down');
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+      })()),
+  };
+}
+
+/** Plain HTTP on the same port: `GET /health`, 426 on `/` without an upgrade, 404 elsewhere. */
+function answerHttp(req: IncomingMessage, res: ServerResponse, health: () => object): void {
+  const path = (req.url ?? '/').split('?')[0];
+  const json = (status: number, body: object, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      'access-control-allow-origin': '*',
+      ...headers,
+    });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  };
+  if (path === '/health') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { ok: false, error: 'use GET /health' }, { allow: 'GET, HEAD' });
+    return json(200, health());
+  }
+  if (path === '/') return json(426, { ok: false, error: 'this is a WebSocket endpoint; connect with ws://' }, { upgrade: 'websocket' });
+  json(404, { ok: false, error: 'not found; the paths are / (WebSocket) and /health' });
+}
+
+/** A text frame's bytes as a string (ws hands text frames over as Buffer by default). */
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

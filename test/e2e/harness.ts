@@ -1,0 +1,38 @@
+/**
+ * Real-browser test harness: a vite dev server for the pages, Debian's Chromium through
+ * playwright-core, and the real signaling server on an ephemeral loopback port.
+ * Chromium flags from TOOLCHAIN.md (no mDNS, no background networking).
+ */
+import { createServer, type ViteDevServer } from 'vite';
+import { chromium, type Browser } from 'playwright-core';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+export async function startVite(): Promise<{ url: string; server: ViteDevServer }> {
+  const server = await createServer({ logLevel: 'silent', server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false } });
+  await server.listen();
+  const addr = server.httpServer!.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite did not bind a TCP port');
+  return { url: `http://127.0.0.1:${addr.port}`, server };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Poll until `f` returns a truthy value or time runs out. */
+export async function until<T>(f: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 15_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v) return v as T;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
