@@ -121,7 +121,17 @@ export class Ledger {
     if (this.index.has(hex)) return { status: 'duplicate', id };
     if (!this.carries(b.chain)) throw new RejectError('not_carried', `this node does not carry chain ${b.chain}`);
     const now = this.nowSec();
-    checkBlock(this.c, b, { authority: this.authority, region: this.opts.region, nowSec: now });
+    try {
+      checkBlock(this.c, b, { authority: this.authority, region: this.opts.region, nowSec: now });
+    } catch (e) {
+      // Blocks can arrive before the CA statement they depend on (an epoch key, a certificate):
+      // hold them until the next statement is applied instead of refusing an honest relay.
+      if (e instanceof RejectError && waitsForAuthority(e)) {
+        this.hold(hex, bytes, [AUTHORITY]);
+        return { status: 'pending', id, missing: [] };
+      }
+      throw e;
+    }
     const horizon = horizonSec(this.authority.policy.retentionDays, now);
     for (const p of b.parents) {
       const known = this.index.get(toHex(p.id));
@@ -135,6 +145,7 @@ export class Ledger {
     }
     await this.store(id, hex, b);
     const released = await this.release(hex);
+    if (AuthorityState.isStatement(b.kind)) released.push(...(await this.release(AUTHORITY)));
     return { status: 'added', id, block: b, released };
   }
 
@@ -160,13 +171,26 @@ export class Ledger {
     for (const m of p.missing) this.waiting.get(m)?.delete(hex);
   }
 
+  /**
+   * Accept a checked block: its effects (index, tips, authority state) apply at once, so blocks
+   * checked concurrently see it (an epoch key and the batches sealed to it may arrive together);
+   * the promise — the acknowledgement — and the listeners (gossip) wait until the store made it
+   * durable. Concurrent adds keep the store's group commit busy. A store failure is fatal for
+   * the node (its memory would be ahead of its disk): the error propagates.
+   */
   private async store(id: Uint8Array, hex: string, b: Block): Promise<void> {
     const meta: BlockMeta = { id, chain: b.chain, time: b.time * 1000, kind: b.kind };
-    await this.opts.store.putBlock(meta, b.bytes);
     const e: Entry = { id, hex, chain: b.chain, time: b.time, kind: b.kind };
     this.index.set(hex, e);
     if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, id);
     this.updateTips(e, b.parents);
+    try {
+      await this.opts.store.putBlock(meta, b.bytes);
+    } catch (err) {
+      this.index.delete(hex);
+      this.tipSet.get(b.chain)!.delete(hex);
+      throw err;
+    }
     for (const fn of this.listeners) {
       try {
         fn(e, b);
@@ -220,7 +244,15 @@ export class Ledger {
 
   /** Ids of blocks that pending blocks wait for (for the network to fetch). */
   missingParents(): Uint8Array[] {
-    return [...this.waiting.keys()].filter((h) => !this.index.has(h)).map(fromHexId);
+    return [...this.waiting.keys()].filter((h) => h !== AUTHORITY && !this.index.has(h) && !this.pending.has(h)).map(fromHexId);
+  }
+
+  /** Drop every block held for a CA statement (an operator's or a test's reset; they can be fetched again). */
+  dropHeld(): number {
+    const kids = [...(this.waiting.get(AUTHORITY) ?? [])];
+    for (const k of kids) this.dropPending(k);
+    this.waiting.delete(AUTHORITY);
+    return kids.length;
   }
 
   get pendingCount(): number {
@@ -259,6 +291,14 @@ export class Ledger {
     }
     return n;
   }
+}
+
+/** Pseudo-parent of blocks waiting for a CA statement (not a hex id, so it never collides). */
+const AUTHORITY = 'authority';
+
+/** Rejections that a later CA statement can cure. */
+function waitsForAuthority(e: RejectError): boolean {
+  return e.code === 'unknown_epoch' ? /no epoch key published/.test(e.message) : e.code === 'unauthorized' && /no certificate for this key/.test(e.message);
 }
 
 function fromHexId(h: string): Uint8Array {
