@@ -73,9 +73,18 @@ export class SignalingClient {
     return this.sendJson({ t: 'signal', room, to, data });
   }
 
-  /** Ask for a fresh sample of a room's peers (re-join). */
+  /**
+   * Ask for a fresh sample of a room's peers: leave and join again (the server answers a second
+   * join with `already-joined`). Also how a thin node samples the tracing room for carriers
+   * without staying in it: `peek(room)`.
+   */
   refresh(room: string): boolean {
-    return this.sendJson({ t: 'join', room });
+    return this.sendJson({ t: 'leave', room }) && this.sendJson({ t: 'join', room });
+  }
+
+  /** Get one sample of a room's members without staying in the room. */
+  peek(room: string): boolean {
+    return this.sendJson({ t: 'join', room }) && this.sendJson({ t: 'leave', room });
   }
 
   private sendJson(m: unknown): boolean {
