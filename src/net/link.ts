@@ -21,8 +21,8 @@
  * - `send` returns `true` when the frame was accepted for transmission, and `false` when the
  *   link's buffer is full and the frame was NOT accepted: the caller keeps it and sends it again
  *   after `onDrain`. A link that reports `false` MUST later call `onDrain` once there is room
- *   (unless it closes first). Sending on a closed link returns `true` and drops the frame
- *   (`onClose` is on its way).
+ *   (unless it closes first). Sending on a closed link drops the frame; its return value is then
+ *   meaningless (`onClose` is on its way, and the caller forgets the link).
  * - `onClose` is called exactly once when the link ends for any reason, including `close()` by
  *   this side; it may be called asynchronously. No `onFrame` follows it.
  * - `send` never calls `onFrame`, `onClose` or `onDrain` synchronously.

@@ -20,6 +20,8 @@ const HELP = `beeptrace — privacy-preserving contact tracing on a two-chain le
 
 Usage:
   beeptrace sim [options]        run the whole protocol in one process and score it against an exact computation
+  beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R]
+                                 a full node on the WebRTC mesh (beeptrace node --help)
   beeptrace --help | --version
 
 sim, synthetic city:
@@ -51,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (argv[0] === 'sim') return await sim(argv.slice(1));
+    if (argv[0] === 'node') {
+      const { runNode } = await import('./run-node.ts');
+      return await runNode(argv.slice(1));
+    }
     throw new InputError('usage', `unknown command "${argv[0]}" (try beeptrace --help)`);
   } catch (e) {
     if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -27,12 +27,12 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Poll until `f` returns a truthy value or time runs out. */
-export async function until<T>(f: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 15_000): Promise<T> {
+export async function until<T>(f: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 15_000, pollMs = 50): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await f();
     if (v) return v as T;
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }

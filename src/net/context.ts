@@ -1,0 +1,49 @@
+/**
+ * What the parts of a NetNode (gossip, sync, mesh) share: the ledger, the clock, the seeded
+ * randomness, the peer table, and the node's send / penalize / track primitives. `NetNode`
+ * implements it; the parts never see each other's internals except through it.
+ *
+ * @example
+ * ctx.send(peer, { type: 'get', ids: sortIds(ids) });
+ * ctx.penalize(peer, 'malformed', Penalty.MALFORMED, err.message);
+ * @module
+ */
+import type { Ledger } from '../core/ledger/ledger.ts';
+import type { Prng } from '../core/prng.ts';
+import type { ChainId } from '../core/types.ts';
+import type { Clock } from './link.ts';
+import type { Frame, NodeRole } from './frames.ts';
+import type { Peer } from './peer.ts';
+
+/** Things worth logging; `NetNodeOptions.onEvent` receives them. @example onEvent: (e) => e.type === 'penalty' && console.warn(e) */
+export type NetEvent =
+  | { type: 'peer_ready'; link: string; role: NodeRole; outbound: boolean }
+  | { type: 'peer_closed'; link: string; reason: string }
+  | { type: 'penalty'; link: string; reason: string; points: number; score: number; detail: string }
+  | { type: 'banned'; link: string; addr: string | undefined; untilMs: number }
+  | { type: 'dial_failed'; addr: string; error: string }
+  | { type: 'upload_failed'; id: string; error: string }
+  | { type: 'error'; where: string; error: string };
+
+/** The node as its parts see it. @example ctx.readyPeers().filter((p) => p.carries(chain)) */
+export interface NetContext {
+  readonly ledger: Ledger;
+  readonly clock: Clock;
+  readonly rng: Prng;
+  readonly role: NodeRole;
+  /** Peers that have said HELLO and are open. */
+  readyPeers(): Peer[];
+  /** Encode and queue a frame (`droppable` for INV; BLOCK chunks go through `sendBulk`). */
+  send(peer: Peer, f: Frame, opts?: { droppable?: boolean }): void;
+  /** Queue already-encoded BLOCK chunk frames. */
+  sendBulk(peer: Peer, frames: Uint8Array[]): void;
+  /** Score a peer down (and disconnect it at the threshold). */
+  penalize(peer: Peer, reason: string, points: number, detail: string): void;
+  /** Register async work, so `settle()` waits for it. */
+  track(p: Promise<unknown>): void;
+  /** Run ledger writes one at a time, in order. */
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  /** Is the chain carried by this node? */
+  carries(chain: ChainId): boolean;
+  emit(e: NetEvent): void;
+}

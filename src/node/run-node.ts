@@ -1,0 +1,88 @@
+/**
+ * `beeptrace node`: a Node.js full node that joins the WebRTC mesh through a signaling server,
+ * carries both chains of its region on disk, and performs its role's duty on a schedule.
+ *
+ *   beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R]
+ *
+ * Configuration (CA root key, role key, epoch keys) is read from DIR/node.json (docs/NODE.md).
+ * Stops cleanly on SIGINT / SIGTERM (every acknowledged block is already on disk).
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import Peer from 'simple-peer';
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { InputError } from '../core/errors.ts';
+import { NetNode } from '../net/node.ts';
+import type { Clock } from '../net/link.ts';
+import { WebRtcTransport } from '../net/webrtc/transport.ts';
+import type { SimplePeerCtor } from '../net/webrtc/connector.ts';
+import type { WebSocketCtor } from '../net/webrtc/signaling-client.ts';
+import { FullNode, type FullNodeRole } from './full-node.ts';
+import { nodeCrypto } from './node-crypto.ts';
+
+export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS]
+
+  --role     archive: store and serve both chains; validator: also sign checkpoints;
+             solver: also match and publish notifications
+  --signal   the signaling server (npm run signaling: ws://127.0.0.1:8787)
+  --data     data directory: DIR/node.json (configuration) and DIR/blocks (the chains)
+  --region   overrides node.json's region
+  --tick     seconds between role duties (default 60)
+`;
+
+const systemClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+
+/** Run a full node until a signal stops it. Returns the exit code. */
+export async function runNode(argv: string[], log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    process.stdout.write(NODE_HELP);
+    return 0;
+  }
+  const role = values.role as FullNodeRole;
+  if (!['archive', 'validator', 'solver'].includes(role)) throw new InputError('usage', `--role must be archive, validator or solver, got "${values.role ?? ''}"`);
+  if (!values.signal || !/^wss?:\/\/[^ ]+$/.test(values.signal)) throw new InputError('usage', '--signal ws://HOST:PORT names the signaling server');
+  if (!values.data) throw new InputError('usage', '--data DIR names the data directory (with node.json)');
+  const tickSec = values.tick === undefined ? 60 : Number(values.tick);
+  if (!Number.isInteger(tickSec) || tickSec < 1 || tickSec > 86_400) throw new InputError('usage', `--tick must be whole seconds 1..86400, got "${values.tick}"`);
+  const full = await FullNode.open({ dir: values.data, role, crypto: nodeCrypto });
+  if (values.region !== undefined) {
+    if (!/^\d+$/.test(values.region) || Number(values.region) !== full.config.region) throw new InputError('usage', `--region ${values.region} does not match node.json's region ${full.config.region}`);
+  }
+  const transport = new WebRtcTransport({
+    url: values.signal, region: full.config.region, chains: ['tracing', 'notification'],
+    Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor,
+  });
+  const net = new NetNode({ ledger: full.ledger, clock: systemClock, role: 'full', connect: transport.connect, discover: transport.discover });
+  transport.attach(net);
+  transport.sig.onState = (s, d) => log(`signaling ${s}${d ? ` (${d})` : ''}`);
+  transport.start();
+  net.start();
+  log(`beeptrace node: ${role}, region ${full.config.region}, ${full.ledger.count()} blocks on disk, signaling ${values.signal}`);
+  const duty = setInterval(() => {
+    full.tick().then(
+      async (blocks) => {
+        for (const b of blocks) await net.publish(b);
+        if (blocks.length) log(`${role}: published ${blocks.length} block(s)`);
+      },
+      (e: Error) => log(`${role} duty failed: ${e.message}`),
+    );
+  }, tickSec * 1000);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log(`${sig}: stopping`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  clearInterval(duty);
+  net.stop();
+  transport.stop();
+  await full.close();
+  return 0;
+}

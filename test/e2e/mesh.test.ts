@@ -1,0 +1,219 @@
+/**
+ * The ledger travels over real WebRTC: four Chromium pages (thin nodes on IndexedDB) and one Node
+ * full node (file store) meet through the real signaling server. The pages sync the notification
+ * chain from the full node; a trace batch uploaded from one page reaches the full node and no
+ * other page downloads it; a notification published at the full node reaches every page.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Peer from 'simple-peer';
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { startSignalingServer } from '../../signaling/server.ts';
+import { World } from '../../src/node/sim/world.ts';
+import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { FullNode } from '../../src/node/full-node.ts';
+import { NetNode } from '../../src/net/node.ts';
+import { WebRtcTransport } from '../../src/net/webrtc/transport.ts';
+import type { SimplePeerCtor } from '../../src/net/webrtc/connector.ts';
+import type { WebSocketCtor } from '../../src/net/webrtc/signaling-client.ts';
+import { notificationBlock } from '../../src/core/blocks.ts';
+import { buildTagSet } from '../../src/core/tagset.ts';
+import { Chain } from '../../src/core/types.ts';
+import { launchChromium, startVite, until } from './harness.ts';
+
+const clock = { now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms), clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+
+test('4 pages and a full node: uploads reach the full node only, notifications reach every page', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'beeptrace-mesh-'));
+  const signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+  const vite = await startVite();
+  const browser = await launchChromium();
+  const w = await World.create({ crypto: c, startMs: Date.now() - 5_000 });
+  const full = await FullNode.open({ dir, role: 'archive', crypto: c, config: { region: w.region, rootKey: w.root.publicKey, epochKeys: new Map() } });
+  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await full.ingest((await w.ledger.get(e.id))!);
+  const authorityBlocks = full.ledger.count(Chain.NOTIFICATION);
+  const transport = new WebRtcTransport({ url: signal.url, region: w.region, chains: ['tracing', 'notification'], Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor });
+  const net = new NetNode({ ledger: full.ledger, clock, role: 'full', connect: transport.connect, discover: transport.discover, tickMs: 250 });
+  transport.attach(net);
+  transport.start();
+  net.start();
+  try {
+    const pages = [];
+    for (const name of ['p1', 'p2', 'p3', 'p4']) {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
+      await page.goto(`${vite.url}/test/e2e/pages/thin.html?name=${name}-${Date.now()}&region=${w.region}&root=${toHex(w.root.publicKey)}&signal=${encodeURIComponent(signal.url)}`);
+      pages.push(page);
+    }
+    // Every page syncs the authority statements (notification chain) from the full node.
+    for (const [i, page] of pages.entries()) {
+      await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, authorityBlocks), `page ${i + 1} synced the notification chain`, 30_000);
+    }
+    // An upload from page 1 reaches the full node, and no page downloads it.
+    const up: { id: string; status: string } = await pages[0].evaluate(() => (window as any).bt.upload());
+    assert.equal(up.status, 'uploaded');
+    await until(() => full.ledger.has(up.id), 'the upload at the full node', 15_000);
+    for (const page of pages) {
+      assert.equal(await page.evaluate(() => (window as any).bt.count(1)), 0, 'a thin node stores no tracing block');
+      const kinds: { chain: number }[] = await page.evaluate(() => (window as any).bt.received());
+      assert.equal(kinds.filter((k) => k.chain === 1).length, 0, 'a thin node never receives a tracing block');
+    }
+    // A notification published at the full node reaches every page.
+    const set = buildTagSet(c, [c.randomBytes(32), c.randomBytes(32)], c.randomBytes(16), 20);
+    const day = Math.floor(Date.now() / 86_400_000);
+    const note = notificationBlock(c, w.solver, { exposureDay: day, level: 2, P: set.P, n: set.n, salt: set.salt, data: set.data }, { region: w.region, timeSec: Math.floor(Date.now() / 1000), parents: full.ledger.tips(Chain.NOTIFICATION) });
+    const r = await net.publish(note);
+    assert.equal(r.status, 'added');
+    const id = toHex(r.id);
+    for (const [i, page] of pages.entries()) await until(() => page.evaluate((h) => (window as any).bt.has(h), id), `the notification at page ${i + 1}`, 15_000);
+  } finally {
+    net.stop();
+    transport.stop();
+    await browser.close();
+    await vite.server.close();
+    await signal.close();
+    await full.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ——— shared setup for the robustness tests ———
+
+async function mesh(pageNames: string[], opts: { extraNotifications?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'beeptrace-mesh-'));
+  let signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+  const vite = await startVite();
+  const browser = await launchChromium();
+  const w = await World.create({ crypto: c, startMs: Date.now() - 5_000 });
+  const full = await FullNode.open({ dir, role: 'archive', crypto: c, config: { region: w.region, rootKey: w.root.publicKey, epochKeys: new Map() } });
+  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await full.ingest((await w.ledger.get(e.id))!);
+  const extra: Promise<unknown>[] = [];
+  for (let i = 0; i < (opts.extraNotifications ?? 0); i++) extra.push(full.ingest(note(w)));
+  await Promise.all(extra);
+  const transport = new WebRtcTransport({ url: signal.url, region: w.region, chains: ['tracing', 'notification'], Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor });
+  const net = new NetNode({ ledger: full.ledger, clock, role: 'full', connect: transport.connect, discover: transport.discover, tickMs: 250 });
+  transport.attach(net);
+  transport.start();
+  net.start();
+  const url = (name: string) => `${vite.url}/test/e2e/pages/thin.html?name=${name}&region=${w.region}&root=${toHex(w.root.publicKey)}&signal=${encodeURIComponent(signal.url)}`;
+  const pages = [];
+  for (const name of pageNames) {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
+    await page.goto(url(name));
+    pages.push(page);
+  }
+  return {
+    w, full, net, transport, pages, browser, url,
+    get signal() { return signal; },
+    async restartSignaling() {
+      const port = signal.port;
+      await signal.close();
+      signal = await startSignalingServer({ port, host: '127.0.0.1' });
+    },
+    async close() {
+      net.stop();
+      transport.stop();
+      await browser.close();
+      await vite.server.close();
+      await signal.close();
+      await full.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small valid notification block signed by the world's solver. */
+function note(w: World): Uint8Array {
+  const set = buildTagSet(c, [c.randomBytes(32)], c.randomBytes(16), 20);
+  return notificationBlock(c, w.solver, { exposureDay: Math.floor(Date.now() / 86_400_000), level: 1, P: set.P, n: set.n, salt: set.salt, data: set.data }, { region: w.region, timeSec: Math.floor(Date.now() / 1000) - 2, parents: [] });
+}
+
+test('a page reloaded mid-sync resumes from IndexedDB and ends complete', async () => {
+  const run = 'r' + Date.now();
+  const m = await mesh([`${run}-a`], { extraNotifications: 3000 });
+  try {
+    const total = m.full.ledger.count(Chain.NOTIFICATION);
+    const page = m.pages[0];
+    const before: number = await until(async () => {
+      const n: number = await page.evaluate(() => (window as any).bt?.count(2) ?? 0);
+      return n >= 200 && n < total ? n : undefined;
+    }, 'the page part-way through the sync', 30_000, 10);
+    await page.reload();
+    const after: number = await until(() => page.evaluate(() => (window as any).bt?.count(2)), 'the reloaded page', 15_000);
+    assert.ok(after >= before, `IndexedDB kept what was synced before the reload (${before} → ${after})`);
+    if (process.env.BEEPTRACE_DEBUG) {
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        console.error(await page.evaluate(() => JSON.stringify({ n: (window as any).bt.count(2), peers: (window as any).bt.peers(), stats: (window as any).bt.stats() })), 'full peers', m.net.peers().length, 'total', total);
+      }
+    }
+    await until(() => page.evaluate((t) => (window as any).bt.count(2) === t, total), 'the sync to complete after the reload', 60_000);
+  } finally {
+    await m.close();
+  }
+});
+
+test('the signaling server restarts under connected peers: they reconnect and keep exchanging', async () => {
+  const run = 's' + Date.now();
+  const m = await mesh([`${run}-a`, `${run}-b`]);
+  try {
+    const n0 = m.full.ledger.count(Chain.NOTIFICATION);
+    for (const page of m.pages) await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, n0), 'initial sync', 30_000);
+    await m.restartSignaling();
+    for (const page of m.pages) await until(() => page.evaluate(() => (window as any).bt.signalConnected()), 'a page back on signaling', 30_000);
+    await until(() => m.transport.sig.connected, 'the full node back on signaling', 30_000);
+    const r = await m.net.publish(note(m.w));
+    for (const page of m.pages) await until(() => page.evaluate((h) => (window as any).bt.has(h), toHex(r.id)), 'a notification after the restart', 20_000);
+    // and new peers are introduced by the restarted server
+    const late = await m.browser.newPage();
+    await late.goto(m.url(`${run}-late`));
+    await until(() => late.evaluate((t) => (window as any).bt?.count(2) >= t, m.full.ledger.count(Chain.NOTIFICATION)), 'a page that joined after the restart syncs', 30_000);
+  } finally {
+    await m.close();
+  }
+});
+
+test('a peer sending invalid blocks is disconnected while honest blocks still arrive everywhere', async () => {
+  const run = 'm' + Date.now();
+  const m = await mesh([`${run}-a`, `${run}-b`]);
+  const { encodeFrame, blockFrames } = await import('../../src/net/frames.ts');
+  const evil = new WebRtcTransport({ url: m.signal.url, region: m.w.region, chains: ['notification'], Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor });
+  try {
+    const n0 = m.full.ledger.count(Chain.NOTIFICATION);
+    for (const page of m.pages) await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, n0), 'initial sync', 30_000);
+    evil.start();
+    // the malicious peer finds the full node in the tracing room and dials it
+    const addr = await until(() => evil.discover({ chain: Chain.TRACING })[0], 'a tracing carrier to dial', 15_000);
+    const link = await evil.connect(addr);
+    let closed = '';
+    link.onClose = (why) => (closed = why || 'closed');
+    link.send(encodeFrame({ type: 'hello', version: 1, region: m.w.region, chains: [Chain.NOTIFICATION], role: 'thin' }));
+    const forged: string[] = [];
+    for (let i = 0; i < 3 && !closed; i++) {
+      const good = note(m.w);
+      const bad = good.slice();
+      bad[bad.length - 1] ^= 1; // break the signature
+      const id = c.sha256(bad);
+      forged.push(toHex(id));
+      for (const f of blockFrames(id, bad, true)) link.send(f);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await until(() => closed, 'the full node to disconnect the malicious peer', 15_000);
+    // honest traffic is unaffected, and nothing forged is stored anywhere
+    const r = await m.net.publish(note(m.w));
+    for (const page of m.pages) await until(() => page.evaluate((h) => (window as any).bt.has(h), toHex(r.id)), 'an honest notification at every page', 20_000);
+    for (const h of forged) {
+      assert.equal(m.full.ledger.has(h), false);
+      for (const page of m.pages) assert.equal(await page.evaluate((x) => (window as any).bt.has(x), h), false);
+    }
+  } finally {
+    evil.stop();
+    await m.close();
+  }
+});
