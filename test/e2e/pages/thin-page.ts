@@ -1,30 +1,19 @@
 // A browser thin node for the e2e tests: Ledger on IndexedDB (carries the notification chain
 // only), NetNode in the thin role, WebRTC transport through the real signaling server. The test
 // drives it through window.bt.
-import Peer from 'simple-peer';
-import { Ledger } from '../../../src/core/ledger/ledger.ts';
-import { openIdbStore } from '../../../src/store/idb-store.ts';
 import { nobleCrypto } from '../../../src/core/crypto.ts';
 import { fromHex, toHex } from '../../../src/core/bytes.ts';
-import { NetNode } from '../../../src/net/node.ts';
-import { WebRtcTransport } from '../../../src/net/webrtc/transport.ts';
-import type { SimplePeerCtor } from '../../../src/net/webrtc/connector.ts';
 import { UserKeys } from '../../../src/core/keys.ts';
 import { traceBatchBlock } from '../../../src/core/blocks.ts';
 import { epochOf } from '../../../src/core/policy.ts';
-import { Chain, Precision, Source } from '../../../src/core/types.ts';
+import { Precision, Source } from '../../../src/core/types.ts';
+import { openThinNode } from '../../../src/app/thin-node.ts';
 
 const q = new URLSearchParams(location.search);
 const region = Number(q.get('region'));
-const store = await openIdbStore(`beeptrace-${q.get('name')}`);
-const ledger = new Ledger({ crypto: nobleCrypto, store, rootKey: fromHex(q.get('root')!), region, now: () => Date.now(), carries: [Chain.NOTIFICATION] });
-await ledger.open();
-const transport = new WebRtcTransport({ url: q.get('signal')!, region, chains: ['notification'], Peer: Peer as unknown as SimplePeerCtor });
-const clock = { now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms), clearTimeout: (h: unknown) => clearTimeout(h as number) };
-const node = new NetNode({ ledger, clock, role: 'thin', connect: transport.connect, discover: transport.discover, tickMs: 250 });
-transport.attach(node);
-transport.start();
-node.start();
+const thin = await openThinNode({ signalUrl: q.get('signal')!, region, rootKey: fromHex(q.get('root')!), dbName: `beeptrace-${q.get('name')}`, tickMs: 250 });
+const { ledger, node, transport } = thin;
+thin.start();
 const received: { hex: string; chain: number; kind: number }[] = [];
 node.onBlock((e) => received.push({ hex: e.hex, chain: e.chain, kind: e.kind }));
 
