@@ -29,28 +29,12 @@ import { launchChromium, startVite, until } from './harness.ts';
 const clock = { now: () => Date.now(), setTimeout: (f: () => void, ms: number) => setTimeout(f, ms), clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
 test('4 pages and a full node: uploads reach the full node only, notifications reach every page', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'beeptrace-mesh-'));
-  const signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
-  const vite = await startVite();
-  const browser = await launchChromium();
-  const w = await World.create({ crypto: c, startMs: Date.now() - 5_000 });
-  const full = await FullNode.open({ dir, role: 'archive', crypto: c, config: { region: w.region, rootKey: w.root.publicKey, epochKeys: new Map() } });
-  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await full.ingest((await w.ledger.get(e.id))!);
-  const authorityBlocks = full.ledger.count(Chain.NOTIFICATION);
-  const transport = new WebRtcTransport({ url: signal.url, region: w.region, chains: ['tracing', 'notification'], Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor });
-  const net = new NetNode({ ledger: full.ledger, clock, role: 'full', connect: transport.connect, discover: transport.discover, tickMs: 250 });
-  transport.attach(net);
-  transport.start();
-  net.start();
+  const run = 'u' + Date.now();
+  const m = await mesh([1, 2, 3, 4].map((i) => `${run}-p${i}`));
   try {
-    const pages = [];
-    for (const name of ['p1', 'p2', 'p3', 'p4']) {
-      const page = await browser.newPage();
-      page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
-      await page.goto(`${vite.url}/test/e2e/pages/thin.html?name=${name}-${Date.now()}&region=${w.region}&root=${toHex(w.root.publicKey)}&signal=${encodeURIComponent(signal.url)}`);
-      pages.push(page);
-    }
+    const { full, pages } = m;
     // Every page syncs the authority statements (notification chain) from the full node.
+    const authorityBlocks = full.ledger.count(Chain.NOTIFICATION);
     for (const [i, page] of pages.entries()) {
       await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, authorityBlocks), `page ${i + 1} synced the notification chain`, 30_000);
     }
@@ -64,21 +48,11 @@ test('4 pages and a full node: uploads reach the full node only, notifications r
       assert.equal(kinds.filter((k) => k.chain === 1).length, 0, 'a thin node never receives a tracing block');
     }
     // A notification published at the full node reaches every page.
-    const set = buildTagSet(c, [c.randomBytes(32), c.randomBytes(32)], c.randomBytes(16), 20);
-    const day = Math.floor(Date.now() / 86_400_000);
-    const note = notificationBlock(c, w.solver, { exposureDay: day, level: 2, P: set.P, n: set.n, salt: set.salt, data: set.data }, { region: w.region, timeSec: Math.floor(Date.now() / 1000), parents: full.ledger.tips(Chain.NOTIFICATION) });
-    const r = await net.publish(note);
+    const r = await m.net.publish(note(m.w));
     assert.equal(r.status, 'added');
-    const id = toHex(r.id);
-    for (const [i, page] of pages.entries()) await until(() => page.evaluate((h) => (window as any).bt.has(h), id), `the notification at page ${i + 1}`, 15_000);
+    for (const [i, page] of pages.entries()) await until(() => page.evaluate((h) => (window as any).bt.has(h), toHex(r.id)), `the notification at page ${i + 1}`, 15_000);
   } finally {
-    net.stop();
-    transport.stop();
-    await browser.close();
-    await vite.server.close();
-    await signal.close();
-    await full.close();
-    rmSync(dir, { recursive: true, force: true });
+    await m.close();
   }
 });
 
