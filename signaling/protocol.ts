@@ -5,6 +5,7 @@
  *
  * This module knows nothing of the ledger: a room is a string, a signal's `data` is opaque JSON.
  */
+import type { SignalingLimits } from './limits.ts';
 
 /** Room names: `beeptrace/v1/<region>/<chain>`, region 1–32 of `[a-z0-9-]`. */
 export const ROOM_PATTERN = /^beeptrace\/v1\/[a-z0-9-]{1,32}\/(tracing|notification)$/;
@@ -57,17 +58,11 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
  */
 export type ErrorCode = 'unknown-peer' | 'not-in-room' | 'already-joined' | 'peer-busy';
 
-/** The limits a server enforces, announced in `welcome`. */
-export interface AnnouncedLimits {
-  maxFrameBytes: number;
-  messagesPerSecond: number;
-  burst: number;
-  maxRoomsPerConnection: number;
-  maxRoomSize: number;
-  peerSampleSize: number;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-}
+/** The limits a server enforces, announced in `welcome` (the operational ones stay private). */
+export type AnnouncedLimits = Pick<
+  SignalingLimits,
+  'maxFrameBytes' | 'messagesPerSecond' | 'burst' | 'maxRoomsPerConnection' | 'maxRoomSize' | 'peerSampleSize' | 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'
+>;
 
 /** Messages a client sends. Unknown extra fields are ignored. */
 export type ClientMessage =
