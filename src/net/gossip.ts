@@ -358,7 +358,13 @@ export class Gossip {
     const now = this.ctx.clock.now();
     if (f.upload) {
       if (this.ctx.ledger.has(hex)) {
-        if (f.index === 0) this.ctx.send(peer, { type: 'receipt', id: f.id, status: ReceiptStatus.DUPLICATE });
+        // acknowledge only once the copy here is durable (it may still be in its first write)
+        if (f.index === 0) {
+          const id = f.id;
+          this.ctx.track(this.ctx.ledger.whenDurable(hex).then(() => {
+            if (!peer.closed) this.ctx.send(peer, { type: 'receipt', id, status: ReceiptStatus.DUPLICATE });
+          }));
+        }
         return;
       }
       if (this.adding.has(hex) || this.rejected.has(hex)) return;

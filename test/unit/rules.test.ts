@@ -434,6 +434,35 @@ test("a block already stored is reported 'duplicate' and not stored twice", asyn
   assert.equal(await w.ledger.opts.store.countBlocks(), count);
 });
 
+test("a 'duplicate' of a block still being written resolves only once the first copy is durable", async () => {
+  const w = await world();
+  // A store whose writes finish only when the test says so (a slow fsync).
+  const store = new MemoryStore();
+  const gates: (() => void)[] = [];
+  let slow = false;
+  const put = store.putBlock.bind(store);
+  store.putBlock = (meta, bytes) => (slow ? new Promise<void>((resolve, reject) => gates.push(() => put(meta, bytes).then(resolve, reject))) : put(meta, bytes));
+  const ledger = new Ledger({ crypto: c, store, rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.TRACING, Chain.NOTIFICATION] });
+  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await ledger.add((await w.ledger.get(e.id))!);
+  slow = true;
+  const b = traceBlock(w, user());
+  const order: string[] = [];
+  const first = ledger.add(b).then((r) => order.push(`first ${r.status}`));
+  await new Promise((r) => setImmediate(r));
+  assert.ok(ledger.has(idOf(b)), 'accepted at once (effects apply before the write)');
+  const second = ledger.add(b).then((r) => order.push(`second ${r.status}`));
+  let durable = false;
+  const waited = ledger.whenDurable(idOf(b)).then(() => (durable = true));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, [], 'neither add resolves before the write');
+  assert.equal(durable, false, 'whenDurable waits for the write');
+  assert.equal(gates.length, 1, 'one write, not two');
+  gates[0]();
+  await Promise.all([first, second, waited]);
+  assert.deepEqual(order.sort(), ['first added', 'second duplicate']);
+  assert.ok(await store.hasBlock(idOf(b)), 'on disk when both resolved');
+});
+
 test("a block whose parent is unknown (inside the window) is 'pending' with the missing id, and is released when the parent arrives", async () => {
   const w = await world();
   const t = w.timeSec();

@@ -62,6 +62,8 @@ export class Ledger {
   private pending = new Map<string, { bytes: Uint8Array; missing: Set<string> }>();
   private waiting = new Map<string, Set<string>>();
   private listeners = new Set<Listener>();
+  /** Blocks indexed but not yet durable: their store writes. */
+  private writing = new Map<string, Promise<void>>();
   private readonly c: CryptoProvider;
 
   constructor(readonly opts: LedgerOptions) {
@@ -111,6 +113,16 @@ export class Ledger {
   }
 
   /**
+   * Resolves when a block this ledger has is durable in the store (at once if it already is, or
+   * is not here). `has` is true from the moment a block is accepted, before its write finished:
+   * anything that acknowledges a block to someone else waits for this.
+   * @example if (ledger.has(hex)) { await ledger.whenDurable(hex); sendReceipt(); }
+   */
+  whenDurable(id: Uint8Array | string): Promise<void> {
+    return this.writing.get(typeof id === 'string' ? id : toHex(id)) ?? Promise.resolve();
+  }
+
+  /**
    * Check and store a block. Throws CodecError (malformed) or RejectError (a rule failed);
    * nothing is stored then.
    */
@@ -118,7 +130,10 @@ export class Ledger {
     const b = decodeBlock(bytes);
     const id = this.c.sha256(bytes);
     const hex = toHex(id);
-    if (this.index.has(hex)) return { status: 'duplicate', id };
+    if (this.index.has(hex)) {
+      await this.whenDurable(hex); // a duplicate is acknowledged only once the first copy is on disk
+      return { status: 'duplicate', id };
+    }
     if (!this.carries(b.chain)) throw new RejectError('not_carried', `this node does not carry chain ${b.chain}`);
     const now = this.nowSec();
     try {
@@ -184,12 +199,16 @@ export class Ledger {
     this.index.set(hex, e);
     if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, id);
     this.updateTips(e, b.parents);
+    const write = this.opts.store.putBlock(meta, b.bytes);
+    this.writing.set(hex, write.then(() => undefined, () => undefined));
     try {
-      await this.opts.store.putBlock(meta, b.bytes);
+      await write;
     } catch (err) {
       this.index.delete(hex);
       this.tipSet.get(b.chain)!.delete(hex);
       throw err;
+    } finally {
+      this.writing.delete(hex);
     }
     for (const fn of this.listeners) {
       try {
