@@ -3,7 +3,8 @@
  * the network layer's benchmarks, in virtual time over the deterministic in-memory network, with
  * the real frame codec and real acceptance (one Ledger per node, every signature checked). One JSON
  * object per line with `name`, `value`, `unit` (and `target`, `ok`, `note` where they apply), like
- * test/bench/run.ts. See docs/NET.md §Benchmarks.
+ * test/bench/run.ts, which runs this script after the protocol figures, so that `npm run bench`
+ * prints both (its `--city-users` is `--users` here). See docs/NET.md §Benchmarks.
  *
  * 1. Gossip: N (default 1,000) full nodes, mesh target 6 / cap 12, link delay 10–100 ms; 30 trace
  *    batches and 4 checkpoint blocks published one a second at random nodes while 5% of the nodes

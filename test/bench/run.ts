@@ -1,9 +1,20 @@
 /**
- * `npm run bench [-- --json] [-- --users N]`: the protocol core's benchmarks on a synthetic city
- * (default 100,000 users, one day, 28 stays per user-day). One JSON object per line with
- * `name`, `value`, `unit` (and `target`, `ok`, `note` where they apply). Targets are checked here,
- * never by timed assertions in tests. See docs/BENCHMARKS.md.
+ * `npm run bench [-- --json] [--only SECTION] [--users N] [--nodes N] [--city-users U] [--seed S]`:
+ * every benchmark, one JSON object per line with `name`, `value`, `unit` (and `target`, `ok`,
+ * `note` where they apply). Targets are checked here, never by timed assertions in tests.
+ * See docs/BENCHMARKS.md.
+ *
+ * 1. Protocol core (`seal.*`, `upload.*`, `ingest.*`, `solver.*`, `notify.*`), in this process, on
+ *    a synthetic city of `--users` (default 100,000) users, one day, 28 stays per user-day.
+ * 2. Network (`gossip.*`, `sync.*`, `thin.*`): test/bench/gossip.ts (also `npm run bench:gossip`),
+ *    run as a child process after the protocol figures, with `--nodes` (default 1,000), `--seed`
+ *    (default 1) and `--city-users` (its `--users`: the city day to sync, default 10,000).
+ *
+ * `--only ingest|solver|notify` runs that protocol section (seal and upload figures included, they
+ * come with the city); `--only gossip|sync` runs that network section and builds no city here.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { World } from '../../src/node/sim/world.ts';
 import { Ledger } from '../../src/core/ledger/ledger.ts';
@@ -22,10 +33,26 @@ import { DAY, makeCity, sealCity } from './city.ts';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
-const ui = argv.indexOf('--users');
-const N = ui >= 0 ? Number(argv[ui + 1]) : 100_000;
-if (!Number.isInteger(N) || N < 1000) throw new Error('--users must be an integer ≥ 1000');
-const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : '';
+/** The value after `name`: undefined when the flag is absent, '' when it is the last argument. */
+const flag = (name: string): string | undefined => (argv.includes(name) ? (argv[argv.indexOf(name) + 1] ?? '') : undefined);
+/** `v`, the value of flag `name`, as an integer ≥ min; throws otherwise. */
+function int(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (v === '' || !Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}`);
+  return n;
+}
+const PROTOCOL = ['ingest', 'solver', 'notify'];
+const NETWORK = ['gossip', 'sync'];
+const only = flag('--only') ?? '';
+if (only && !PROTOCOL.includes(only) && !NETWORK.includes(only)) throw new Error(`--only must be one of ${[...PROTOCOL, ...NETWORK].join(', ')}`);
+const N = int('--users', flag('--users') ?? '100000', 1000);
+// The network flags, as gossip.ts names them. Checked here as well as there, so that a bad one
+// fails before minutes of protocol benchmarks rather than after.
+const networkArgs: string[] = [];
+for (const [ours, theirs, min] of [['--nodes', '--nodes', 20], ['--city-users', '--users', 100], ['--seed', '--seed', 0]] as const) {
+  const v = flag(ours);
+  if (v !== undefined) networkArgs.push(theirs, String(int(ours, v, min)));
+}
 
 function emit(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   const o = { name, value: Math.abs(value) >= 1 ? Math.round(value * 1000) / 1000 : Number(value.toPrecision(4)), unit, ...extra };
@@ -35,119 +62,138 @@ function emit(name: string, value: number, unit: string, extra: Record<string, u
 const log = (m: string) => process.stderr.write(`· ${m}\n`);
 const now = () => performance.now();
 
-// Bench policy: proof-of-work of 4 bits so generating 100k batches takes seconds; verification
-// cost (one SHA-256) does not depend on the difficulty.
-const policy: Policy = { ...DEFAULT_POLICY, pow: { ...DEFAULT_POLICY.pow, traceBits: 4 } };
-const w = await World.create({ crypto: c, startMs: (DAY + 1) * 86_400_000 + 3_600_000, policy });
-const { epoch, publicKey: epochPub } = await w.ensureEpoch(DAY);
+/** The protocol core's figures: seals a city of N users, then the sections `only` selects. */
+async function protocolBench(): Promise<void> {
+  // Bench policy: proof-of-work of 4 bits so generating 100k batches takes seconds; verification
+  // cost (one SHA-256) does not depend on the difficulty.
+  const policy: Policy = { ...DEFAULT_POLICY, pow: { ...DEFAULT_POLICY.pow, traceBits: 4 } };
+  const w = await World.create({ crypto: c, startMs: (DAY + 1) * 86_400_000 + 3_600_000, policy });
+  const { epoch, publicKey: epochPub } = await w.ensureEpoch(DAY);
 
-log(`city of ${N} users, 28 stays each`);
-const city = makeCity(N, 7, c);
-let t = now();
-const blocks = sealCity(c, city, { epoch, epochPub, timeSec: w.timeSec() - 600, powBits: policy.pow.traceBits, region: w.region });
-const sealMs = now() - t;
-// A node never holds the city's plaintext: keep only what the benchmark needs (the keys, to prove
-// possession for diagnoses) so GC work does not inflate the ingest and solver figures.
-const keys = city.keys;
-(city as { stays: unknown }).stays = [];
-emit('seal.batches_per_s_per_core', N / (sealMs / 1000), 'batches/s', { note: 'device side: derive keys, seal 28 stays, mine 4 bits, sign (node:crypto)' });
-emit('upload.bytes_per_user_day', blocks[0].length, 'bytes', { target: '≤ 1000', ok: blocks[0].length <= 1000, note: '28 stays padded to 32, sealed, signed, with proof-of-work nonce' });
+  log(`city of ${N} users, 28 stays each`);
+  const city = makeCity(N, 7, c);
+  let t = now();
+  const blocks = sealCity(c, city, { epoch, epochPub, timeSec: w.timeSec() - 600, powBits: policy.pow.traceBits, region: w.region });
+  const sealMs = now() - t;
+  // A node never holds the city's plaintext: keep only what the benchmark needs (the keys, to prove
+  // possession for diagnoses) so GC work does not inflate the ingest and solver figures.
+  const keys = city.keys;
+  (city as { stays: unknown }).stays = [];
+  emit('seal.batches_per_s_per_core', N / (sealMs / 1000), 'batches/s', { note: 'device side: derive keys, seal 28 stays, mine 4 bits, sign (node:crypto)' });
+  emit('upload.bytes_per_user_day', blocks[0].length, 'bytes', { target: '≤ 1000', ok: blocks[0].length <= 1000, note: '28 stays padded to 32, sealed, signed, with proof-of-work nonce' });
 
-// Ingest: every acceptance rule, signature verification included.
-if (!only || only === 'ingest') {
-  const ledger = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.TRACING, Chain.NOTIFICATION] });
-  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await ledger.add((await w.ledger.get(e.id))!);
-  const M = Math.min(N, 30_000);
-  t = now();
-  for (let i = 0; i < M; i++) {
-    const r = await ledger.add(blocks[i]);
-    if (r.status !== 'added') throw new Error(`batch ${i} not added: ${r.status}`);
-  }
-  const rate = M / ((now() - t) / 1000);
-  emit('ingest.batches_per_s_per_core', rate, 'batches/s', { target: '≥ 8000', ok: rate >= 8000, note: `${M} batches: decode, id, rules, proof-of-work, Ed25519 verify, store (memory)` });
-}
-
-// Solver: P patients diagnosed (possession proofs), everybody matched.
-const decoded: { id: Uint8Array; block: Block }[] = blocks.map((b) => ({ id: c.sha256(b), block: decodeBlock(b) }));
-function cases(p: number, seed: number): { id: Uint8Array; block: Block }[] {
-  const r = new Prng(seed);
-  const picked = r.shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, p);
-  return picked.map((u) => {
-    const challenge = c.randomBytes(32);
-    const endorsed = proveDays(keys[u], [DAY], w.diagnostician.publicKey, challenge);
-    const b = diagnosisBlock(c, w.diagnostician, { region: w.region, timeSec: w.timeSec(), epoch, epochPub, onset: DAY, lookback: 1, challenge, endorsed });
-    return { id: c.sha256(b), block: decodeBlock(b) };
-  });
-}
-function runSolver(p: number): { ms: number; stays: number; tags: number; sets: number } {
-  const input = [...decoded, ...cases(p, p)];
-  const t0 = now();
-  const out = solve({ crypto: c, policy, epochKeys: w.epochKeys, blocks: input });
-  return { ms: now() - t0, stays: out.stats.stays, tags: out.stats.tags, sets: out.notifications.length };
-}
-let base: ReturnType<typeof runSolver> | undefined;
-if (!only || only === 'solver') {
-  const P = Math.max(10, Math.round(N / 1000));
-  log(`solver with ${P} patients`);
-  runSolver(P); // warm-up
-  base = runSolver(P);
-  const rps = base.stays / (base.ms / 1000);
-  emit('solver.records_per_s_per_core', rps, 'stays/s', { target: '≥ 500000', ok: rps >= 500_000, note: `${base.stays} stays of ${N} user-days, ${P} patients: decrypt (1 X25519 per user-day), index, match, tags (${base.tags} tags); ${Math.round(base.ms)} ms` });
-  log(`solver with ${10 * P} patients`);
-  const ten = runSolver(10 * P);
-  const ratio = ten.ms / base.ms;
-  emit('solver.patients_10x_time_ratio', ratio, 'ratio', { target: '< 1.5', ok: ratio < 1.5, note: `${P} → ${10 * P} patients: ${Math.round(base.ms)} → ${Math.round(ten.ms)} ms` });
-
-  // Naive: decrypt, then every user stay against every patient stay. Subsampled and scaled.
-  const S = Math.min(N, 2_000);
-  const kp = w.epochKeys.get(epoch)!;
-  // the same patients as the solver run above
-  const picked = new Prng(P).shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, P);
-  // patients' stays, opened from their batches as the solver does
-  const pStays = picked.flatMap((u) => openTraceBatch(c, kp.secretKey, kp.publicKey, decodeTraceBatch(decoded[u].block.body))!.stays);
-  const sample = new Prng(99).shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, S);
-  const t1 = now();
-  let hits = 0;
-  for (const u of sample) {
-    const o = openTraceBatch(c, kp.secretKey, kp.publicKey, decodeTraceBatch(decoded[u].block.body))!;
-    let minutes = 0;
-    for (const s of o.stays) {
-      for (const p of pStays) {
-        const a = Math.max(s.start, p.start);
-        const b = Math.min(s.start + s.minutes, p.start + p.minutes);
-        if (b > a && equirectMetres(s.latE7, s.lonE7, p.latE7, p.lonE7) <= 20) minutes += b - a;
-      }
+  // Ingest: every acceptance rule, signature verification included.
+  if (!only || only === 'ingest') {
+    const ledger = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.TRACING, Chain.NOTIFICATION] });
+    for (const e of w.ledger.entries(Chain.NOTIFICATION)) await ledger.add((await w.ledger.get(e.id))!);
+    const M = Math.min(N, 30_000);
+    t = now();
+    for (let i = 0; i < M; i++) {
+      const r = await ledger.add(blocks[i]);
+      if (r.status !== 'added') throw new Error(`batch ${i} not added: ${r.status}`);
     }
-    if (minutes) hits++;
+    const rate = M / ((now() - t) / 1000);
+    emit('ingest.batches_per_s_per_core', rate, 'batches/s', { target: '≥ 8000', ok: rate >= 8000, note: `${M} batches: decode, id, rules, proof-of-work, Ed25519 verify, store (memory)` });
   }
-  const naiveMs = ((now() - t1) * N) / S;
-  emit('solver.vs_naive_speedup', naiveMs / base.ms, 'x', { note: `all-pairs (decrypt + every user stay × ${pStays.length} patient stays) timed on ${S} of ${N} user-days and scaled ×${N / S}: ${Math.round(naiveMs)} ms vs ${Math.round(base.ms)} ms; ${hits} sampled user-days touched` });
+
+  // Solver: P patients diagnosed (possession proofs), everybody matched.
+  const decoded: { id: Uint8Array; block: Block }[] = blocks.map((b) => ({ id: c.sha256(b), block: decodeBlock(b) }));
+  function cases(p: number, seed: number): { id: Uint8Array; block: Block }[] {
+    const r = new Prng(seed);
+    const picked = r.shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, p);
+    return picked.map((u) => {
+      const challenge = c.randomBytes(32);
+      const endorsed = proveDays(keys[u], [DAY], w.diagnostician.publicKey, challenge);
+      const b = diagnosisBlock(c, w.diagnostician, { region: w.region, timeSec: w.timeSec(), epoch, epochPub, onset: DAY, lookback: 1, challenge, endorsed });
+      return { id: c.sha256(b), block: decodeBlock(b) };
+    });
+  }
+  function runSolver(p: number): { ms: number; stays: number; tags: number; sets: number } {
+    const input = [...decoded, ...cases(p, p)];
+    const t0 = now();
+    const out = solve({ crypto: c, policy, epochKeys: w.epochKeys, blocks: input });
+    return { ms: now() - t0, stays: out.stats.stays, tags: out.stats.tags, sets: out.notifications.length };
+  }
+  let base: ReturnType<typeof runSolver> | undefined;
+  if (!only || only === 'solver') {
+    const P = Math.max(10, Math.round(N / 1000));
+    log(`solver with ${P} patients`);
+    runSolver(P); // warm-up
+    base = runSolver(P);
+    const rps = base.stays / (base.ms / 1000);
+    emit('solver.records_per_s_per_core', rps, 'stays/s', { target: '≥ 500000', ok: rps >= 500_000, note: `${base.stays} stays of ${N} user-days, ${P} patients: decrypt (1 X25519 per user-day), index, match, tags (${base.tags} tags); ${Math.round(base.ms)} ms` });
+    log(`solver with ${10 * P} patients`);
+    const ten = runSolver(10 * P);
+    const ratio = ten.ms / base.ms;
+    emit('solver.patients_10x_time_ratio', ratio, 'ratio', { target: '< 1.5', ok: ratio < 1.5, note: `${P} → ${10 * P} patients: ${Math.round(base.ms)} → ${Math.round(ten.ms)} ms` });
+
+    // Naive: decrypt, then every user stay against every patient stay. Subsampled and scaled.
+    const S = Math.min(N, 2_000);
+    const kp = w.epochKeys.get(epoch)!;
+    // the same patients as the solver run above
+    const picked = new Prng(P).shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, P);
+    // patients' stays, opened from their batches as the solver does
+    const pStays = picked.flatMap((u) => openTraceBatch(c, kp.secretKey, kp.publicKey, decodeTraceBatch(decoded[u].block.body))!.stays);
+    const sample = new Prng(99).shuffle(Array.from({ length: N }, (_, i) => i)).slice(0, S);
+    const t1 = now();
+    let hits = 0;
+    for (const u of sample) {
+      const o = openTraceBatch(c, kp.secretKey, kp.publicKey, decodeTraceBatch(decoded[u].block.body))!;
+      let minutes = 0;
+      for (const s of o.stays) {
+        for (const p of pStays) {
+          const a = Math.max(s.start, p.start);
+          const b = Math.min(s.start + s.minutes, p.start + p.minutes);
+          if (b > a && equirectMetres(s.latE7, s.lonE7, p.latE7, p.lonE7) <= 20) minutes += b - a;
+        }
+      }
+      if (minutes) hits++;
+    }
+    const naiveMs = ((now() - t1) * N) / S;
+    emit('solver.vs_naive_speedup', naiveMs / base.ms, 'x', { note: `all-pairs (decrypt + every user stay × ${pStays.length} patient stays) timed on ${S} of ${N} user-days and scaled ×${N / S}: ${Math.round(naiveMs)} ms vs ${Math.round(base.ms)} ms; ${hits} sampled user-days touched` });
+  }
+
+  // Notification chain at the paper's load: 10,000 cases a day, 14 days each, 15 people at risk per
+  // patient place → 2.1 M tags a day (paper: 16 B a tag = 33.6 MB/day). Solver runs 4× a day; each
+  // run publishes one set per (exposure day, level) for the 14 days back.
+  if (!only || only === 'notify') {
+    const runsPerDay = 4;
+    const levels = 2;
+    const tagsPerDay = 10_000 * 14 * 15;
+    const setsPerDay = runsPerDay * 14 * levels;
+    const perSet = Math.round(tagsPerDay / setsPerDay);
+    const fp = policy.notification.falseAlarmPerUserDay / policy.notification.setsPerExposureDay;
+    const P = riceParameterFor(fp);
+    log(`notification chain: ${setsPerDay} sets of ${perSet} tags, P = ${P}`);
+    const r = new Prng(3);
+    let bytes = 0;
+    let tags = 0;
+    for (let s = 0; s < setsPerDay; s++) {
+      const set = buildTagSet(c, Array.from({ length: perSet }, () => r.bytes(32)), r.bytes(16), P);
+      bytes += notificationBlock(c, w.solver, { exposureDay: DAY, level: 1 + (s % 2), P: set.P, n: set.n, salt: set.salt, data: set.data }, { region: w.region, timeSec: w.timeSec(), parents: w.ledger.tips(Chain.NOTIFICATION) }).length;
+      tags += set.n;
+    }
+    const paper = 33.6e6;
+    emit('notify.bytes_per_user_day', bytes, 'bytes', { target: `≤ ${paper / 4} (¼ of the paper's 33.6 MB)`, ok: bytes <= paper / 4, note: `${tags} tags in ${setsPerDay} signed blocks, ${(bytes / tags).toFixed(2)} B/tag, P = ${P}` });
+    // A user-day's tag meets every set of its exposure day: runs/day × retention days × levels of them.
+    const setsPerExposureDay = runsPerDay * policy.retentionDays * levels;
+    const falseAlarm = setsPerExposureDay * 2 ** -P;
+    emit('notify.false_alarm_per_user_day', falseAlarm, 'probability', { target: '< 1e-6', ok: falseAlarm < 1e-6, note: `${setsPerExposureDay} sets per exposure day × 2^-${P}` });
+  }
 }
 
-// Notification chain at the paper's load: 10,000 cases a day, 14 days each, 15 people at risk per
-// patient place → 2.1 M tags a day (paper: 16 B a tag = 33.6 MB/day). Solver runs 4× a day; each
-// run publishes one set per (exposure day, level) for the 14 days back.
-if (!only || only === 'notify') {
-  const runsPerDay = 4;
-  const levels = 2;
-  const tagsPerDay = 10_000 * 14 * 15;
-  const setsPerDay = runsPerDay * 14 * levels;
-  const perSet = Math.round(tagsPerDay / setsPerDay);
-  const fp = policy.notification.falseAlarmPerUserDay / policy.notification.setsPerExposureDay;
-  const P = riceParameterFor(fp);
-  log(`notification chain: ${setsPerDay} sets of ${perSet} tags, P = ${P}`);
-  const r = new Prng(3);
-  let bytes = 0;
-  let tags = 0;
-  for (let s = 0; s < setsPerDay; s++) {
-    const set = buildTagSet(c, Array.from({ length: perSet }, () => r.bytes(32)), r.bytes(16), P);
-    bytes += notificationBlock(c, w.solver, { exposureDay: DAY, level: 1 + (s % 2), P: set.P, n: set.n, salt: set.salt, data: set.data }, { region: w.region, timeSec: w.timeSec(), parents: w.ledger.tips(Chain.NOTIFICATION) }).length;
-    tags += set.n;
-  }
-  const paper = 33.6e6;
-  emit('notify.bytes_per_user_day', bytes, 'bytes', { target: `≤ ${paper / 4} (¼ of the paper's 33.6 MB)`, ok: bytes <= paper / 4, note: `${tags} tags in ${setsPerDay} signed blocks, ${(bytes / tags).toFixed(2)} B/tag, P = ${P}` });
-  // A user-day's tag meets every set of its exposure day: runs/day × retention days × levels of them.
-  const setsPerExposureDay = runsPerDay * policy.retentionDays * levels;
-  const falseAlarm = setsPerExposureDay * 2 ** -P;
-  emit('notify.false_alarm_per_user_day', falseAlarm, 'probability', { target: '< 1e-6', ok: falseAlarm < 1e-6, note: `${setsPerExposureDay} sets per exposure day × 2^-${P}` });
+/**
+ * The network figures: test/bench/gossip.ts in a child process (it is also a script of its own,
+ * `npm run bench:gossip`), run with this process's Node flags (the TypeScript loader) and sharing
+ * its stdout, so its lines follow ours. Returns its exit code.
+ */
+function networkBench(): number {
+  const script = fileURLToPath(new URL('./gossip.ts', import.meta.url));
+  const args = [...process.execArgv, script, ...(json ? ['--json'] : []), ...(only ? ['--only', only] : []), ...networkArgs];
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (r.error) throw r.error;
+  return r.status ?? 1; // killed by a signal: no status
 }
+
+if (!only || PROTOCOL.includes(only)) await protocolBench();
+if (!only || NETWORK.includes(only)) process.exitCode = networkBench();
