@@ -8,10 +8,11 @@
  * @module
  */
 import type { CryptoProvider } from './crypto.ts';
-import { Kind, sealBlock, type ParentRef } from './codec/block.ts';
+import { equal } from './bytes.ts';
+import { decodeBlock, Kind, sealBlock, type ParentRef } from './codec/block.ts';
 import {
-  encodeCertificate, encodeCheckpoint, encodeEpochKey, encodeNotification, encodePolicyStatement, encodeRevocation,
-  encodeWithdrawal, type CertificateBody, type CheckpointBody, type NotificationBody, type RevocationBody,
+  decodeTraceBatch, decodeWithdrawal, encodeCertificate, encodeCheckpoint, encodeEpochKey, encodeNotification, encodePolicyStatement,
+  encodeRevocation, encodeWithdrawal, type CertificateBody, type CheckpointBody, type NotificationBody, type RevocationBody,
 } from './codec/records.ts';
 import { proveDays, sealCase, sealTraceBatch, type EndorsedDay } from './sealing.ts';
 import type { UserKeys } from './keys.ts';
@@ -75,6 +76,31 @@ export function selfReportBlock(
   const endorsed = proveDays(keys, a.days, ephPub, challenge);
   const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret, onset: a.onset, lookback: Math.min(255, Math.max(0, a.onset - Math.min(...a.days))), challenge, endorsed });
   return sealBlock(c, { chain: Chain.TRACING, kind: Kind.SELF_REPORT, region: a.region, time: a.timeSec, parents: a.parents ?? [], body }, { powBits: a.powBits });
+}
+
+/**
+ * Re-issue one of this device's own uploads at a new time: the same record (the same sealed
+ * body, so no new encryption and no nonce reuse), a new block time, proof-of-work and signature.
+ * A thin node does this when a final checkpoint of the old block's interval left it out
+ * (docs/PROTOCOL.md §10.4, src/net/outbox.ts). Trace batches and withdrawals are signed again by
+ * their day key, which must be this device's (RangeError otherwise); a self-report is only mined again.
+ *
+ * @example
+ * const fresh = renewBlock(c, keys, old, { timeSec: Math.floor(Date.now() / 1000), powBits: policy.pow.traceBits });
+ */
+export function renewBlock(c: CryptoProvider, keys: UserKeys, bytes: Uint8Array, a: { timeSec: number; powBits: number }): Uint8Array {
+  const b = decodeBlock(bytes);
+  if (a.timeSec < b.time) throw new RangeError(`renewBlock: the new time ${a.timeSec} is before the block's ${b.time}`);
+  const header = { chain: b.chain, kind: b.kind as never, region: b.region, time: a.timeSec, parents: b.parents, body: b.body };
+  if (b.kind === Kind.SELF_REPORT) return sealBlock(c, header, { powBits: a.powBits });
+  let day: Day;
+  let dayPub: Uint8Array;
+  if (b.kind === Kind.TRACE_BATCH) ({ day, dayPub } = decodeTraceBatch(b.body));
+  else if (b.kind === Kind.WITHDRAWAL) ({ day, dayPub } = decodeWithdrawal(b.body));
+  else throw new TypeError(`renewBlock: a ${b.kind} block is not a device's own upload (trace batch, withdrawal or self-report)`);
+  const kp = keys.daySigning(day);
+  if (!equal(kp.publicKey, dayPub)) throw new RangeError(`renewBlock: the block was signed by another device's key for day ${day}`);
+  return sealBlock(c, header, { powBits: a.powBits, secretKey: kp.secretKey });
 }
 
 /** A role key: Ed25519 secret and public key. */

@@ -23,6 +23,9 @@ export type NetEvent =
   | { type: 'banned'; link: string; addr: string | undefined; untilMs: number }
   | { type: 'dial_failed'; addr: string; error: string }
   | { type: 'upload_failed'; id: string; error: string }
+  | { type: 'upload_proven'; id: string; chain: ChainId; fromTime: number; toTime: number }
+  | { type: 'upload_absent'; id: string; renewedAs: string | null }
+  | { type: 'upload_expired'; id: string }
   | { type: 'error'; where: string; error: string };
 
 /** The node as its parts see it. @example ctx.readyPeers().filter((p) => p.carries(chain)) */

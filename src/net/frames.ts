@@ -5,7 +5,8 @@
  * frame has exactly one encoding, and a malformed frame is always a typed error, never a crash.
  *
  * Frame set: HELLO, BYE, INV, GET, BLOCK (chunks; the UPLOAD flag marks a thin node's own block),
- * NOTFOUND, SYNC (range-based set reconciliation), RECEIPT (answer to an UPLOAD).
+ * NOTFOUND, SYNC (range-based set reconciliation), RECEIPT (answer to an UPLOAD), PROVE and PROOF
+ * (a thin node asks for the inclusion proof of its upload in a checkpoint; docs/NET.md §Upload retention).
  *
  * Blocks larger than one frame travel as numbered chunks of CHUNK_BYTES; `Reassembler` puts them
  * back together with a bounded buffer (MAX_PARTIAL_BYTES per peer).
@@ -41,11 +42,11 @@ export const MAX_BYE_TEXT = 120;
 export const FINGERPRINT_BYTES = 16;
 
 /** Frame type codes (byte 0 of every frame). @example bytes[0] === FrameType.INV */
-export const FrameType = { HELLO: 1, BYE: 2, INV: 3, GET: 4, BLOCK: 5, NOTFOUND: 6, SYNC: 7, RECEIPT: 8 } as const;
+export const FrameType = { HELLO: 1, BYE: 2, INV: 3, GET: 4, BLOCK: 5, NOTFOUND: 6, SYNC: 7, RECEIPT: 8, PROVE: 9, PROOF: 10 } as const;
 /** A frame type code. @example const t: FrameTypeCode = FrameType.SYNC */
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 /** Lower-case frame names by code, for stats and logs. @example FRAME_NAME[5] === 'block' */
-export const FRAME_NAME: Record<number, Frame['type']> = { 1: 'hello', 2: 'bye', 3: 'inv', 4: 'get', 5: 'block', 6: 'notfound', 7: 'sync', 8: 'receipt' };
+export const FRAME_NAME: Record<number, Frame['type']> = { 1: 'hello', 2: 'bye', 3: 'inv', 4: 'get', 5: 'block', 6: 'notfound', 7: 'sync', 8: 'receipt', 9: 'prove', 10: 'proof' };
 
 /** What a node is: a browser thin node (notification chain only), a full node, or a tracing relay. @example const r: NodeRole = 'thin' */
 export type NodeRole = 'thin' | 'full' | 'relay';
@@ -62,6 +63,18 @@ export type ByeReasonCode = (typeof ByeReason)[keyof typeof ByeReason];
 export const ReceiptStatus = { STORED: 0, DUPLICATE: 1, HELD: 2, REFUSED: 3 } as const;
 /** A RECEIPT status code. @example const s: ReceiptStatusCode = ReceiptStatus.HELD */
 export type ReceiptStatusCode = (typeof ReceiptStatus)[keyof typeof ReceiptStatus];
+/**
+ * PROOF status codes. INCLUDED: the path proves the id is a leaf of the checkpoint. ABSENT: the
+ * sender's blocks of the interval give exactly the checkpoint's size and root, and the id is not
+ * among them. UNKNOWN: the sender cannot tell (it does not carry the chain, its blocks of the
+ * interval differ from the checkpoint, or it is busy).
+ * @example p.status === ProofStatus.INCLUDED
+ */
+export const ProofStatus = { INCLUDED: 0, ABSENT: 1, UNKNOWN: 2 } as const;
+/** A PROOF status code. @example const s: ProofStatusCode = ProofStatus.ABSENT */
+export type ProofStatusCode = (typeof ProofStatus)[keyof typeof ProofStatus];
+/** Most hashes in a PROOF path (a tree of up to 2^32 leaves). @example path.length <= MAX_PROOF_PATH */
+export const MAX_PROOF_PATH = 32;
 
 /**
  * A point in the (time, id) order of a chain's blocks: every block with time > `time`, or with
@@ -139,8 +152,34 @@ export interface ReceiptFrame {
   id: Uint8Array;
   status: ReceiptStatusCode;
 }
+/** The checkpoint a PROVE names (the body validators signed; docs/PROTOCOL.md §10.4). @example { chain: 1, fromTime, toTime, size, root } */
+export interface CheckpointRef {
+  chain: ChainId;
+  fromTime: number;
+  toTime: number;
+  size: number;
+  root: Uint8Array;
+}
+/** PROVE: prove that block `id` is a leaf of this checkpoint. @example { type: 'prove', id, checkpoint } */
+export interface ProveFrame {
+  type: 'prove';
+  id: Uint8Array;
+  checkpoint: CheckpointRef;
+}
+/** PROOF: the answer to PROVE (`path` is empty unless INCLUDED). @example { type: 'proof', id, root, status: ProofStatus.INCLUDED, index: 7, path } */
+export interface ProofFrame {
+  type: 'proof';
+  id: Uint8Array;
+  /** The root of the checkpoint asked about. */
+  root: Uint8Array;
+  status: ProofStatusCode;
+  /** Leaf index of `id` (0 unless INCLUDED). */
+  index: number;
+  /** RFC 6962 inclusion path, leaf to root. */
+  path: Uint8Array[];
+}
 /** Every network message. @example if (f.type === 'inv') for (const id of f.ids) … */
-export type Frame = HelloFrame | ByeFrame | InvFrame | GetFrame | BlockFrame | NotFoundFrame | SyncFrame | ReceiptFrame;
+export type Frame = HelloFrame | ByeFrame | InvFrame | GetFrame | BlockFrame | NotFoundFrame | SyncFrame | ReceiptFrame | ProveFrame | ProofFrame;
 
 /**
  * A peer broke the protocol in a way that is not an encoding error (unsolicited block, partial-block
@@ -303,6 +342,24 @@ export function encodeFrame(f: Frame): Uint8Array {
       if (!Number.isInteger(f.status) || f.status < 0 || f.status > ReceiptStatus.REFUSED) throw new RangeError(`RECEIPT: unknown status ${f.status}`);
       w.u8(FrameType.RECEIPT).bytes(f.id, 32).u8(f.status);
       break;
+    case 'prove': {
+      const cp = f.checkpoint;
+      checkChain(cp.chain, 'PROVE');
+      if (!Number.isInteger(cp.fromTime) || !Number.isInteger(cp.toTime) || cp.toTime <= cp.fromTime) throw new RangeError('PROVE: the checkpoint interval must be non-empty whole seconds');
+      w.u8(FrameType.PROVE).bytes(f.id, 32).u8(cp.chain).u32(cp.fromTime).u32(cp.toTime).u32(cp.size).bytes(cp.root, 32);
+      break;
+    }
+    case 'proof': {
+      if (!Number.isInteger(f.status) || f.status < 0 || f.status > ProofStatus.UNKNOWN) throw new RangeError(`PROOF: unknown status ${f.status}`);
+      if (!Array.isArray(f.path) || f.path.length > MAX_PROOF_PATH) throw new RangeError(`PROOF: path must be an array of at most ${MAX_PROOF_PATH} hashes`);
+      if (f.status !== ProofStatus.INCLUDED && (f.index !== 0 || f.path.length)) throw new RangeError('PROOF: only INCLUDED carries an index and a path');
+      w.u8(FrameType.PROOF).bytes(f.id, 32).bytes(f.root, 32).u8(f.status).u32(f.index).u8(f.path.length);
+      for (const [i, h] of f.path.entries()) {
+        if (!(h instanceof Uint8Array) || h.length !== 32) throw new RangeError(`PROOF: path hash ${i} is not 32 bytes`);
+        w.bytes(h, 32);
+      }
+      break;
+    }
     default:
       throw new TypeError(`encodeFrame: unknown frame type ${(f as { type: unknown }).type}`);
   }
@@ -435,6 +492,28 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       const id = r.bytes(32, 'id').slice();
       const status = r.check(r.u8('status'), 0, ReceiptStatus.REFUSED, 'status') as ReceiptStatusCode;
       f = { type: 'receipt', id, status };
+      break;
+    }
+    case FrameType.PROVE: {
+      const id = r.bytes(32, 'id').slice();
+      const chain = readChain(r);
+      const fromTime = r.u32('fromTime');
+      const toTime = r.u32('toTime');
+      if (toTime <= fromTime) throw new CodecError('range', 'PROVE: the checkpoint interval is empty');
+      const size = r.u32('size');
+      f = { type: 'prove', id, checkpoint: { chain, fromTime, toTime, size, root: r.bytes(32, 'root').slice() } };
+      break;
+    }
+    case FrameType.PROOF: {
+      const id = r.bytes(32, 'id').slice();
+      const root = r.bytes(32, 'root').slice();
+      const status = r.check(r.u8('status'), 0, ProofStatus.UNKNOWN, 'status') as ProofStatusCode;
+      const index = r.u32('index');
+      const n = r.check(r.u8('path length'), 0, MAX_PROOF_PATH, 'path length');
+      if (status !== ProofStatus.INCLUDED && (index !== 0 || n !== 0)) throw new CodecError('not_canonical', 'PROOF: only INCLUDED carries an index and a path');
+      const path: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) path.push(r.bytes(32, `path hash ${i}`).slice());
+      f = { type: 'proof', id, root, status, index, path };
       break;
     }
     default:

@@ -19,7 +19,7 @@
  * await node.publish(bytes); // add locally + gossip (or UPLOAD for a thin node's trace batch)
  * @module
  */
-import { decodeBlock, type Block } from '../core/codec/block.ts';
+import { decodeBlock, Kind, type Block } from '../core/codec/block.ts';
 import { CodecError } from '../core/errors.ts';
 import type { Entry, Ledger } from '../core/ledger/ledger.ts';
 import { Prng } from '../core/prng.ts';
@@ -31,6 +31,8 @@ import {
 } from './frames.ts';
 import { DEFAULT_GOSSIP, Gossip, type GossipOptions, type GossipStats } from './gossip.ts';
 import { DEFAULT_UPLOAD, Uploader, type UploadOptions, type UploadReceipt } from './upload.ts';
+import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, type RenewFn, type RetainedUpload } from './outbox.ts';
+import { ProofServer } from './proofs.ts';
 import type { Clock, Link } from './link.ts';
 import { DEFAULT_MESH, Mesh, type MeshOptions } from './mesh.ts';
 import { Peer, type PeerStats } from './peer.ts';
@@ -61,6 +63,9 @@ export interface NetNodeOptions {
   gossip?: Partial<GossipOptions>;
   sync?: Partial<SyncOptions>;
   upload?: Partial<UploadOptions>;
+  outbox?: Partial<OutboxOptions>;
+  /** Re-issue an own upload at the current time when a final checkpoint left it out (src/net/outbox.ts). */
+  renew?: RenewFn;
   onEvent?: (e: NetEvent) => void;
 }
 
@@ -100,6 +105,8 @@ export interface NodeStats {
   traffic: PeerStats;
   gossip: GossipStats;
   uploads: Uploader['stats'];
+  outbox: Outbox['stats'] & { retained: number };
+  proofs: ProofServer['stats'];
   sync: Syncer['stats'];
   mesh: Mesh['stats'];
   penalties: number;
@@ -151,6 +158,8 @@ export class NetNode implements NetContext {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly gossip: Gossip;
   private readonly uploader: Uploader;
+  private readonly outbox: Outbox;
+  private readonly prover: ProofServer;
   private readonly syncer: Syncer;
   private readonly mesh: Mesh;
   private readonly listeners = new Set<BlockListener>();
@@ -188,6 +197,8 @@ export class NetNode implements NetContext {
       }
     };
     this.uploader = new Uploader(this, { ...DEFAULT_UPLOAD, ...o.upload });
+    this.outbox = new Outbox(this, this.uploader, { ...DEFAULT_OUTBOX, ...o.outbox }, o.renew);
+    this.prover = new ProofServer(this);
     this.syncer = new Syncer(this, this.gossip, this.syncOpts);
     this.mesh = new Mesh(this, {
       peers: () => [...this.peersByLink.values()],
@@ -208,12 +219,14 @@ export class NetNode implements NetContext {
     this.unsubscribe = this.ledger.onBlock((e, b) => {
       this.syncer.added(e);
       this.gossip.accepted(e, b);
+      if (b.kind === Kind.CHECKPOINT) this.outbox.checkpointSeen(b);
     });
+    this.track(this.outbox.open());
     this.nextSyncAt = this.clock.now() + this.syncOpts.intervalMs * (0.75 + 0.5 * this.rng.next());
     this.tick();
   }
 
-  /** Stop: say BYE, close every link, cancel timers; pending uploads reject. */
+  /** Stop: say BYE, close every link, cancel timers; pending uploads reject (and stay kept in the store). */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -223,6 +236,7 @@ export class NetNode implements NetContext {
     this.mesh.stop();
     this.gossip.stop();
     this.uploader.stop();
+    this.track(this.outbox.stop());
     for (const p of [...this.peersByLink.values()]) this.drop(p, ByeReason.SHUTDOWN, 'node stopping');
   }
 
@@ -234,7 +248,9 @@ export class NetNode implements NetContext {
   /**
    * Publish an own block: for a carried chain, add it to the ledger (throws CodecError/RejectError
    * if it is not acceptable) and gossip it; for a chain this node does not carry (a thin node's
-   * trace batch), upload it to a peer that carries it and resolve on its receipt.
+   * trace batch), keep it in the store until a checkpoint proves it (src/net/outbox.ts), upload it
+   * to a peer that carries it and resolve on its receipt. If no peer acknowledged it after
+   * `maxUploadTries`, this rejects, and the kept upload is tried again later.
    */
   async publish(bytes: Uint8Array): Promise<PublishResult> {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('NetNode.publish: bytes must be a Uint8Array');
@@ -246,8 +262,13 @@ export class NetNode implements NetContext {
     }
     if (!this.started || this.stopped) throw new Error('NetNode.publish: the node must be running to upload a block of a chain it does not carry');
     const id = this.ledger.opts.crypto.sha256(bytes);
-    const receipt = await this.uploader.upload(bytes, id, b.chain);
+    const receipt = await this.outbox.submit(bytes, id, b.chain);
     return { id, status: 'uploaded', receipt: receipt.status };
+  }
+
+  /** Own uploads kept until a checkpoint proves them, oldest first. */
+  retained(): RetainedUpload[] {
+    return this.outbox.list();
   }
 
   /** Subscribe to accepted blocks (own and received). Returns an unsubscribe function. */
@@ -275,7 +296,7 @@ export class NetNode implements NetContext {
     const traffic = emptyTraffic();
     addTraffic(traffic, this.closedTraffic);
     for (const p of this.peersByLink.values()) addTraffic(traffic, p.stats);
-    return { traffic, gossip: { ...this.gossip.stats }, uploads: { ...this.uploader.stats }, sync: { ...this.syncer.stats }, mesh: { ...this.mesh.stats }, ...this.counters };
+    return { traffic, gossip: { ...this.gossip.stats }, uploads: { ...this.uploader.stats }, outbox: { ...this.outbox.stats, retained: this.outbox.size }, proofs: { ...this.prover.stats }, sync: { ...this.syncer.stats }, mesh: { ...this.mesh.stats }, ...this.counters };
   }
 
   /** Resolves when the async work started so far (ledger writes, serving) has finished. */
@@ -396,6 +417,7 @@ export class NetNode implements NetContext {
     addTraffic(this.closedTraffic, peer.stats);
     this.gossip.peerClosed(peer);
     this.uploader.peerClosed(peer);
+    this.outbox.peerClosed(peer);
     peer.clear();
     this.emit({ type: 'peer_closed', link: peer.link.id, reason });
   }
@@ -481,6 +503,12 @@ export class NetNode implements NetContext {
       case 'receipt':
         this.uploader.onReceipt(peer, f);
         return;
+      case 'prove':
+        this.prover.onProve(peer, f);
+        return;
+      case 'proof':
+        this.outbox.onProof(peer, f);
+        return;
     }
   }
 
@@ -519,6 +547,7 @@ export class NetNode implements NetContext {
       this.gossip.tick(this.readyPeers());
       this.syncer.tick();
       this.mesh.tick();
+      this.outbox.tick();
       if (now >= this.nextSyncAt) {
         this.nextSyncAt = now + this.syncOpts.intervalMs * (0.75 + 0.5 * this.rng.next());
         const ready = this.readyPeers();

@@ -63,6 +63,10 @@ export const Penalty = {
   SERVE_OVERFLOW: 20,
   /** A block that stays unacceptable for reasons honest nodes can briefly disagree on (authority state, clock). */
   SOFT_REJECT: 5,
+  /** An inclusion proof that does not verify against the checkpoint it answers: a lie, not a disagreement. */
+  BAD_PROOF: 100,
+  /** A PROOF nobody asked this peer for. */
+  UNSOLICITED_PROOF: 10,
 } as const;
 
 /** Score at or below which a peer is disconnected. @example score <= DISCONNECT_SCORE */

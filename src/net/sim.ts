@@ -19,6 +19,7 @@ import type { CryptoProvider } from '../core/crypto.ts';
 import { decodeBlock } from '../core/codec/block.ts';
 import { Ledger } from '../core/ledger/ledger.ts';
 import type { ChainId } from '../core/types.ts';
+import type { BlockStore } from '../core/store.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { ROLE_CHAINS, type NodeRole } from './frames.ts';
 import { MemoryNet, type LinkOptions } from './memory-net.ts';
@@ -41,6 +42,7 @@ export interface SimOptions {
 /** One simulated node. @example sim.get('a').ledger.count() */
 export interface SimNode {
   addr: string;
+  store: BlockStore;
   role: NodeRole;
   node: NetNode;
   ledger: Ledger;
@@ -60,15 +62,17 @@ export class SimNetwork {
   }
 
   /**
-   * Create a node with a fresh ledger holding `preload` (trusted, see module comment), put it on
-   * the network and start it (unless `start: false`).
+   * Create a node with a ledger on `store` (default: a fresh MemoryStore — pass an old node's store
+   * to restart it) holding `preload` (trusted, see module comment), put it on the network and
+   * start it (unless `start: false`).
    */
-  async addNode(addr: string, role: NodeRole, opts: { preload?: Iterable<Uint8Array>; start?: boolean; options?: Partial<NetNodeOptions> } = {}): Promise<SimNode> {
-    const store = new MemoryStore();
+  async addNode(addr: string, role: NodeRole, opts: { preload?: Iterable<Uint8Array>; start?: boolean; store?: BlockStore; options?: Partial<NetNodeOptions> } = {}): Promise<SimNode> {
+    const store = opts.store ?? new MemoryStore();
     const carries: ChainId[] = ROLE_CHAINS[role];
     for (const bytes of opts.preload ?? []) {
       const b = decodeBlock(bytes);
       if (!carries.includes(b.chain)) continue;
+      if (await store.hasBlock(this.o.crypto.sha256(bytes))) continue;
       await store.putBlock({ id: this.o.crypto.sha256(bytes), chain: b.chain, time: b.time * 1000, kind: b.kind }, bytes);
     }
     const ledger = new Ledger({ crypto: this.o.crypto, store, rootKey: this.o.rootKey, region: this.o.region, now: () => this.net.now(), carries });
@@ -84,7 +88,7 @@ export class SimNetwork {
       discover: (d) => this.net.discover(addr, d),
     });
     this.net.add(addr, { accept: (link, from) => node.accept(link, from), settle: () => node.settle() }, { chains: carries });
-    const n: SimNode = { addr, role, node, ledger };
+    const n: SimNode = { addr, store, role, node, ledger };
     this.nodes.set(addr, n);
     if (opts.start !== false) node.start();
     return n;

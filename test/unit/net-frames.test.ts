@@ -81,7 +81,12 @@ const sync: fc.Arbitrary<Frame> = fc
     return { type: 'sync', chain: c, start, ranges };
   });
 
-const anyFrame = fc.oneof(hello, bye, inv, get, notfound, receipt, block, sync);
+const prove: fc.Arbitrary<Frame> = rec({ id: bytes(32), chain, from: fc.integer({ min: 0, max: 0xfffffffe }), len: fc.integer({ min: 1, max: 86_400 }), size: fc.integer({ min: 0, max: 0xffffffff }), root: bytes(32) })
+  .map((f) => ({ type: 'prove', id: f.id, checkpoint: { chain: f.chain, fromTime: f.from, toTime: Math.min(0xffffffff, f.from + f.len), size: f.size, root: f.root } }));
+const proof: fc.Arbitrary<Frame> = rec({ id: bytes(32), root: bytes(32), status: fc.integer({ min: 0, max: 2 }), index: fc.integer({ min: 0, max: 0xffffffff }), path: fc.array(bytes(32), { maxLength: 32 }) })
+  .map((f) => (f.status === 0 ? { type: 'proof', ...f, status: 0 } : { type: 'proof', id: f.id, root: f.root, status: f.status as 1, index: 0, path: [] }));
+
+const anyFrame = fc.oneof(hello, bye, inv, get, notfound, receipt, block, sync, prove, proof);
 
 /** Positions to test in a frame: all for small frames, a sample (ends included) for big ones. */
 function positions(n: number): number[] {
@@ -177,7 +182,7 @@ test('decodeFrame names what is wrong: too long, empty, unknown type, version, r
   };
   assert.equal(code(new Uint8Array(MAX_FRAME + 1)), 'too_long');
   assert.equal(code(new Uint8Array(0)), 'truncated');
-  assert.equal(code(new Uint8Array([9])), 'unknown_type');
+  assert.equal(code(new Uint8Array([11])), 'unknown_type');
   assert.equal(code(new Uint8Array([0])), 'unknown_type');
   assert.equal(code(new Uint8Array([1, 2, 0, 1, 3, 1])), 'version');
   assert.equal(code(new Uint8Array([1, 1, 0, 1, 1, 1])), 'range', 'a full node must carry both chains');
@@ -195,6 +200,13 @@ test('decodeFrame names what is wrong: too long, empty, unknown type, version, r
   assert.equal(code(new Uint8Array([7, 1, 0, 0, 0, 0, 1, 0, 0])), 'not_canonical');
   // a lone SKIP range is not canonical
   assert.equal(code(new Uint8Array([7, 1, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0])), 'not_canonical');
+  // PROVE with toTime ≤ fromTime; PROOF saying ABSENT but carrying a path
+  const prove = encodeFrame({ type: 'prove', id: new Uint8Array(32), checkpoint: { chain: 1, fromTime: 10, toTime: 11, size: 0, root: new Uint8Array(32) } });
+  prove.set([0, 0, 0, 10], 38);
+  assert.equal(code(prove), 'range', 'an empty checkpoint interval');
+  const proof = encodeFrame({ type: 'proof', id: new Uint8Array(32), root: new Uint8Array(32), status: 0, index: 0, path: [new Uint8Array(32)] });
+  proof[65] = 1;
+  assert.equal(code(proof), 'not_canonical', 'only INCLUDED carries a path');
 });
 
 test('the encoder refuses values that have no canonical encoding', () => {
@@ -217,6 +229,12 @@ test('the encoder refuses values that have no canonical encoding', () => {
     ['a leading skip', { type: 'sync', chain: 1, start: { time: 0, prefix: new Uint8Array(0) }, ranges: [{ upper: { time: 1, prefix: new Uint8Array(0) }, mode: 'skip' }, { upper: MAX_BOUND, mode: 'idlist', ids: [] }] }],
     ['a short fingerprint', { type: 'sync', chain: 1, start: { time: 0, prefix: new Uint8Array(0) }, ranges: [{ upper: MAX_BOUND, mode: 'fingerprint', count: 1, fingerprint: new Uint8Array(15) }] }],
     ['receipt status 4', { type: 'receipt', id: id(1), status: 4 as 0 }],
+    ['an empty checkpoint interval', { type: 'prove', id: id(1), checkpoint: { chain: 1, fromTime: 5, toTime: 5, size: 1, root: id(2) } }],
+    ['a short checkpoint root', { type: 'prove', id: id(1), checkpoint: { chain: 1, fromTime: 5, toTime: 6, size: 1, root: new Uint8Array(31) } }],
+    ['ABSENT with a path', { type: 'proof', id: id(1), root: id(2), status: 1, index: 0, path: [id(3)] }],
+    ['UNKNOWN with an index', { type: 'proof', id: id(1), root: id(2), status: 2, index: 4, path: [] }],
+    ['a path of 33 hashes', { type: 'proof', id: id(1), root: id(2), status: 0, index: 0, path: Array.from({ length: 33 }, () => id(3)) }],
+    ['proof status 3', { type: 'proof', id: id(1), root: id(2), status: 3 as 0, index: 0, path: [] }],
   ];
   for (const [what, f] of bad) assert.throws(() => encodeFrame(f), (e: Error) => e instanceof RangeError, what);
   // the largest id list fits a frame
