@@ -22,6 +22,7 @@ import { WebRtcTransport } from '../../src/net/webrtc/transport.ts';
 import type { SimplePeerCtor } from '../../src/net/webrtc/connector.ts';
 import type { WebSocketCtor } from '../../src/net/webrtc/signaling-client.ts';
 import { notificationBlock } from '../../src/core/blocks.ts';
+import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 import { buildTagSet } from '../../src/core/tagset.ts';
 import { Chain } from '../../src/core/types.ts';
 import { launchChromium, startVite, until } from './harness.ts';
@@ -58,7 +59,7 @@ test('4 pages and a full node: uploads reach the full node only, notifications r
 
 // ——— shared setup for the robustness tests ———
 
-async function mesh(pageNames: string[], opts: { extraNotifications?: number } = {}) {
+async function mesh(pageNames: string[], opts: { extraNotifications?: number; relays?: string[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'beeptrace-mesh-'));
   let signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
   const vite = await startVite();
@@ -74,7 +75,7 @@ async function mesh(pageNames: string[], opts: { extraNotifications?: number } =
   transport.attach(net);
   transport.start();
   net.start();
-  const url = (name: string) => `${vite.url}/test/e2e/pages/thin.html?name=${name}&region=${w.region}&root=${toHex(w.root.publicKey)}&signal=${encodeURIComponent(signal.url)}`;
+  const url = (name: string) => `${vite.url}/test/e2e/pages/thin.html?name=${name}&region=${w.region}&root=${toHex(w.root.publicKey)}&signal=${encodeURIComponent(signal.url)}${opts.relays?.includes(name) ? '&relay=1' : ''}`;
   const pages = [];
   for (const name of pageNames) {
     const page = await browser.newPage();
@@ -188,6 +189,64 @@ test('a peer sending invalid blocks is disconnected while honest blocks still ar
     }
   } finally {
     evil.stop();
+    await m.close();
+  }
+});
+
+test('an upload stays in IndexedDB, across a reload, until a final checkpoint proves it', async () => {
+  const run = 'k' + Date.now();
+  const m = await mesh([`${run}-a`]);
+  try {
+    const page = m.pages[0];
+    const authorityBlocks = m.full.ledger.count(Chain.NOTIFICATION);
+    await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, authorityBlocks), 'the page synced the authority statements', 30_000);
+    const up: { id: string; status: string } = await page.evaluate(() => (window as any).bt.upload());
+    assert.equal(up.status, 'uploaded');
+    await until(() => m.full.ledger.has(up.id), 'the upload at the full node', 15_000);
+    assert.deepEqual(await page.evaluate(() => (window as any).bt.kept()), [up.id], 'kept in IndexedDB after the receipt');
+    await page.reload();
+    await until(() => page.evaluate(() => !!(window as any).bt), 'the page is back', 15_000);
+    const after: { id: string; state: string }[] = await until(async () => {
+      const r = await page.evaluate(() => (window as any).bt.retained());
+      return r.length ? r : undefined;
+    }, 'the kept upload reloaded from IndexedDB', 15_000);
+    assert.deepEqual(after.map((u) => [u.id, u.state]), [[up.id, 'received']], 'still kept after the reload, with its receipt');
+    // Two validators (k = 2) checkpoint the interval; the checkpoints reach the page on the notification chain.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const to = Math.floor(Date.now() / 1000);
+    for (const v of m.w.validators.slice(0, 2)) await new ValidatorRole(c, m.full.ledger, v).checkpoint(Chain.TRACING, to - 600, to, to);
+    await until(async () => (await page.evaluate(() => (window as any).bt.retained())).length === 0, 'the upload proven and dropped', 45_000);
+    assert.deepEqual(await page.evaluate(() => (window as any).bt.kept()), [], 'and gone from IndexedDB');
+    assert.ok(m.net.stats().proofs.included >= 1, 'the full node served the inclusion path');
+  } finally {
+    await m.close();
+  }
+});
+
+test('a desktop page opted in as a tracing relay carries the tracing chain; thin pages still never download it', async () => {
+  const run = 'y' + Date.now();
+  const [thin, relay] = [`${run}-thin`, `${run}-relay`];
+  const m = await mesh([thin, relay], { relays: [relay] });
+  try {
+    const [thinPage, relayPage] = m.pages;
+    for (const page of m.pages) await until(() => page.evaluate(() => !!(window as any).bt), 'the page node is open', 15_000);
+    assert.equal(await thinPage.evaluate(() => (window as any).bt.role), 'thin');
+    assert.equal(await relayPage.evaluate(() => (window as any).bt.role), 'relay');
+    const authorityBlocks = m.full.ledger.count(Chain.NOTIFICATION);
+    for (const page of m.pages) await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, authorityBlocks), 'synced the authority statements', 30_000);
+    const up: { id: string; status: string } = await thinPage.evaluate(() => (window as any).bt.upload());
+    assert.equal(up.status, 'uploaded');
+    await until(() => relayPage.evaluate((h) => (window as any).bt.has(h), up.id), 'the thin page\'s upload at the relay page', 20_000);
+    await until(() => m.full.ledger.has(up.id), 'and at the full node', 20_000);
+    // The relay publishes its own batch into the tracing chain directly (it carries it).
+    const own: { id: string; status: string } = await relayPage.evaluate(() => (window as any).bt.upload());
+    assert.equal(own.status, 'added', 'a relay adds its own batch to its ledger and gossips it');
+    await until(() => m.full.ledger.has(own.id), 'the relay\'s batch at the full node', 20_000);
+    assert.equal(await thinPage.evaluate(() => (window as any).bt.count(1)), 0, 'the thin page stores no tracing block');
+    const kinds: { chain: number }[] = await thinPage.evaluate(() => (window as any).bt.received());
+    assert.equal(kinds.filter((k) => k.chain === 1).length, 0, 'and receives none');
+    assert.ok(await relayPage.evaluate(() => (window as any).bt.count(1)) >= 2, 'the relay page stores the tracing chain');
+  } finally {
     await m.close();
   }
 });

@@ -1,6 +1,6 @@
-// A browser thin node for the e2e tests: Ledger on IndexedDB (carries the notification chain
-// only), NetNode in the thin role, WebRTC transport through the real signaling server. The test
-// drives it through window.bt.
+// A browser node for the e2e tests: Ledger on IndexedDB (a thin node carries the notification
+// chain only; with ?relay=1 the page opts in as a tracing relay), NetNode, WebRTC transport
+// through the real signaling server. The test drives it through window.bt.
 import { nobleCrypto } from '../../../src/core/crypto.ts';
 import { fromHex, toHex } from '../../../src/core/bytes.ts';
 import { UserKeys } from '../../../src/core/keys.ts';
@@ -8,13 +8,21 @@ import { traceBatchBlock } from '../../../src/core/blocks.ts';
 import { epochOf } from '../../../src/core/policy.ts';
 import { Precision, Source } from '../../../src/core/types.ts';
 import { openThinNode } from '../../../src/app/thin-node.ts';
+import { OUTBOX_INDEX_KEY } from '../../../src/net/outbox.ts';
 
 const q = new URLSearchParams(location.search);
 const region = Number(q.get('region'));
-const thin = await openThinNode({ signalUrl: q.get('signal')!, region, rootKey: fromHex(q.get('root')!), dbName: `beeptrace-${q.get('name')}`, tickMs: 250 });
+const dbName = `beeptrace-${q.get('name')}`;
+// The page's device: one seed per page name, kept in sessionStorage so a reload keeps it.
+const seedKey = `seed-${dbName}`;
+const seed = sessionStorage.getItem(seedKey) ?? toHex(nobleCrypto.randomBytes(32));
+sessionStorage.setItem(seedKey, seed);
+const keys = new UserKeys(nobleCrypto, fromHex(seed));
+const thin = await openThinNode({ signalUrl: q.get('signal')!, region, rootKey: fromHex(q.get('root')!), dbName, tickMs: 250, keys, relay: q.get('relay') === '1' });
 const { ledger, node, transport } = thin;
 thin.start();
 const received: { hex: string; chain: number; kind: number }[] = [];
+let part = Number(sessionStorage.getItem(`part-${dbName}`) ?? 0);
 node.onBlock((e) => received.push({ hex: e.hex, chain: e.chain, kind: e.kind }));
 
 (window as unknown as { bt: unknown }).bt = {
@@ -24,17 +32,27 @@ node.onBlock((e) => received.push({ hex: e.hex, chain: e.chain, kind: e.kind }))
   peers: () => node.peers().length,
   signalConnected: () => transport.sig.connected,
   stats: () => node.stats(),
+  role: thin.role,
+  /** Own uploads kept until a checkpoint proves them. */
+  retained: () => node.retained(),
+  /** Ids listed as kept in IndexedDB (the outbox list), hex. */
+  async kept(): Promise<string[]> {
+    const index = (await thin.store.getValue(OUTBOX_INDEX_KEY)) ?? new Uint8Array(0);
+    const out: string[] = [];
+    for (let i = 0; i < index.length; i += 32) out.push(toHex(index.subarray(i, i + 32)));
+    return out;
+  },
   /** Seal and publish one trace batch of today (goes to a peer that carries the tracing chain). */
   async upload(): Promise<{ id: string; status: string }> {
-    const keys = new UserKeys(nobleCrypto, nobleCrypto.randomBytes(32));
     const now = Date.now();
+    sessionStorage.setItem(`part-${dbName}`, String(part + 1)); // a part number is never used twice (AEAD nonce)
     const day = Math.floor(now / 86_400_000);
     const epoch = epochOf(ledger.authority.policy, day);
     const epochPub = ledger.authority.epochKey(epoch);
     if (!epochPub) throw new Error(`no epoch key for epoch ${epoch} yet`);
     const minute = Math.floor(now / 60_000) - 40;
     const bytes = traceBatchBlock(nobleCrypto, keys, {
-      region, timeSec: Math.floor(now / 1000), parents: [], day, part: 0, epoch, epochPub, powBits: ledger.authority.policy.pow.traceBits,
+      region, timeSec: Math.floor(now / 1000), parents: [], day, part: part++, epoch, epochPub, powBits: ledger.authority.policy.pow.traceBits,
       stays: [{ start: Math.max(day * 1440, minute), minutes: 30, latE7: 558_721_000, lonE7: -42_882_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }],
     });
     const r = await node.publish(bytes);
