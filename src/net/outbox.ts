@@ -12,7 +12,8 @@
  *    validators, `policy.checkpointQuorum`) of its chain whose interval covers the block's time.
  * 3. It asks a ready peer that carries the chain (PROVE). A PROOF that verifies against the
  *    checkpoint's root ends it: deleted from the store, event `upload_proven`. A path that does not
- *    verify is a lie: the peer is disconnected. UNKNOWN: ask another peer.
+ *    verify is a lie: the peer is disconnected. UNKNOWN: ask another peer; once every carrier
+ *    said UNKNOWN, wait `checkMs · 2^rounds` (at most 30 minutes) and ask again.
  * 4. ABSENT — the checkpoint is final and the block is not in it (it reached the carriers after
  *    the validators closed its interval, or a carrier acknowledged and dropped it). It can never
  *    be proven in that interval, so with a `renew` hook (the app re-signs the same record at the
