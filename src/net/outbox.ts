@@ -40,6 +40,7 @@ import { Chain, type ChainId } from '../core/types.ts';
 import type { NetContext } from './context.ts';
 import { ProofStatus, type CheckpointRef, type ProofFrame } from './frames.ts';
 import type { Peer } from './peer.ts';
+import { LruSet } from './lru.ts';
 import { Penalty } from './scores.ts';
 import type { Uploader, UploadReceipt } from './upload.ts';
 
@@ -123,6 +124,8 @@ export class Outbox {
   readonly stats = { submitted: 0, proven: 0, asked: 0, absent: 0, renewed: 0, reuploaded: 0, expired: 0, badProofs: 0 };
   private readonly items = new Map<string, Item>();
   private readonly groups = new Map<string, Group>();
+  /** `link:id` of every question put to a peer lately: a late answer is not unsolicited. */
+  private readonly asked = new LruSet(4096);
   private io: Promise<unknown> = Promise.resolve();
   private opened: Promise<void> | null = null;
   private isOpen = false;
@@ -207,7 +210,8 @@ export class Outbox {
     const item = this.items.get(toHex(f.id));
     const asked = item?.asking;
     if (!item || !asked || asked.peer !== peer || !equal(asked.cp.root, f.root)) {
-      this.ctx.penalize(peer, 'unsolicited_proof', Penalty.UNSOLICITED_PROOF, 'PROOF for a question this node did not ask that peer');
+      // a late answer (after a timeout, or after another peer proved it) is harmless
+      if (!this.asked.has(`${peer.link.id}:${toHex(f.id)}`)) this.ctx.penalize(peer, 'unsolicited_proof', Penalty.UNSOLICITED_PROOF, 'PROOF for a question this node did not ask that peer');
       return;
     }
     item.asking = null;
@@ -298,6 +302,7 @@ export class Outbox {
     const peer = this.ctx.rng.pick(fresh);
     this.stats.asked++;
     item.asking = { peer, group, cp, at: now };
+    this.asked.add(`${peer.link.id}:${item.hex}`);
     this.ctx.send(peer, { type: 'prove', id: item.id, checkpoint: cp });
   }
 
