@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { nodeCrypto } from '../../src/node/node-crypto.ts';
 import type { CryptoProvider } from '../../src/core/crypto.ts';
-import { concat, toHex, u32be, utf8 } from '../../src/core/bytes.ts';
+import { concat, toHex, utf8 } from '../../src/core/bytes.ts';
 import { CodecError, RejectError } from '../../src/core/errors.ts';
 import { Writer } from '../../src/core/codec/wire.ts';
 import { decodeStay, encodeStay, STAY_BYTES } from '../../src/core/codec/stay.ts';
@@ -40,6 +40,7 @@ import { proveDays } from '../../src/core/sealing.ts';
 import { buildTagSet } from '../../src/core/tagset.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { World } from '../../src/node/sim/world.ts';
+import { seededCrypto } from './seeded-crypto.ts';
 import { DEFAULT_POLICY } from '../../src/core/policy.ts';
 import { Precision, Source, type Stay } from '../../src/core/types.ts';
 
@@ -482,25 +483,10 @@ test('sealBlock: the signature covers the envelope up to the nonce, proof-of-wor
 
 // ───────────────────────────── whole sealed blocks through the ledger ─────────────────────────────
 
-/**
- * nodeCrypto with a deterministic randomBytes (HMAC-SHA256 counter), so every key, nonce and
- * block of the world below is the same on every run. This matters for the anonymous self-report:
- * its only protection is proof-of-work, so a flipped self-report passes the PoW rule with
- * probability 2^-16 per flip; with a fixed world the outcome is reproducible, not a coin toss.
- */
-function seededCrypto(label: string): CryptoProvider {
-  const key = utf8(label);
-  let counter = 0;
-  return {
-    ...nodeCrypto,
-    name: `seeded(${label})`,
-    randomBytes: (n: number) => {
-      const out = new Uint8Array(n);
-      for (let o = 0; o < n; o += 32) out.set(nodeCrypto.hmacSha256(key, u32be(counter++)).subarray(0, Math.min(32, n - o)), o);
-      return out;
-    },
-  };
-}
+// The world below uses seededCrypto (deterministic randomBytes), so every key, nonce and block is
+// the same on every run. This matters for the anonymous self-report: its only protection is
+// proof-of-work, so a flipped self-report passes the PoW rule with probability 2^-16 per flip;
+// with a fixed world the outcome is reproducible, not a coin toss.
 
 test('a sealed block of any kind with any single bit flipped is rejected by the ledger, and nothing is stored', async () => {
   const c = seededCrypto('codec-flip-world');

@@ -11,8 +11,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeCrypto } from '../../src/node/node-crypto.ts';
-import type { CryptoProvider } from '../../src/core/crypto.ts';
 import { concat, toHex, u32be, utf8 } from '../../src/core/bytes.ts';
 import { Kind, type Block } from '../../src/core/codec/block.ts';
 import { encodeStay } from '../../src/core/codec/stay.ts';
@@ -22,26 +20,12 @@ import { traceBatchBlock } from '../../src/core/blocks.ts';
 import { notificationTag, pseudonym, UserKeys } from '../../src/core/keys.ts';
 import { TagSetIndex } from '../../src/core/tagset.ts';
 import { World } from '../../src/node/sim/world.ts';
+import { seededCrypto } from './seeded-crypto.ts';
 import { Precision, Source, type Day, type Stay } from '../../src/core/types.ts';
 
 // ───────────────────────────── helpers ─────────────────────────────
 
-/** nodeCrypto with randomBytes from an HMAC-SHA256 counter: a reproducible world. */
-function seededCrypto(label: string): CryptoProvider {
-  const key = utf8(label);
-  let counter = 0;
-  return {
-    ...nodeCrypto,
-    name: `seeded(${label})`,
-    randomBytes: (n: number) => {
-      const out = new Uint8Array(n);
-      for (let o = 0; o < n; o += 32) out.set(nodeCrypto.hmacSha256(key, u32be(counter++)).subarray(0, Math.min(32, n - o)), o);
-      return out;
-    },
-  };
-}
-
-const c = seededCrypto('privacy-test');
+const c = seededCrypto('privacy-test'); // a reproducible world
 const D: Day = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000); // 2026-03-02; the epoch boundary falls between D − 5 and D − 4
 const LAT = 558_721_000;
 const LON = -42_882_000;
