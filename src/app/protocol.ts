@@ -1,0 +1,158 @@
+/**
+ * The one typed protocol between the app's views (the page) and its engine (the node, the core
+ * and storage, which run in a Worker). Views render an `AppState` and send `Intent`s; they never
+ * touch the ledger, the keys or IndexedDB. The engine is tested without a page through the same
+ * messages (docs/APP.md §Architecture).
+ *
+ * Messages page → engine: `{ kind: 'intent', id, intent }`; engine → page:
+ * `{ kind: 'state', state }` whenever anything a view shows changes, `{ kind: 'reply', id, ok, value | error }`
+ * for each intent, and `{ kind: 'event', event }` for one-off events (a new exposure to notify).
+ * Nothing in `AppState` is a coordinate of another user, a seed, or a private key; the user's own
+ * stays reach the page only through `trail` replies, to draw them.
+ *
+ * @example
+ * client.send({ type: 'set-recording', on: true });
+ * client.subscribe((s) => render(s.exposure.status));
+ * @module
+ */
+import type { Day, Fix, RiskLevel, Stay } from '../core/types.ts';
+
+/** Location precision the user chose (DESIGN §4): published coordinates snap to this grid. */
+export type PrecisionChoice = 'exact' | '10m' | '100m';
+/** When trace batches go out: as soon as possible, or only while charging and on Wi-Fi. */
+export type UploadPolicy = 'asap' | 'charging-wifi';
+/** UI languages (every string goes through src/app/i18n). */
+export type Lang = 'en' | 'de' | 'ar';
+
+export interface Settings {
+  precision: PrecisionChoice;
+  uploadPolicy: UploadPolicy;
+  lang: Lang;
+}
+
+/** One exposure the device found on the notification chain. */
+export interface Alert {
+  /** UTC day of the exposure. */
+  day: Day;
+  level: Exclude<RiskLevel, 'none'>;
+  /** When this device found it (ms). */
+  foundAt: number;
+  /** Last day (UTC, inclusive) the advice applies: exposure day + the policy's advice days. */
+  adviceUntil: Day;
+  /** The authority's advice for this level, in the user's language (from the policy). */
+  advice: string;
+}
+
+/** The exposure status a person opens the app for. */
+export interface ExposureState {
+  /** Highest level of the alerts still within their advice period; 'none' otherwise. */
+  status: RiskLevel;
+  /** When the device last finished checking the notification chain (ms), null if never. */
+  lastCheckedAt: number | null;
+  /** The latest final (k-of-n) checkpoint of the notification chain the check covered: its end, seconds. */
+  checkedUpTo: number | null;
+  /** Every alert ever found (newest first), past ones included. */
+  alerts: Alert[];
+}
+
+/** Upload state of one pseudonym-day. */
+export type DayUpload = 'recording' | 'waiting' | 'sent' | 'received' | 'proven' | 'withdrawn';
+
+/** What the device holds for one UTC day. */
+export interface DaySummary {
+  day: Day;
+  stays: number;
+  /** Minutes of the day covered by recorded stays (to say how much of the day was recorded). */
+  coveredMinutes: number;
+  upload: DayUpload;
+  /** Trace batches of this day published so far (parts). */
+  parts: number;
+}
+
+export interface RecordingState {
+  on: boolean;
+  /** When the engine last accepted a fix (ms). */
+  lastFixAt: number | null;
+  /** The stay being recorded, if any (the user's own, shown on their trail). */
+  openStay: Stay | null;
+}
+
+export interface NetworkState {
+  role: 'thin' | 'relay';
+  signaling: 'connecting' | 'open' | 'closed';
+  peers: { link: string; role: string | null; outbound: boolean; connectedMs: number }[];
+  /** Blocks held per carried chain. */
+  chains: { chain: 'tracing' | 'notification'; have: number; lastSyncAt: number | null }[];
+  /** Sync progress of the notification chain, 0..1 (1 when the last reconciliation completed). */
+  syncProgress: number;
+  /** End (seconds) of the latest final checkpoint seen, per chain. */
+  lastCheckpoint: { chain: 'tracing' | 'notification'; toSec: number } | null;
+  /** Own uploads kept until a checkpoint proves them. */
+  retained: { id: string; time: number; state: 'sending' | 'received' | 'unprovable' }[];
+}
+
+export interface AppState {
+  /** False until the engine has opened the store. */
+  ready: boolean;
+  /** The engine could not start (for example no IndexedDB): say so. */
+  fatal: string | null;
+  /** True once the user finished the first-run explanation and choices. */
+  onboarded: boolean;
+  settings: Settings;
+  /** When the device's keys were created (ms). */
+  keysCreated: number | null;
+  recording: RecordingState;
+  exposure: ExposureState;
+  /** Newest first. */
+  days: DaySummary[];
+  network: NetworkState;
+}
+
+/** What a view may ask of the engine. Each gets one reply. */
+export type Intent =
+  | { type: 'finish-first-run'; precision: PrecisionChoice; uploadPolicy: UploadPolicy; lang: Lang }
+  | { type: 'set-settings'; settings: Partial<Settings> }
+  | { type: 'set-recording'; on: boolean }
+  /** A Geolocation fix, from the page (workers have no Geolocation API). */
+  | { type: 'fix'; fix: Fix }
+  /** Battery and network conditions the page sees (for the charging-and-Wi-Fi policy); null = the browser does not say. */
+  | { type: 'conditions'; charging: boolean | null; wifi: boolean | null; online: boolean }
+  | { type: 'upload-now' }
+  /** The user's own stays of a day, to draw the trail (reply: Stay[]). */
+  | { type: 'trail'; day: Day }
+  | { type: 'delete-day'; day: Day }
+  /** Publish withdrawal records for these days (reply: days withdrawn). */
+  | { type: 'withdraw'; days: Day[] }
+  /** Erase everything on this device: keys, stays, ledger, settings. */
+  | { type: 'erase' }
+  /** Reply: the encrypted backup bytes. */
+  | { type: 'export-backup'; passphrase: string }
+  | { type: 'import-backup'; bytes: Uint8Array; passphrase: string }
+  | { type: 'set-relay'; on: boolean };
+
+export type IntentType = Intent['type'];
+
+/** One-off events the page acts on (a system notification for a new exposure: its text never says the risk). */
+export type AppEvent = { type: 'new-exposure'; alert: Alert } | { type: 'erased' };
+
+export type ToEngine = { kind: 'intent'; id: number; intent: Intent };
+export type FromEngine =
+  | { kind: 'state'; state: AppState }
+  | { kind: 'reply'; id: number; ok: true; value?: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: { code: string; message: string } }
+  | { kind: 'event'; event: AppEvent };
+
+/** The state before the engine has said anything. @example new AppClient(port).state === initialState() */
+export function initialState(): AppState {
+  return {
+    ready: false,
+    fatal: null,
+    onboarded: false,
+    settings: { precision: '10m', uploadPolicy: 'asap', lang: 'en' },
+    keysCreated: null,
+    recording: { on: false, lastFixAt: null, openStay: null },
+    exposure: { status: 'none', lastCheckedAt: null, checkedUpTo: null, alerts: [] },
+    days: [],
+    network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
+  };
+}
