@@ -156,3 +156,44 @@ export function initialState(): AppState {
     network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
   };
 }
+
+/**
+ * What a view holds: the engine's state, a way to send intents, and the one-off events.
+ * Implemented by src/app/page/client.ts over the worker's port (or over another tab's, for a
+ * mirroring tab).
+ * @example const stop = client.subscribe((s) => view.state = s); await client.send({ type: 'upload-now' });
+ */
+export interface EngineClient {
+  readonly state: AppState;
+  /** Called with every new state (and once at once with the current one); returns an unsubscribe. */
+  subscribe(fn: (s: AppState) => void): () => void;
+  /** Send an intent; resolves with the reply's value, rejects with an Error whose `code` is the reply's. */
+  send<T = unknown>(intent: Intent): Promise<T>;
+  onEvent(fn: (e: AppEvent) => void): () => void;
+}
+
+/**
+ * The app's configuration, served as /config.json on the app's own origin (docs/DEPLOY.md):
+ * which region, which signaling server, and the CA root public key every statement is checked against.
+ * @example { "region": 1, "signalUrl": "ws://127.0.0.1:8787", "rootKey": "ab…(64 hex)" }
+ */
+export interface AppConfig {
+  region: number;
+  signalUrl: string;
+  /** CA root Ed25519 public key, 64 lower-case hex characters. */
+  rootKey: string;
+  /** ICE servers for WebRTC; empty on a local network. */
+  iceServers?: unknown[];
+}
+
+/**
+ * The first message the page posts to the worker (src/app/worker.ts): the configuration, the port
+ * of the app protocol (ToEngine / FromEngine) and the control port of the network bridge
+ * (src/net/port-link.ts), both transferred.
+ */
+export interface WorkerInit {
+  kind: 'init';
+  config: AppConfig;
+  app: MessagePort;
+  net: MessagePort;
+}
