@@ -15,8 +15,10 @@ import { UserKeys, pseudonym } from '../core/keys.ts';
 import { toHex } from '../core/bytes.ts';
 import { dayOfMs } from '../core/types.ts';
 
-const SEED_KEY = 'device/seed';
-const CREATED_KEY = 'device/created';
+/** Store key of the device's 32-byte seed. */
+export const SEED_KEY = 'device/seed';
+/** Store key of the seed's creation time (decimal ms, UTF-8). */
+export const CREATED_KEY = 'device/created';
 
 export interface Device {
   keys: UserKeys;
@@ -26,20 +28,20 @@ export interface Device {
   pseudonymToday(nowMs: number): string;
 }
 
-/** Load the seed from the store, or create and persist one. @example await loadDevice(store, nobleCrypto) */
+/**
+ * Load the seed from the store, or create and persist one. The seed is created with the store's
+ * atomic get-or-create (one IndexedDB readwrite transaction), so two tabs opening a fresh
+ * database at once end up with the same seed.
+ * @example await loadDevice(store, nobleCrypto)
+ */
 export async function loadDevice(store: BlockStore, c: CryptoProvider, nowMs = Date.now()): Promise<Device> {
-  let seed = await store.getValue(SEED_KEY);
-  let created = await store.getValue(CREATED_KEY);
-  if (!seed || seed.length !== 32) {
-    seed = c.randomBytes(32);
-    created = new TextEncoder().encode(String(nowMs));
-    await store.setValue(SEED_KEY, seed);
-    await store.setValue(CREATED_KEY, created);
-  }
+  const seed = await store.getOrCreateValue(SEED_KEY, () => c.randomBytes(32));
+  if (seed.length !== 32) throw new Error(`loadDevice: the stored seed has ${seed.length} bytes, not 32; refusing to replace it`);
+  const created = await store.getOrCreateValue(CREATED_KEY, () => new TextEncoder().encode(String(nowMs)));
   const keys = new UserKeys(c, seed);
   return {
     keys,
-    created: Number(new TextDecoder().decode(created ?? new Uint8Array())) || nowMs,
+    created: Number(new TextDecoder().decode(created)) || nowMs,
     pseudonymToday: (ms) => toHex(pseudonym(c, keys.daySigning(dayOfMs(ms)).publicKey)),
   };
 }

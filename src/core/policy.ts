@@ -24,6 +24,14 @@ export interface RiskRule {
   minMinutes: number;
 }
 
+/** The authority's advice for one level: what to do, in each language, and for how many days after the exposure day. */
+export interface Advice {
+  /** The advice applies from the exposure day through exposure day + `days` (UTC, inclusive). */
+  days: number;
+  /** Language tag (BCP 47, like "en", "de", "ar", "pt-BR") → plain text shown to the user. */
+  text: { [lang: string]: string };
+}
+
 export interface Policy {
   version: 1;
   rules: RiskRule[];
@@ -40,7 +48,29 @@ export interface Policy {
   checkpointQuorum: number;
   /** Target false-alarm probability per user-day of the notification tag sets, and how many sets per exposure day it budgets for. */
   notification: { falseAlarmPerUserDay: number; setsPerExposureDay: number };
+  /** What the app tells a user found at each level, and until when (optional in the JSON: defaults below). */
+  advice?: { low: Advice; high: Advice };
 }
+
+/** Default advice texts (en, de, ar): plain, calm and concrete. @example DEFAULT_ADVICE.high.days === 10 */
+export const DEFAULT_ADVICE: { low: Advice; high: Advice } = {
+  high: {
+    days: 10,
+    text: {
+      en: 'You spent time close to someone who later tested positive. Watch for symptoms such as fever, cough or loss of smell, get a test, and limit close contact with others until the date shown.',
+      de: 'Sie waren längere Zeit in der Nähe einer Person, die später positiv getestet wurde. Achten Sie auf Symptome wie Fieber, Husten oder Geruchsverlust, lassen Sie sich testen und schränken Sie enge Kontakte bis zum angezeigten Datum ein.',
+      ar: 'كنت قريبًا لبعض الوقت من شخص ثبتت إصابته لاحقًا. راقب ظهور أعراض مثل الحمى أو السعال أو فقدان حاسة الشم، وأجرِ اختبارًا، وقلّل المخالطة القريبة للآخرين حتى التاريخ المعروض.',
+    },
+  },
+  low: {
+    days: 10,
+    text: {
+      en: 'You were briefly near someone who later tested positive. The risk is low. Watch for symptoms such as fever, cough or loss of smell until the date shown, and get a test if you feel unwell.',
+      de: 'Sie waren kurz in der Nähe einer Person, die später positiv getestet wurde. Das Risiko ist gering. Achten Sie bis zum angezeigten Datum auf Symptome wie Fieber, Husten oder Geruchsverlust und lassen Sie sich testen, wenn Sie sich krank fühlen.',
+      ar: 'كنت قريبًا لفترة قصيرة من شخص ثبتت إصابته لاحقًا. الخطر منخفض. راقب ظهور أعراض مثل الحمى أو السعال أو فقدان حاسة الشم حتى التاريخ المعروض، وأجرِ اختبارًا إذا شعرت بتوعك.',
+    },
+  },
+};
 
 export const DEFAULT_POLICY: Policy = {
   version: 1,
@@ -57,6 +87,7 @@ export const DEFAULT_POLICY: Policy = {
   selfReportMaxLevel: 'low',
   checkpointQuorum: 2,
   notification: { falseAlarmPerUserDay: 1e-6, setsPerExposureDay: 128 },
+  advice: DEFAULT_ADVICE,
 };
 
 function fail(where: string, msg: string): never {
@@ -74,6 +105,26 @@ function keys(o: unknown, allowed: string[], where: string): Record<string, unkn
   return o as Record<string, unknown>;
 }
 const LEVELS: RiskLevel[] = ['none', 'low', 'high'];
+/** Most characters of one advice text, and most languages per level. */
+const MAX_ADVICE_CHARS = 600;
+const MAX_ADVICE_LANGS = 16;
+const LANG_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+function parseAdvice(v: unknown, where: string): Advice {
+  const o = keys(v, ['days', 'text'], where);
+  const days = num(o.days, `${where}.days`, 0, 60);
+  const t = keys(o.text, Object.keys((o.text ?? {}) as object), `${where}.text`);
+  const langs = Object.keys(t);
+  if (langs.length === 0 || langs.length > MAX_ADVICE_LANGS) fail(`${where}.text`, `must have 1..${MAX_ADVICE_LANGS} languages, got ${langs.length}`);
+  const text: Record<string, string> = {};
+  for (const lang of langs) {
+    if (!LANG_TAG.test(lang)) fail(`${where}.text`, `"${lang}" is not a language tag like "en", "de" or "pt-BR"`);
+    const s = t[lang];
+    if (typeof s !== 'string' || s.trim() === '' || s.length > MAX_ADVICE_CHARS) fail(`${where}.text.${lang}`, `must be a non-empty string of at most ${MAX_ADVICE_CHARS} characters`);
+    text[lang] = s;
+  }
+  return { days, text };
+}
 
 /**
  * Parse and validate a policy JSON document; missing fields take the defaults.
@@ -87,7 +138,7 @@ export function parsePolicy(json: string, where = 'policy'): Policy {
   } catch (e) {
     fail(where, `not JSON (${(e as Error).message})`);
   }
-  const o = keys(raw, ['version', 'rules', 'retentionDays', 'epochDays', 'lookbackDays', 'pow', 'maxSkewSeconds', 'selfReportMaxLevel', 'checkpointQuorum', 'notification'], where);
+  const o = keys(raw, ['version', 'rules', 'retentionDays', 'epochDays', 'lookbackDays', 'pow', 'maxSkewSeconds', 'selfReportMaxLevel', 'checkpointQuorum', 'notification', 'advice'], where);
   const p: Policy = JSON.parse(JSON.stringify(DEFAULT_POLICY)) as Policy;
   if (o.version !== undefined && o.version !== 1) fail(`${where}.version`, `unsupported version ${JSON.stringify(o.version)}`);
   if (o.rules !== undefined) {
@@ -126,8 +177,25 @@ export function parsePolicy(json: string, where = 'policy'): Policy {
     if (no.falseAlarmPerUserDay !== undefined) p.notification.falseAlarmPerUserDay = num(no.falseAlarmPerUserDay, `${where}.notification.falseAlarmPerUserDay`, 1e-12, 0.01, false);
     if (no.setsPerExposureDay !== undefined) p.notification.setsPerExposureDay = num(no.setsPerExposureDay, `${where}.notification.setsPerExposureDay`, 1, 100_000);
   }
+  if (o.advice !== undefined) {
+    const ao = keys(o.advice, ['low', 'high'], `${where}.advice`);
+    if (ao.low === undefined || ao.high === undefined) fail(`${where}.advice`, 'needs both "low" and "high"');
+    p.advice = { low: parseAdvice(ao.low, `${where}.advice.low`), high: parseAdvice(ao.high, `${where}.advice.high`) };
+  }
   if (p.lookbackDays >= p.retentionDays + 1) fail(`${where}.lookbackDays`, 'must not exceed retentionDays');
   return p;
+}
+
+/**
+ * The advice for `level` in `lang` (falling back to the language's base, then English, then any
+ * text the authority gave), and the last day (inclusive) it applies to an exposure on `day`.
+ * @example adviceFor(policy, 'high', 20500, 'de') // { text: 'Sie waren …', until: 20510 }
+ */
+export function adviceFor(p: Policy, level: Exclude<RiskLevel, 'none'>, day: number, lang: string): { text: string; until: number } {
+  const a = (p.advice ?? DEFAULT_ADVICE)[level];
+  const t = a.text;
+  const text = t[lang] ?? t[lang.split('-')[0]] ?? t.en ?? Object.values(t)[0] ?? '';
+  return { text, until: day + a.days };
 }
 
 /** Epoch number of a UTC day. @example epochOf(policy, 20500) */

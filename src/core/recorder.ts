@@ -257,4 +257,51 @@ export class StayRecorder {
     if (o.venue !== undefined) s.venue = o.venue;
     return s;
   }
+
+  // ───────── persistence (the app keeps the open stay across a reload) ─────────
+
+  /**
+   * The recorder's state as plain JSON-safe data: the open stay, the latest event time and the
+   * end of the last emitted stay. Restoring it into a recorder with the same options continues
+   * exactly where this one was.
+   * @example localStorage.x = JSON.stringify(rec.snapshot()); later.restore(JSON.parse(localStorage.x))
+   */
+  snapshot(): RecorderSnapshot {
+    return {
+      v: 1,
+      open: this.open && { ...this.open },
+      lastT: Number.isFinite(this.lastT) ? this.lastT : null,
+      cursorMin: Number.isFinite(this.cursorMin) ? this.cursorMin : null,
+    };
+  }
+
+  /**
+   * Continue from a `snapshot()`. Throws TypeError on anything that is not one (nothing changes then).
+   * @example rec.restore(saved)
+   */
+  restore(s: RecorderSnapshot): void {
+    const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    const o = s?.open as Record<string, unknown> | null | undefined;
+    const okOpen = o === null || (typeof o === 'object' && o !== undefined &&
+      ['startMin', 'cutMin', 'expiresMs', 'latE7', 'lonE7', 'snapLatE7', 'snapLonE7', 'radius', 'source'].every((k) => num(o[k])) &&
+      (o.venue === undefined || typeof o.venue === 'string'));
+    if (!s || s.v !== 1 || !okOpen || !(s.lastT === null || num(s.lastT)) || !(s.cursorMin === null || num(s.cursorMin))) {
+      throw new TypeError('StayRecorder.restore: not a recorder snapshot');
+    }
+    this.open = s.open && { ...s.open };
+    this.lastT = s.lastT ?? -Infinity;
+    this.cursorMin = s.cursorMin ?? -Infinity;
+  }
+
+}
+
+/** What `StayRecorder.snapshot()` returns (JSON-safe). @example const s: RecorderSnapshot = rec.snapshot() */
+export interface RecorderSnapshot {
+  v: 1;
+  open: {
+    startMin: number; cutMin: number; expiresMs: number; latE7: number; lonE7: number; snapLatE7: number; snapLonE7: number;
+    radius: number; source: number; venue?: string;
+  } | null;
+  lastT: number | null;
+  cursorMin: number | null;
 }

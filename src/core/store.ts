@@ -10,6 +10,8 @@
  * - `deleteBlocksBefore(chain, time)` removes every block of the chain with `time < time`
  *   (retention pruning) and returns how many went.
  * - values: a small key–value space for device state (seed, settings, own uploads), not for blocks.
+ * - `getOrCreateValue(key, create)` is atomic: of two callers racing on a missing key (two browser
+ *   tabs on one IndexedDB database), exactly one value is stored and both get it.
  *
  * @example
  * await store.putBlock({ id, chain: Chain.NOTIFICATION, time, kind }, bytes);
@@ -38,5 +40,7 @@ export interface BlockStore {
   getValue(key: string): Promise<Uint8Array | undefined>;
   setValue(key: string, value: Uint8Array): Promise<void>;
   deleteValue(key: string): Promise<void>;
+  /** The value of `key`; if there is none, `create()` is stored and returned — in one atomic step. */
+  getOrCreateValue(key: string, create: () => Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }

@@ -37,7 +37,7 @@
  * await store.close();
  * @module
  */
-import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -603,6 +603,41 @@ export class FileStore implements BlockStore {
         }
         await rename(tmp, path);
         await fsyncDir(this.valuesDir);
+      })(),
+    );
+  }
+
+  /**
+   * The value of `key`, or `create()` stored and returned if there is none. Atomic across
+   * processes: the new value is written to a temp file, fsync'ed, then hard-linked to its name,
+   * which fails if the name exists (then the existing value is returned).
+   * @example const seed = await store.getOrCreateValue('device/seed', () => c.randomBytes(32));
+   */
+  async getOrCreateValue(key: string, create: () => Uint8Array): Promise<Uint8Array> {
+    const old = await this.getValue(key);
+    if (old) return old;
+    const path = this.valuePath(checkKey(key, 'FileStore.getOrCreateValue'));
+    const data = checkValue(create(), 'FileStore.getOrCreateValue').slice();
+    const tmp = join(this.valuesDir, `${process.pid}-${++this.tmpSeq}.tmp`);
+    return this.track(
+      (async () => {
+        const h = await open(tmp, 'w');
+        try {
+          await writeAll(h, data, 0);
+          await h.sync();
+        } finally {
+          await h.close();
+        }
+        try {
+          await link(tmp, path);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          return new Uint8Array(await readFile(path));
+        } finally {
+          await unlink(tmp).catch(() => undefined);
+        }
+        await fsyncDir(this.valuesDir);
+        return data;
       })(),
     );
   }

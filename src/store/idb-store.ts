@@ -137,6 +137,28 @@ export class IdbStore implements BlockStore {
     await tx.done;
   }
 
+  /**
+   * Read `key` and, if it is missing, store `create()` — in one readwrite transaction, so two tabs
+   * opening the database at once cannot both create a value (IndexedDB runs readwrite transactions
+   * on the same store one after the other). `create` must be synchronous: the transaction would
+   * commit while it awaited.
+   * @example const seed = await store.getOrCreateValue('device/seed', () => c.randomBytes(32));
+   */
+  async getOrCreateValue(key: string, create: () => Uint8Array): Promise<Uint8Array> {
+    const db = this.use('getOrCreateValue');
+    checkKey(key, 'IdbStore.getOrCreateValue');
+    const tx = db.transaction('values', 'readwrite', { durability: 'strict' });
+    const old = await tx.store.get(key);
+    let value: Uint8Array;
+    if (old !== undefined) value = new Uint8Array(old);
+    else {
+      value = checkValue(create(), 'IdbStore.getOrCreateValue').slice();
+      await tx.store.put(value.slice(), key);
+    }
+    await tx.done;
+    return value;
+  }
+
   async deleteValue(key: string): Promise<void> {
     const db = this.use('deleteValue');
     await db.delete('values', checkKey(key, 'IdbStore.deleteValue'));

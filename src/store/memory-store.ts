@@ -194,6 +194,16 @@ export class MemoryStore implements BlockStore {
     this.values.set(key, checkValue(value, 'MemoryStore.setValue').slice());
   }
 
+  /** Atomic here by construction: no await between the read and the write. @example await store.getOrCreateValue('seed', () => newSeed(c)) */
+  async getOrCreateValue(key: string, create: () => Uint8Array): Promise<Uint8Array> {
+    this.open('getOrCreateValue');
+    const old = this.values.get(checkKey(key, 'MemoryStore.getOrCreateValue'));
+    if (old) return old.slice();
+    const v = checkValue(create(), 'MemoryStore.getOrCreateValue').slice();
+    this.values.set(key, v);
+    return v.slice();
+  }
+
   async deleteValue(key: string): Promise<void> {
     this.open('deleteValue');
     this.values.delete(checkKey(key, 'MemoryStore.deleteValue'));

@@ -17,10 +17,10 @@ import { toHex } from '../../core/bytes.ts';
 import { Kind, decodeBlock, type Block } from '../../core/codec/block.ts';
 import { decodeNotification, Role, type CheckpointBody, type RoleCode } from '../../core/codec/records.ts';
 import {
-  certificateBlock, checkpointBlock, diagnosisBlock, epochKeyBlock, newRoleKey, notificationBlock, policyBlock, revocationBlock,
-  selfReportBlock, traceBatchBlock, withdrawalBlock, type RoleKey,
+  certificateBlock, checkpointBlock, diagnosisBlock, epochKeyBlock, newRoleKey, notificationBlock, policyBlock, revocationBlock, type RoleKey,
 } from '../../core/blocks.ts';
-import { proveDays, badProofs, bucketFor } from '../../core/sealing.ts';
+import { badProofs } from '../../core/sealing.ts';
+import { diagnosisDays, possessionProofs, selfReport, traceBatches, withdrawal } from '../../core/device.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair, SolverOutput } from '../../core/solver.ts';
@@ -30,7 +30,6 @@ import type { BuildingIndex } from '../../core/buildings.ts';
 import { SolverRole } from '../roles/solver-role.ts';
 import { ValidatorRole } from '../roles/validator-role.ts';
 import { MemoryStore } from '../../store/memory-store.ts';
-import { BUCKETS } from '../../core/codec/records.ts';
 import { Chain, type ChainId, type Day, type Stay } from '../../core/types.ts';
 
 export interface WorldOptions {
@@ -160,17 +159,14 @@ export class World {
     this.epochKeys.delete(epoch);
   }
 
-  /** A user's device uploads its stays of `day` (split into parts if they exceed the largest bucket). Returns bytes uploaded. */
+  /** A user's device uploads its stays of `day` (split into parts if they exceed the largest bucket: src/core/device.ts). Returns bytes uploaded. */
   async upload(keys: UserKeys, day: Day, stays: Stay[], firstPart = 0): Promise<number> {
     const { epoch, publicKey } = await this.ensureEpoch(day);
-    const max = BUCKETS[BUCKETS.length - 1];
+    const { blocks } = traceBatches(this.c, keys, {
+      region: this.region, timeSec: this.timeSec(), day, stays, firstPart, epoch, epochPub: publicKey, powBits: this.ledger.authority.policy.pow.traceBits,
+    });
     let bytes = 0;
-    for (let i = 0, part = firstPart; i < Math.max(1, stays.length); i += max, part++) {
-      const chunk = stays.slice(i, i + max);
-      bucketFor(chunk.length);
-      const block = traceBatchBlock(this.c, keys, {
-        region: this.region, timeSec: this.timeSec(), parents: [], day, part, stays: chunk, epoch, epochPub: publicKey, powBits: this.ledger.authority.policy.pow.traceBits,
-      });
+    for (const block of blocks) {
       await this.publish(block);
       bytes += block.length;
     }
@@ -185,10 +181,8 @@ export class World {
   async diagnose(keys: UserKeys, onset: Day, lookback = this.ledger.authority.policy.lookbackDays): Promise<void> {
     const challenge = this.c.randomBytes(32);
     const today = this.day();
-    const from = Math.max(onset - lookback, today - this.ledger.authority.policy.retentionDays + 1);
-    const days: Day[] = [];
-    for (let d = from; d <= today; d++) days.push(d);
-    const endorsed = proveDays(keys, days, this.diagnostician.publicKey, challenge);
+    const days = diagnosisDays(today, onset, lookback, this.ledger.authority.policy.retentionDays);
+    const endorsed = possessionProofs(keys, days, this.diagnostician.publicKey, challenge);
     const bad = badProofs(this.c, endorsed, this.diagnostician.publicKey, challenge);
     if (bad.length) throw new Error(`possession proofs failed for days ${bad.join(', ')}`);
     const { epoch, publicKey } = await this.ensureEpoch(today);
@@ -199,13 +193,13 @@ export class World {
 
   async selfReport(keys: UserKeys, onset: Day, days: Day[]): Promise<void> {
     const { epoch, publicKey } = await this.ensureEpoch(this.day());
-    await this.publish(selfReportBlock(this.c, keys, {
-      region: this.region, timeSec: this.timeSec(), parents: [], epoch, epochPub: publicKey, onset, days, powBits: this.ledger.authority.policy.pow.selfReportBits,
+    await this.publish(selfReport(this.c, keys, {
+      region: this.region, timeSec: this.timeSec(), epoch, epochPub: publicKey, onset, days, powBits: this.ledger.authority.policy.pow.selfReportBits,
     }));
   }
 
   async withdraw(keys: UserKeys, day: Day): Promise<void> {
-    await this.publish(withdrawalBlock(this.c, keys, { region: this.region, timeSec: this.timeSec(), parents: [], day, powBits: this.ledger.authority.policy.pow.withdrawalBits }));
+    await this.publish(withdrawal(this.c, keys, { region: this.region, timeSec: this.timeSec(), day, powBits: this.ledger.authority.policy.pow.withdrawalBits }));
   }
 
   /** The solver reads the tracing chain and publishes its notifications, signed. */
