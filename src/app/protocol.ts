@@ -89,6 +89,8 @@ export interface NetworkState {
   lastCheckpoint: { chain: 'tracing' | 'notification'; toSec: number } | null;
   /** Own uploads kept until a checkpoint proves them. */
   retained: { id: string; time: number; state: 'sending' | 'received' | 'unprovable' }[];
+  /** The kept relay opt-in ('set-relay'); it takes effect the next time the node is opened, so it may differ from `role`. */
+  relayOptIn?: boolean;
 }
 
 export interface AppState {

@@ -49,6 +49,11 @@ export class IdbStore implements BlockStore {
   /** Use `openIdbStore`. @example new IdbStore(await openDB('x', 1, { upgrade })) */
   constructor(private readonly db: IDBPDatabase<Schema>) {}
 
+  /** The IndexedDB database's name (to delete it: `indexedDB.deleteDatabase(store.name)` after `close()`). */
+  get name(): string {
+    return this.db.name;
+  }
+
   private use(where: string): IDBPDatabase<Schema> {
     if (this.closed) throw new Error(`IdbStore.${where}: store is closed`);
     return this.db;

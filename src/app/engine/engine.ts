@@ -1,0 +1,447 @@
+/**
+ * The app's engine (docs/APP.md §Engine): device keys, recording, the upload queue, self-matching,
+ * backup and settings, over one opened store and one node. DOM-free: it runs in the app's Worker
+ * and, in tests, in Node. It speaks the page↔engine protocol of src/app/protocol.ts: `handle`
+ * takes a `ToEngine` message, and every `FromEngine` message (replies, new states, events) goes to
+ * the `onMessage` listeners — so the worker entry wires it to a MessagePort in a few lines:
+ *
+ * @example
+ * const engine = await AppEngine.open({ store, crypto: nobleCrypto, config, net: (a) => assembleThin(a) });
+ * engine.onMessage((m) => port.postMessage(m));
+ * port.onmessage = (ev) => engine.handle(ev.data);
+ * @module
+ */
+import type { BlockStore } from '../../core/store.ts';
+import type { CryptoProvider } from '../../core/crypto.ts';
+import { UserKeys } from '../../core/keys.ts';
+import { fromHex, toHex } from '../../core/bytes.ts';
+import { DeviceError } from '../../core/device.ts';
+import { Chain, dayOfMs, type Day, type Fix } from '../../core/types.ts';
+import { initialState, type AppConfig, type AppEvent, type AppState, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
+import { CREATED_KEY, SEED_KEY, loadDevice } from '../device.ts';
+import { isRelay, setRelay } from '../thin-node.ts';
+import { serialQueue, type EngineCtx, type NodeHandle } from './context.ts';
+import { CheckpointTracker } from './checkpoints.ts';
+import { Recording } from './recording.ts';
+import { Uploads } from './uploads.ts';
+import { Exposure } from './exposure.ts';
+import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type BackupDoc, type KdfParams } from './backup.ts';
+import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson, type RecordingDoc, type StoredAlert } from './state.ts';
+
+export type { NodeHandle } from './context.ts';
+
+/** How to open an engine. */
+export interface AppEngineOptions {
+  /** The opened store (IdbStore in the browser); the node's ledger uses the same one. */
+  store: BlockStore;
+  crypto: CryptoProvider;
+  /** The one clock, ms since the Unix epoch. Default `Date.now`. */
+  now?: () => number;
+  /** The app's configuration (only `region` is read here; the node factory uses the rest). */
+  config: Pick<AppConfig, 'region'> & Partial<AppConfig>;
+  /** The node, or a factory that builds it from the store and the device keys (after the seed exists). */
+  net: NodeHandle | ((a: { store: BlockStore; keys: UserKeys }) => Promise<NodeHandle>);
+  /** Delete the database after the store is closed ('erase'). Default: `idbFactory.deleteDatabase(store.name)`. */
+  eraseDatabase?: () => Promise<void>;
+  /** Where the default `eraseDatabase` deletes. Default `globalThis.indexedDB`. */
+  idbFactory?: IDBFactory;
+  /** Housekeeping period (automatic uploads, network state), ms. 0: no timer, call `tick()`. Default 30 000. */
+  tickMs?: number;
+  /** Under 'asap', today's new stays are sealed at most this often, ms. Default one hour. */
+  todayUploadEveryMs?: number;
+  /** scrypt cost of exported backups. Default `DEFAULT_KDF` (log2 N = 17, r = 8, p = 1). */
+  backupKdf?: KdfParams;
+  /** The signaling connection as the transport sees it, for the network view. Default: 'open' with peers, else 'connecting'. */
+  signaling?: () => NetworkState['signaling'];
+}
+
+/** An intent failed: the reply's error code. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/** Part numbers a restored backup skips on the days it was exported (the old phone may go on recording them). */
+export const IMPORT_PART_MARGIN = 16;
+
+export class AppEngine {
+  private readonly listeners = new Set<(m: FromEngine) => void>();
+  private readonly now: () => number;
+  private ctx!: EngineCtx;
+  private tracker!: CheckpointTracker;
+  private recording!: Recording;
+  private uploads!: Uploads;
+  private exposure!: Exposure;
+  private settings: Settings = { ...DEFAULT_SETTINGS };
+  private onboarded = false;
+  private keysCreated: number | null = null;
+  private relayOptIn = false;
+  private current: AppState = initialState();
+  private lastSent = '';
+  private pushing = false;
+  private again = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+
+  private constructor(private readonly o: AppEngineOptions) {
+    this.now = o.now ?? (() => Date.now());
+  }
+
+  /**
+   * Open the engine: load (or, on first run, atomically create) the device seed, the settings,
+   * the recorder with its open stay, the alerts; build and start the node; check every
+   * notification already held; republish blocks sealed but not yet handed to the node.
+   * @example const engine = await AppEngine.open({ store, crypto, config: { region: 1 }, net })
+   */
+  static async open(o: AppEngineOptions): Promise<AppEngine> {
+    const e = new AppEngine(o);
+    await e.start();
+    return e;
+  }
+
+  private async start(): Promise<void> {
+    const { store } = this.o;
+    const device = await loadDevice(store, this.o.crypto, this.now());
+    this.keysCreated = device.created;
+    this.settings = { ...DEFAULT_SETTINGS, ...(await readJson<Partial<Settings>>(store, K.settings, {})) };
+    this.onboarded = await readJson<boolean>(store, K.onboarded, false);
+    this.relayOptIn = await isRelay(store);
+    const net = typeof this.o.net === 'function' ? await this.o.net({ store, keys: device.keys }) : this.o.net;
+    this.ctx = {
+      store, c: this.o.crypto, now: this.now, region: this.o.config.region, keys: device.keys, net, locked: serialQueue(), changed: () => this.changed(),
+    };
+    this.tracker = new CheckpointTracker(net.ledger);
+    await this.tracker.load();
+    this.recording = new Recording(this.ctx);
+    await this.recording.load(this.settings.precision);
+    this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
+    this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
+    await this.exposure.load();
+    this.unsubscribe = net.ledger.onBlock((_e, b) => {
+      try {
+        if (this.tracker.add(b)) this.changed();
+      } catch {
+        // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
+      }
+      this.exposure.accepted(b);
+    });
+    if (net.start) net.start();
+    else net.node.start();
+    const tickMs = this.o.tickMs ?? 30_000;
+    if (tickMs > 0) this.timer = setInterval(() => void this.tick(), tickMs);
+    void this.uploads.publishPending();
+    this.changed();
+  }
+
+  /** Subscribe to every message for the page (states, replies, events). Returns an unsubscribe. */
+  onMessage(fn: (m: FromEngine) => void): () => void {
+    this.listeners.add(fn);
+    fn({ kind: 'state', state: this.current });
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The latest state pushed. */
+  get state(): AppState {
+    return this.current;
+  }
+
+  private emit(m: FromEngine): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(m);
+      } catch {
+        // a listener's failure must not stop the engine
+      }
+    }
+  }
+
+  /** Something changed: build and push a new state (coalesced; skipped when nothing differs). */
+  private changed(): void {
+    if (this.closed) return;
+    if (this.pushing) {
+      this.again = true;
+      return;
+    }
+    this.pushing = true;
+    queueMicrotask(() => void this.push());
+  }
+
+  private async push(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        const s = await this.buildState();
+        if (this.closed) return;
+        const json = JSON.stringify(s);
+        if (json !== this.lastSent) {
+          this.lastSent = json;
+          this.current = s;
+          this.emit({ kind: 'state', state: s });
+        }
+      } while (this.again);
+    } catch {
+      // the store went away (erase, close); the next change tries again
+    } finally {
+      this.pushing = false;
+    }
+  }
+
+  /** Build the state now (and push it if it changed). @example const s = await engine.refresh() */
+  async refresh(): Promise<AppState> {
+    const s = await this.buildState();
+    const json = JSON.stringify(s);
+    if (json !== this.lastSent && !this.closed) {
+      this.lastSent = json;
+      this.current = s;
+      this.emit({ kind: 'state', state: s });
+    }
+    return s;
+  }
+
+  private async buildState(): Promise<AppState> {
+    const now = this.now();
+    const today = dayOfMs(now);
+    const open = this.recording.openStay();
+    const openDay = open ? Math.floor(open.start / 1440) : null;
+    const days = await listDays(this.ctx.store);
+    if (openDay !== null && !days.includes(openDay)) days.push(openDay);
+    const summaries: DaySummary[] = [];
+    for (const d of days.sort((a, b) => b - a)) {
+      const rec = await readDay(this.ctx.store, d);
+      const stays = d === openDay ? [...rec.stays, open!] : rec.stays;
+      summaries.push({
+        day: d, stays: stays.length, coveredMinutes: stays.reduce((n, s) => n + s.minutes, 0),
+        upload: this.uploads.status(rec, today), parts: rec.sent.filter((s) => s.kind === 'trace').length,
+      });
+    }
+    return {
+      ready: true, fatal: null, onboarded: this.onboarded, settings: { ...this.settings }, keysCreated: this.keysCreated,
+      recording: { on: this.recording.on, lastFixAt: this.recording.lastFixAt, openStay: open },
+      exposure: this.exposure.state(this.settings.lang),
+      days: summaries,
+      network: this.network(),
+    };
+  }
+
+  private network(): NetworkState {
+    const node = this.ctx.net.node;
+    const peers = node.peers();
+    const sync = node.syncProgress();
+    const notif = sync.find((s) => s.chain === Chain.NOTIFICATION);
+    let lastCheckpoint: NetworkState['lastCheckpoint'] = null;
+    for (const chain of [Chain.TRACING, Chain.NOTIFICATION] as const) {
+      const end = this.tracker.latestEnd(chain);
+      if (end !== null && (!lastCheckpoint || end > lastCheckpoint.toSec)) lastCheckpoint = { chain: chain === Chain.TRACING ? 'tracing' : 'notification', toSec: end };
+    }
+    return {
+      role: node.role === 'thin' ? 'thin' : 'relay',
+      signaling: this.o.signaling?.() ?? (peers.length ? 'open' : 'connecting'),
+      peers: peers.map((p) => ({ link: p.link, role: p.role, outbound: p.outbound, connectedMs: p.connectedMs })),
+      chains: sync.map((s) => ({ chain: s.chain === Chain.TRACING ? 'tracing' : 'notification', have: s.have, lastSyncAt: s.lastSyncAt })),
+      syncProgress: notif?.lastSyncAt != null ? 1 : 0,
+      lastCheckpoint,
+      retained: node.retained().map((u) => ({ id: u.id, time: u.time, state: u.state })),
+      relayOptIn: this.relayOptIn,
+    };
+  }
+
+  /** Housekeeping: automatic uploads by the policy, retries, a fresh network state. Runs on the timer. */
+  async tick(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.uploads.tick(this.settings.uploadPolicy);
+    } catch {
+      // retried on the next tick
+    }
+    this.changed();
+  }
+
+  /** One message from the page; the reply (and any new state) goes to the listeners. Never throws. */
+  async handle(m: ToEngine): Promise<void> {
+    if (!m || m.kind !== 'intent' || typeof m.id !== 'number' || !m.intent || typeof m.intent !== 'object') return;
+    try {
+      if (this.closed) throw new EngineError('closed', 'the engine is closed (erased or stopped)');
+      const value = await this.run(m.intent);
+      this.emit({ kind: 'reply', id: m.id, ok: true, value });
+    } catch (e) {
+      this.emit({ kind: 'reply', id: m.id, ok: false, error: { code: codeOf(e), message: (e as Error)?.message ?? String(e) } });
+    }
+    this.changed();
+  }
+
+  /** Run one intent and return its reply's value (throws with a code on failure). @example await engine.run({ type: 'upload-now' }) */
+  async run(intent: Intent): Promise<unknown> {
+    switch (intent.type) {
+      case 'finish-first-run': {
+        const s = checkSettings({ precision: intent.precision, uploadPolicy: intent.uploadPolicy, lang: intent.lang });
+        await this.saveSettings(s);
+        this.onboarded = true;
+        await writeJson(this.ctx.store, K.onboarded, true);
+        return undefined;
+      }
+      case 'set-settings':
+        await this.saveSettings(checkSettings(intent.settings));
+        return undefined;
+      case 'set-recording':
+        if (typeof intent.on !== 'boolean') throw new TypeError('set-recording: on must be true or false');
+        await this.recording.setOn(intent.on);
+        return undefined;
+      case 'fix':
+        return this.recording.fix(checkFix(intent.fix));
+      case 'conditions': {
+        const ok = (v: unknown) => v === null || typeof v === 'boolean';
+        if (!ok(intent.charging) || !ok(intent.wifi) || typeof intent.online !== 'boolean') throw new TypeError('conditions: charging and wifi are true, false or null; online is true or false');
+        this.uploads.conditions = { charging: intent.charging, wifi: intent.wifi, online: intent.online };
+        void this.tick();
+        return undefined;
+      }
+      case 'upload-now':
+        return this.uploads.uploadNow();
+      case 'trail': {
+        const day = checkDay(intent.day);
+        const rec = await readDay(this.ctx.store, day);
+        const open = this.recording.openStay();
+        return open && Math.floor(open.start / 1440) === day ? [...rec.stays, open] : rec.stays;
+      }
+      case 'delete-day': {
+        const day = checkDay(intent.day);
+        await this.ctx.locked(async () => {
+          const rec = await readDay(this.ctx.store, day);
+          rec.stays = [];
+          rec.uploaded = 0; // part counter, queue and sent blocks stay: they are not local stays
+          await writeDay(this.ctx.store, rec);
+          await this.recording.forgetOpenOn(day);
+        });
+        return undefined;
+      }
+      case 'withdraw':
+        if (!Array.isArray(intent.days)) throw new TypeError('withdraw: days must be a list of UTC day numbers');
+        return this.uploads.withdraw(intent.days.map(checkDay));
+      case 'erase':
+        await this.erase();
+        return undefined;
+      case 'export-backup':
+        return this.exportBackup(intent.passphrase);
+      case 'import-backup':
+        await this.importBackup(intent.bytes, intent.passphrase);
+        return undefined;
+      case 'set-relay':
+        if (typeof intent.on !== 'boolean') throw new TypeError('set-relay: on must be true or false');
+        await setRelay(this.ctx.store, intent.on);
+        this.relayOptIn = intent.on; // takes effect when the node is next opened
+        return undefined;
+      default:
+        throw new EngineError('unknown_intent', `unknown intent ${JSON.stringify((intent as { type?: unknown }).type)}`);
+    }
+  }
+
+  private async saveSettings(s: Partial<Settings>): Promise<void> {
+    const before = this.settings.precision;
+    this.settings = { ...this.settings, ...s };
+    await writeJson(this.ctx.store, K.settings, this.settings);
+    if (this.settings.precision !== before) await this.recording.setPrecision(this.settings.precision);
+  }
+
+  private async exportBackup(passphrase: string): Promise<Uint8Array> {
+    const doc = await this.ctx.locked(async (): Promise<BackupDoc> => {
+      const days = [];
+      for (const d of await listDays(this.ctx.store)) days.push(await readDay(this.ctx.store, d));
+      return {
+        v: 1, exportedAt: this.now(), seed: toHex(this.ctx.keys.seed), keysCreated: this.keysCreated ?? this.now(), settings: { ...this.settings },
+        onboarded: this.onboarded, recording: await readJson<RecordingDoc | null>(this.ctx.store, K.recording, null), days, alerts: this.exposure.stored(),
+      };
+    });
+    return sealBackup(doc, passphrase, (n) => this.ctx.c.randomBytes(n), this.o.backupKdf ?? DEFAULT_KDF);
+  }
+
+  /** Replace this device's keys, settings, days and alerts with a backup's; nothing is written unless it opens and checks. */
+  private async importBackup(bytes: Uint8Array, passphrase: string): Promise<void> {
+    const doc = await openBackup(bytes, passphrase);
+    const exportDay = dayOfMs(doc.exportedAt);
+    await this.ctx.locked(async () => {
+      const store = this.ctx.store;
+      for (const d of await listDays(store)) await store.deleteValue(K.day(d));
+      await writeJson(store, K.days, []);
+      for (const rec of doc.days) {
+        const margin = rec.day >= exportDay - 1 ? IMPORT_PART_MARGIN : 0;
+        await writeDay(store, { ...rec, nextPart: Math.min(256, rec.nextPart + margin) });
+      }
+      await writeJson(store, K.alerts, doc.alerts satisfies StoredAlert[]);
+      await writeJson(store, K.settings, doc.settings);
+      await writeJson(store, K.onboarded, doc.onboarded);
+      await store.setValue(SEED_KEY, fromHex(doc.seed));
+      await store.setValue(CREATED_KEY, new TextEncoder().encode(String(doc.keysCreated)));
+      this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed));
+      this.keysCreated = doc.keysCreated;
+      this.onboarded = doc.onboarded;
+      const precisionBefore = this.settings.precision;
+      this.settings = { ...doc.settings };
+      if (this.settings.precision !== precisionBefore) await this.recording.load(this.settings.precision);
+    });
+    await this.exposure.load();
+  }
+
+  /** Erase everything on this device: stop the node, close the store, delete the database (keys included). */
+  private async erase(): Promise<void> {
+    await this.shutdown();
+    if (this.o.eraseDatabase) await this.o.eraseDatabase();
+    else {
+      const name = (this.o.store as { name?: unknown }).name;
+      const factory = this.o.idbFactory ?? globalThis.indexedDB;
+      if (typeof name !== 'string' || !factory) throw new EngineError('erase_failed', 'no way to delete this store: pass eraseDatabase');
+      await new Promise<void>((resolve, reject) => {
+        const r = factory.deleteDatabase(name);
+        r.onsuccess = () => resolve();
+        r.onerror = () => reject(new EngineError('erase_failed', `deleting the database failed: ${r.error?.message}`));
+      });
+    }
+    this.current = initialState();
+    this.emit({ kind: 'state', state: this.current });
+    this.emit({ kind: 'event', event: { type: 'erased' } satisfies AppEvent });
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.ctx.locked(async () => undefined); // let running store work finish
+    const net = this.ctx.net;
+    if (net.stop) await net.stop();
+    else {
+      net.node.stop();
+      await net.node.settle();
+    }
+    await this.ctx.store.close();
+  }
+
+  /** Stop the node and close the store (a reload, a test). @example await engine.close() */
+  async close(): Promise<void> {
+    await this.shutdown();
+  }
+}
+
+function codeOf(e: unknown): string {
+  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError) return e.code;
+  if (e instanceof TypeError) return 'bad_intent';
+  if (e instanceof RangeError) return 'bad_input';
+  return 'error';
+}
+
+function checkDay(d: unknown): Day {
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new TypeError(`${JSON.stringify(d)} is not a UTC day number`);
+  return d;
+}
+
+function checkFix(f: Fix): Fix {
+  if (typeof f !== 'object' || f === null) throw new TypeError('fix must be an object { t, lat, lon, acc }');
+  return f; // the recorder checks every field (RangeError → 'bad_input')
+}
+
+
