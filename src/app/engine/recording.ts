@@ -92,11 +92,10 @@ export class Recording {
   /** New precision: the open stay is closed now, later stays use the new grid. @example await r.setPrecision('100m') */
   setPrecision(p: PrecisionChoice): Promise<void> {
     return this.ctx.locked(async () => {
+      if (this.rec.openStay()) await appendStays(this.ctx, this.rec.flush(this.ctx.now()));
       const snap = this.rec.snapshot();
-      await appendStays(this.ctx, this.rec.flush(this.ctx.now()));
-      const after = this.rec.snapshot();
       this.rec = new StayRecorder({ precision: PRECISION[p] });
-      this.rec.restore({ ...after, open: null, lastT: after.lastT ?? snap.lastT });
+      this.rec.restore(snap);
       await this.persist();
       this.ctx.changed();
     });

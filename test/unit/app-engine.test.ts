@@ -1,0 +1,415 @@
+/**
+ * The app's engine (src/app/engine) over fake-indexeddb and the in-memory network: a full node
+ * with the CA statements of a World, and the engine's thin node, in virtual time. Everything goes
+ * through the page↔engine protocol (ToEngine / FromEngine).
+ *
+ * - first run → fixes along a route → stays of the day → upload-now → the trace batch reaches the
+ *   full node, signed by the device's day key; a notification naming the user → status high with
+ *   the right day, the policy's advice and a new-exposure event; a second exposure while already
+ *   high is told too; final checkpoints → the day is proven and checkedUpTo set;
+ * - reload (a new engine on the same database) keeps the open stay, the settings and the queue,
+ *   and uploads nothing twice;
+ * - a crash between persisting the part number and queueing the sealed batch: part numbers never
+ *   repeat, nothing is lost;
+ * - withdraw publishes withdrawal records; erase leaves no database;
+ * - backup round trip restores the same pseudonyms and skips used part numbers; a wrong
+ *   passphrase and a damaged file are told apart and overwrite nothing;
+ * - two tabs loading a fresh database at once get the same seed.
+ */
+import 'fake-indexeddb/auto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { UserKeys } from '../../src/core/keys.ts';
+import { decodeBlock, Kind } from '../../src/core/codec/block.ts';
+import { decodeTraceBatch, decodeWithdrawal } from '../../src/core/codec/records.ts';
+import { notificationBlock } from '../../src/core/blocks.ts';
+import { buildTagSet } from '../../src/core/tagset.ts';
+import { DEFAULT_ADVICE } from '../../src/core/policy.ts';
+import { Chain, dayOfMs, type Day, type Fix } from '../../src/core/types.ts';
+import type { BlockStore } from '../../src/core/store.ts';
+import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
+import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
+import { openIdbStore } from '../../src/store/idb-store.ts';
+import { SEED_KEY, loadDevice } from '../../src/app/device.ts';
+import { AppEngine } from '../../src/app/engine/engine.ts';
+import type { AppEvent, AppState, FromEngine, Intent } from '../../src/app/protocol.ts';
+import { fixture } from './net-fixture.ts';
+
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+let f: Fixture;
+test.before(async () => {
+  f = await fixture(0, 0);
+});
+
+const MIN = 60_000;
+let dbSeq = 0;
+
+function newSim(seed: number) {
+  return new SimNetwork({
+    crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [5, 40] },
+    node: { tickMs: 500, outbox: { checkMs: 1_000, proofTimeoutMs: 3_000 } },
+  });
+}
+
+/** Let fake-indexeddb's macrotasks run: the in-memory network itself only awaits promises. */
+async function yieldIo(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Run the virtual network, and real I/O in between, until `done()` or `ms` of virtual time passed. */
+async function runUntil(sim: SimNetwork, done: () => boolean, ms = 30_000): Promise<boolean> {
+  const end = sim.net.now() + ms;
+  while (!done() && sim.net.now() < end) {
+    await sim.net.run(sim.net.now() + 250);
+    await yieldIo();
+  }
+  return done();
+}
+
+interface App {
+  engine: AppEngine;
+  store: BlockStore;
+  events: AppEvent[];
+  node: () => SimNode;
+  send<T = unknown>(intent: Intent): Promise<T>;
+}
+
+/** An engine on IndexedDB database `db` with a thin node at `addr`; `wrap` may wrap the store. */
+async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: BlockStore) => BlockStore = (s) => s): Promise<App> {
+  const store = wrap(await openIdbStore(db));
+  let sn: SimNode | undefined;
+  const engine = await AppEngine.open({
+    store, crypto: c, now: () => sim.net.now(), config: { region: f.w.region }, tickMs: 0, backupKdf: { logN: 10, r: 8, p: 1 },
+    net: async (a) => {
+      sn = await sim.addNode(addr, 'thin', { preload: f.ca, store: a.store, start: false });
+      return {
+        ledger: sn.ledger, node: sn.node,
+        stop: async () => {
+          sim.removeNode(addr);
+          await sn!.node.settle();
+        },
+      };
+    },
+  });
+  const events: AppEvent[] = [];
+  engine.onMessage((m) => m.kind === 'event' && events.push(m.event));
+  let id = 0;
+  return {
+    engine, store, events, node: () => sn!,
+    async send<T>(intent: Intent): Promise<T> {
+      const my = ++id + 1_000_000 * dbSeq;
+      let reply: FromEngine | undefined;
+      const off = engine.onMessage((m) => {
+        if (m.kind === 'reply' && m.id === my) reply = m;
+      });
+      await engine.handle({ kind: 'intent', id: my, intent });
+      off();
+      assert.ok(reply && reply.kind === 'reply', `a reply to ${intent.type}`);
+      if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+      return reply.value as T;
+    },
+  };
+}
+
+/** The device keys the engine keeps in its store. */
+async function keysOf(store: BlockStore): Promise<UserKeys> {
+  return new UserKeys(c, (await store.getValue(SEED_KEY))!);
+}
+
+/** Fixes every minute: `minutes` at (lat, lon) from `fromMs`. */
+function dwell(fromMs: number, minutes: number, lat: number, lon: number): Fix[] {
+  return Array.from({ length: minutes }, (_, i) => ({ t: fromMs + i * MIN, lat, lon, acc: 8 }));
+}
+
+/** A signed notification of the World's solver naming `tags` on `day` at `level`. */
+function notification(sim: SimNetwork, day: Day, level: 1 | 2, tags: Uint8Array[], parentsFrom: SimNode): Uint8Array {
+  const others = Array.from({ length: 5 }, () => c.randomBytes(32));
+  const set = buildTagSet(c, [...tags, ...others], c.randomBytes(16), 27);
+  return notificationBlock(c, f.w.solver, { exposureDay: day, level, ...set }, {
+    region: f.w.region, timeSec: Math.floor(sim.net.now() / 1000), parents: parentsFrom.ledger.tips(Chain.NOTIFICATION),
+  });
+}
+
+
+async function traceParts(full: SimNode, keys: UserKeys, day: Day): Promise<number[]> {
+  const pub = toHex(keys.daySigning(day).publicKey);
+  const parts: number[] = [];
+  for (const e of full.ledger.entries(Chain.TRACING)) {
+    if (e.kind !== Kind.TRACE_BATCH) continue;
+    const b = decodeTraceBatch(decodeBlock((await full.ledger.get(e.id))!).body);
+    if (toHex(b.dayPub) === pub && b.day === day) parts.push(b.part);
+  }
+  return parts.sort((a, b) => a - b);
+}
+
+/** Walk a route on `day`: 20 min at home, 20 min at work 300 m north, then stay at a café (open stay). */
+async function walk(app: App, day: Day, startMin = 10): Promise<void> {
+  const t0 = day * 86_400_000 + startMin * MIN;
+  const route = [...dwell(t0, 20, 55.86, -4.25), ...dwell(t0 + 20 * MIN, 20, 55.8627, -4.25), ...dwell(t0 + 40 * MIN, 5, 55.8627, -4.255)];
+  for (const fix of route) assert.equal(await app.send({ type: 'fix', fix }), true);
+}
+
+test('first run → route → stays → upload now → full node; exposures told; proven by checkpoints', async () => {
+  const sim = newSim(1);
+  const full = await sim.addNode('f1', 'full', { preload: f.ca });
+  const app = await openApp(sim, `engine-main-${++dbSeq}`, 't1');
+  const day = dayOfMs(sim.net.now());
+  let s: AppState = await app.engine.refresh();
+  assert.equal(s.ready, true);
+  assert.equal(s.onboarded, false);
+  assert.ok(s.keysCreated !== null, 'keys exist from the first open');
+
+  await app.send({ type: 'finish-first-run', precision: '10m', uploadPolicy: 'asap', lang: 'en' });
+  assert.equal(await app.send({ type: 'fix', fix: { t: day * 86_400_000, lat: 55.86, lon: -4.25, acc: 8 } }), false, 'no fix is taken while paused');
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  s = await app.engine.refresh();
+  assert.equal(s.onboarded, true);
+  assert.equal(s.recording.on, true);
+  assert.ok(s.recording.openStay, 'the café stay is open');
+  assert.equal(s.days.length, 1);
+  assert.equal(s.days[0].day, day);
+  assert.equal(s.days[0].stays, 3, 'home, work, and the open café stay');
+  assert.equal(s.days[0].coveredMinutes, 20 + 20 + 4);
+  assert.equal(s.days[0].upload, 'recording');
+  const trail = await app.send<{ start: number; minutes: number }[]>({ type: 'trail', day });
+  assert.deepEqual(trail.map((x) => x.minutes), [20, 20, 4]);
+
+  await runUntil(sim, () => app.node().node.peers().length > 0, 10_000);
+  const r = await app.send<{ sealed: number }>({ type: 'upload-now' });
+  assert.equal(r.sealed, 1, 'the two closed stays go in one part; the open stay waits');
+  const keys = await keysOf(app.store);
+  assert.ok(await runUntil(sim, () => full.ledger.count(Chain.TRACING) === 1), 'the batch reaches the full node');
+  assert.deepEqual(await traceParts(full, keys, day), [0], 'signed by the device key of that day, part 0');
+  assert.equal(app.node().ledger.carries(Chain.TRACING), false, 'the thin node never holds the tracing chain');
+  await runUntil(sim, () => app.node().node.retained().some((u) => u.state === 'received'));
+  s = await app.engine.refresh();
+  assert.equal(s.days[0].parts, 1);
+  assert.equal(s.network.retained.length, 1);
+
+  // A notification naming the user (exposure on `day`, high).
+  const before = app.node().ledger.count(Chain.NOTIFICATION);
+  await full.node.publish(notification(sim, day, 2, [keys.watch.tag(day)], full));
+  assert.ok(await runUntil(sim, () => app.node().ledger.count(Chain.NOTIFICATION) > before));
+  await app.engine.refresh();
+  await waitFor(() => app.events.some((e) => e.type === 'new-exposure'));
+  s = await app.engine.refresh();
+  assert.equal(s.exposure.status, 'high');
+  assert.equal(s.exposure.alerts.length, 1);
+  assert.equal(s.exposure.alerts[0].day, day);
+  assert.equal(s.exposure.alerts[0].advice, DEFAULT_ADVICE.high.text.en);
+  assert.equal(s.exposure.alerts[0].adviceUntil, day + DEFAULT_ADVICE.high.days);
+  assert.ok(s.exposure.lastCheckedAt !== null);
+  const told = app.events.filter((e) => e.type === 'new-exposure');
+  assert.equal(told.length, 1);
+
+  // A notification of someone else changes nothing; a second exposure while already high is told.
+  await full.node.publish(notification(sim, day, 2, [], full));
+  await full.node.publish(notification(sim, day - 1, 2, [keys.watch.tag(day - 1)], full));
+  await runUntil(sim, () => app.node().ledger.count(Chain.NOTIFICATION) >= before + 3);
+  await waitFor(() => app.events.filter((e) => e.type === 'new-exposure').length === 2);
+  s = await app.engine.refresh();
+  assert.equal(s.exposure.alerts.length, 2, 'past alerts stay listed');
+  assert.deepEqual(s.exposure.alerts.map((a) => a.day).sort(), [day - 1, day]);
+  await app.send({ type: 'set-settings', settings: { lang: 'de' } });
+  s = await app.engine.refresh();
+  assert.equal(s.exposure.alerts[0].advice, DEFAULT_ADVICE.high.text.de, 'advice in the user\'s language');
+
+  // Validators checkpoint both chains (2 of 3): the upload is proven and leaves the outbox.
+  const from = Math.floor(f.startMs / 1000) - 3600;
+  await runUntil(sim, () => false, 2_000);
+  const to = Math.floor(sim.net.now() / 1000);
+  for (const v of [0, 1]) {
+    await new ValidatorRole(c, full.ledger, f.w.validators[v]).checkpoint(Chain.TRACING, from, to, to);
+    await new ValidatorRole(c, full.ledger, f.w.validators[v]).checkpoint(Chain.NOTIFICATION, from, to, to);
+  }
+  assert.ok(await runUntil(sim, () => app.node().node.retained().length === 0, 60_000), 'proven and dropped from the outbox');
+  s = await app.engine.refresh();
+  assert.equal(s.days[0].upload, 'proven', 'every sealed stay of the day is proven (the open one is not sealed)');
+  await app.send({ type: 'set-recording', on: false });
+  s = await app.engine.refresh();
+  assert.equal(s.days[0].upload, 'recording', 'today has a closed stay not sealed yet');
+  assert.equal(s.exposure.checkedUpTo, to);
+  assert.deepEqual(s.network.lastCheckpoint, { chain: 'tracing', toSec: to });
+  await app.engine.close();
+});
+
+async function waitFor(cond: () => boolean, tries = 200): Promise<void> {
+  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), 'condition reached');
+}
+
+test('a reload keeps the open stay, the settings and the queue, and uploads nothing twice', async () => {
+  const sim = newSim(2);
+  const full = await sim.addNode('f1', 'full', { preload: f.ca });
+  const db = `engine-reload-${++dbSeq}`;
+  let app = await openApp(sim, db, 't1');
+  const day = dayOfMs(sim.net.now());
+  await app.send({ type: 'finish-first-run', precision: '100m', uploadPolicy: 'charging-wifi', lang: 'ar' });
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  await runUntil(sim, () => app.node().node.peers().length > 0, 10_000);
+  // Sealed while no carrier is reachable: the batch waits in the queue (or the outbox).
+  sim.net.partition(['t1'], ['f1']);
+  await app.send({ type: 'upload-now' });
+  await runUntil(sim, () => false, 3_000);
+  const st1 = await app.engine.refresh();
+  const open1 = st1.recording.openStay;
+  assert.ok(open1, JSON.stringify(st1));
+  await app.engine.close();
+  sim.net.heal();
+
+  app = await openApp(sim, db, 't1');
+  const s = await app.engine.refresh();
+  assert.deepEqual(s.recording.openStay, open1, 'the open stay survived');
+  assert.equal(s.recording.on, true);
+  assert.deepEqual(s.settings, { precision: '100m', uploadPolicy: 'charging-wifi', lang: 'ar' });
+  assert.equal(s.onboarded, true);
+  assert.ok(await runUntil(sim, () => full.ledger.count(Chain.TRACING) === 1, 120_000), 'the queued batch went out after the reload');
+  assert.equal((await app.send<{ sealed: number }>({ type: 'upload-now' })).sealed, 0, 'nothing left to seal');
+  await app.engine.tick();
+  await runUntil(sim, () => false, 5_000);
+  assert.deepEqual(await traceParts(full, await keysOf(app.store), day), [0], 'one batch, once');
+  await app.engine.close();
+  // and once more, with the open stay continuing: the next fix closes it at the café
+  app = await openApp(sim, db, 't1');
+  await app.send({ type: 'fix', fix: { t: day * 86_400_000 + 60 * MIN, lat: 55.87, lon: -4.25, acc: 8 } });
+  const trail = await app.send<{ minutes: number }[]>({ type: 'trail', day });
+  assert.deepEqual(trail.map((x) => x.minutes), [20, 20, 10, 1], 'the café stay (open since minute 50) closed by the first fix after the reload, at minute 60');
+  await app.engine.close();
+});
+
+test('a crash between spending part numbers and queueing the batch: no part number twice, no stay lost', async () => {
+  const sim = newSim(3);
+  const full = await sim.addNode('f1', 'full', { preload: f.ca });
+  const db = `engine-crash-${++dbSeq}`;
+  let app = await openApp(sim, db, 't1');
+  const day = dayOfMs(sim.net.now());
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  await runUntil(sim, () => app.node().node.peers().length > 0, 10_000);
+  await app.send({ type: 'upload-now' });
+  assert.ok(await runUntil(sim, () => full.ledger.count(Chain.TRACING) === 1));
+  await app.engine.close();
+
+  // The next session crashes right after writing the advanced part counter: the day's 3rd write
+  // (1: the café stay closed, 2: the part counter, 3: sealed and queued) fails.
+  let dayWrites = 0;
+  let armed = true;
+  const crashing = (s: BlockStore): BlockStore => new Proxy(s, {
+    get(t, p) {
+      if (p === 'setValue') {
+        return async (key: string, v: Uint8Array) => {
+          if (armed && key === `app/day/${day}` && ++dayWrites === 3) throw new Error('power cut');
+          return t.setValue(key, v);
+        };
+      }
+      const v = Reflect.get(t, p, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
+  app = await openApp(sim, db, 't1', crashing);
+  await app.send({ type: 'set-recording', on: false }); // closes the café stay: 1 write
+  await assert.rejects(app.send({ type: 'upload-now' }), /power cut/);
+  armed = false;
+  await app.engine.close();
+
+  app = await openApp(sim, db, 't1');
+  assert.equal((await app.send<{ sealed: number }>({ type: 'upload-now' })).sealed, 1, 'the café stay is still to seal');
+  assert.ok(await runUntil(sim, () => full.ledger.count(Chain.TRACING) === 2));
+  assert.deepEqual(await traceParts(full, await keysOf(app.store), day), [0, 2], 'part 1 was spent by the crashed session and never used');
+  await app.engine.close();
+});
+
+test('withdraw publishes withdrawal records; delete-day keeps the counters; erase leaves no database', async () => {
+  const sim = newSim(4);
+  const full = await sim.addNode('f1', 'full', { preload: f.ca });
+  const db = `engine-erase-${++dbSeq}`;
+  const app = await openApp(sim, db, 't1');
+  const day = dayOfMs(sim.net.now());
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  await runUntil(sim, () => app.node().node.peers().length > 0, 10_000);
+  const keys = await keysOf(app.store);
+
+  await app.send({ type: 'delete-day', day });
+  let s = await app.engine.refresh();
+  assert.equal(s.days[0].stays, 0, 'the local stays and the open stay are gone');
+  assert.equal(s.recording.openStay, null);
+  assert.deepEqual(await app.send({ type: 'trail', day }), []);
+
+  assert.deepEqual(await app.send({ type: 'withdraw', days: [day, day - 1] }), [day, day - 1]);
+  const withdrawn = () => full.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.WITHDRAWAL);
+  assert.ok(await runUntil(sim, () => withdrawn().length === 2), 'both withdrawal records reach the full node');
+  const pubs = await Promise.all(withdrawn().map(async (e) => toHex(decodeWithdrawal(decodeBlock((await full.ledger.get(e.id))!).body).dayPub)));
+  assert.deepEqual(pubs.sort(), [toHex(keys.daySigning(day).publicKey), toHex(keys.daySigning(day - 1).publicKey)].sort());
+  s = await app.engine.refresh();
+  assert.ok(s.days.every((d) => d.upload === 'withdrawn'));
+
+  await app.send({ type: 'erase' });
+  assert.ok(app.events.some((e) => e.type === 'erased'));
+  assert.equal(app.engine.state.ready, false);
+  await assert.rejects(app.send({ type: 'upload-now' }), (e: { code?: string }) => e.code === 'closed');
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  assert.ok(!names.includes(db), 'the database is deleted');
+});
+
+test('backup round trip restores the same pseudonyms and skips used part numbers; bad passphrase or file overwrite nothing', async () => {
+  const sim = newSim(5);
+  const full = await sim.addNode('f1', 'full', { preload: f.ca });
+  const a = await openApp(sim, `engine-backup-a-${++dbSeq}`, 'ta');
+  const day = dayOfMs(sim.net.now());
+  await a.send({ type: 'finish-first-run', precision: 'exact', uploadPolicy: 'asap', lang: 'de' });
+  await a.send({ type: 'set-recording', on: true });
+  await walk(a, day);
+  await runUntil(sim, () => a.node().node.peers().length > 0, 10_000);
+  await a.send({ type: 'upload-now' });
+  assert.ok(await runUntil(sim, () => full.ledger.count(Chain.TRACING) === 1));
+  const backup = await a.send<Uint8Array>({ type: 'export-backup', passphrase: 'correct horse battery' });
+  assert.ok(backup instanceof Uint8Array && toHex(backup.subarray(0, 4)) === toHex(new TextEncoder().encode('BTBK')));
+  await assert.rejects(a.send({ type: 'export-backup', passphrase: 'short' }), (e: { code?: string }) => e.code === 'weak_passphrase');
+  const keysA = await keysOf(a.store);
+  const aState = await a.engine.refresh();
+
+  const b = await openApp(sim, `engine-backup-b-${++dbSeq}`, 'tb');
+  const seedB = await b.store.getValue(SEED_KEY);
+  assert.notDeepEqual(seedB, keysA.seed);
+  await assert.rejects(b.send({ type: 'import-backup', bytes: backup, passphrase: 'wrong horse battery' }), (e: { code?: string }) => e.code === 'bad_passphrase');
+  const damaged = backup.slice();
+  damaged[60] ^= 1;
+  await assert.rejects(b.send({ type: 'import-backup', bytes: damaged, passphrase: 'correct horse battery' }), (e: { code?: string }) => e.code === 'bad_backup');
+  await assert.rejects(b.send({ type: 'import-backup', bytes: new Uint8Array(10), passphrase: 'x' }), (e: { code?: string }) => e.code === 'bad_backup');
+  assert.deepEqual(await b.store.getValue(SEED_KEY), seedB, 'nothing overwritten');
+  assert.equal((await b.engine.refresh()).days.length, 0);
+
+  await b.send({ type: 'import-backup', bytes: backup, passphrase: 'correct horse battery' });
+  assert.deepEqual(await b.store.getValue(SEED_KEY), keysA.seed, 'the same seed, so the same pseudonyms');
+  const keysB = await keysOf(b.store);
+  assert.equal(toHex(keysB.daySigning(day).publicKey), toHex(keysA.daySigning(day).publicKey));
+  const sb = await b.engine.refresh();
+  assert.deepEqual(sb.settings, { precision: 'exact', uploadPolicy: 'asap', lang: 'de' });
+  assert.deepEqual(sb.days.map((d) => [d.day, d.stays - (d.day === day && sb.recording.openStay ? 1 : 0), d.parts]), aState.days.map((d) => [d.day, 2, d.parts]));
+  // New stays on the restored device go out under the same pseudonym with fresh part numbers.
+  await b.send({ type: 'set-recording', on: true });
+  await walk(b, day, 100);
+  await b.send({ type: 'set-recording', on: false });
+  await runUntil(sim, () => b.node().node.peers().length > 0, 10_000);
+  assert.equal((await b.send<{ sealed: number }>({ type: 'upload-now' })).sealed, 1);
+  assert.ok(await runUntil(sim, () => full.ledger.count(Chain.TRACING) === 2));
+  assert.deepEqual(await traceParts(full, keysA, day), [0, 1 + 16], 'part numbers after the exported counter and its margin');
+  await a.engine.close();
+  await b.engine.close();
+});
+
+test('two tabs loading a fresh database at once get the same seed', async () => {
+  const name = `engine-tabs-${++dbSeq}`;
+  const [s1, s2] = await Promise.all([openIdbStore(name), openIdbStore(name)]);
+  const [d1, d2] = await Promise.all([loadDevice(s1, c, 1), loadDevice(s2, c, 2)]);
+  assert.equal(toHex(d1.keys.seed), toHex(d2.keys.seed));
+  assert.equal(d1.created, d2.created);
+  assert.deepEqual(await s1.getValue(SEED_KEY), d1.keys.seed);
+  await s1.close();
+  await s2.close();
+});
