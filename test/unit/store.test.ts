@@ -142,6 +142,24 @@ for (const h of harnesses) {
       assert.equal(await s.countBlocks(), 1);
     }));
 
+  test(`[${h.name}] getOrCreateValue: racing callers get one value; an existing value is kept`, () =>
+    withStore(h, async (s) => {
+      let made = 0;
+      const make = (v: string) => () => {
+        made++;
+        return utf8(v);
+      };
+      const got = await Promise.all(['a', 'b', 'c'].map((v) => s.getOrCreateValue('device/seed', make(v))));
+      assert.equal(new Set(got.map(toHex)).size, 1, 'every caller got the same value');
+      assert.deepEqual(await s.getValue('device/seed'), got[0], 'and it is the stored one');
+      made = 0;
+      assert.deepEqual(await s.getOrCreateValue('device/seed', make('z')), got[0]);
+      assert.equal(made, 0, 'create is not called when the key exists');
+      await s.setValue('empty', new Uint8Array(0));
+      assert.deepEqual(await s.getOrCreateValue('empty', make('x')), new Uint8Array(0), 'an empty value counts as present');
+      await assert.rejects(s.getOrCreateValue('', make('x')), RangeError);
+    }));
+
   test(`[${h.name}] values: set, overwrite, get, delete, odd keys`, () =>
     withStore(h, async (s) => {
       assert.equal(await s.getValue('seed'), undefined);
