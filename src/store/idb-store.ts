@@ -203,5 +203,9 @@ export async function openIdbStore(name: string, idbFactory: IDBFactory | undefi
     db.createObjectStore('values');
   };
   const db = (await wrap(request)) as unknown as IDBPDatabase<Schema>;
-  return new IdbStore(db);
+  const store = new IdbStore(db);
+  // Another tab deleting the database ("Erase everything") must not wait for this connection:
+  // close it; later calls then fail with "store is closed".
+  db.addEventListener('versionchange', () => void store.close());
+  return store;
 }

@@ -14,6 +14,7 @@
  * - withdraw publishes withdrawal records; erase leaves no database;
  * - backup round trip restores the same pseudonyms and skips used part numbers; a wrong
  *   passphrase and a damaged file are told apart and overwrite nothing;
+ * - local retention deletes day records older than the window;
  * - two tabs loading a fresh database at once get the same seed.
  */
 import 'fake-indexeddb/auto';
@@ -77,11 +78,11 @@ interface App {
 }
 
 /** An engine on IndexedDB database `db` with a thin node at `addr`; `wrap` may wrap the store. */
-async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: BlockStore) => BlockStore = (s) => s): Promise<App> {
+async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: BlockStore) => BlockStore = (s) => s, shiftMs: () => number = () => 0): Promise<App> {
   const store = wrap(await openIdbStore(db));
   let sn: SimNode | undefined;
   const engine = await AppEngine.open({
-    store, crypto: c, now: () => sim.net.now(), config: { region: f.w.region }, tickMs: 0, backupKdf: { logN: 10, r: 8, p: 1 },
+    store, crypto: c, now: () => sim.net.now() + shiftMs(), config: { region: f.w.region }, tickMs: 0, backupKdf: { logN: 10, r: 8, p: 1 },
     net: async (a) => {
       sn = await sim.addNode(addr, 'thin', { preload: f.ca, store: a.store, start: false });
       return {
@@ -348,7 +349,9 @@ test('withdraw publishes withdrawal records; delete-day keeps the counters; eras
   s = await app.engine.refresh();
   assert.ok(s.days.every((d) => d.upload === 'withdrawn'));
 
+  const otherTab = await openIdbStore(db); // a second connection must not block the deletion
   await app.send({ type: 'erase' });
+  await assert.rejects(otherTab.getValue(SEED_KEY), /store is closed/, 'the other tab let go of the database');
   assert.ok(app.events.some((e) => e.type === 'erased'));
   assert.equal(app.engine.state.ready, false);
   await assert.rejects(app.send({ type: 'upload-now' }), (e: { code?: string }) => e.code === 'closed');
@@ -401,6 +404,27 @@ test('backup round trip restores the same pseudonyms and skips used part numbers
   assert.deepEqual(await traceParts(full, keysA, day), [0, 1 + 16], 'part numbers after the exported counter and its margin');
   await a.engine.close();
   await b.engine.close();
+});
+
+test('local retention: day records older than the retention window are deleted', async () => {
+  const sim = newSim(6);
+  await sim.addNode('f1', 'full', { preload: f.ca });
+  let shift = 0;
+  const app = await openApp(sim, `engine-retention-${++dbSeq}`, 't1', undefined, () => shift);
+  const day = dayOfMs(sim.net.now());
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  await app.send({ type: 'set-recording', on: false });
+  await app.engine.tick();
+  assert.equal((await app.engine.refresh()).days.length, 1);
+  shift = 14 * 86_400_000;
+  await app.engine.tick();
+  assert.equal((await app.engine.refresh()).days.length, 1, 'still inside the 14-day window');
+  shift = 15 * 86_400_000;
+  await app.engine.tick();
+  assert.deepEqual((await app.engine.refresh()).days, [], 'gone after it');
+  assert.deepEqual(await app.send({ type: 'trail', day }), []);
+  await app.engine.close();
 });
 
 test('two tabs loading a fresh database at once get the same seed', async () => {

@@ -251,15 +251,31 @@ export class AppEngine {
     };
   }
 
-  /** Housekeeping: automatic uploads by the policy, retries, a fresh network state. Runs on the timer. */
+  /** Housekeeping: local retention, automatic uploads by the policy, retries, a fresh network state. Runs on the timer. */
   async tick(): Promise<void> {
     if (this.closed) return;
     try {
+      await this.pruneOldDays();
       await this.uploads.tick(this.settings.uploadPolicy);
     } catch {
       // retried on the next tick
     }
     this.changed();
+  }
+
+  /**
+   * Local retention: day records older than the policy's retention window are deleted — stays,
+   * counters and queue (a block of such a day would be refused by every node anyway). Alerts stay.
+   */
+  private pruneOldDays(): Promise<void> {
+    return this.ctx.locked(async () => {
+      const oldest = dayOfMs(this.now()) - this.ctx.net.ledger.authority.policy.retentionDays;
+      const days = await listDays(this.ctx.store);
+      const old = days.filter((d) => d < oldest);
+      if (!old.length) return;
+      await writeJson(this.ctx.store, K.days, days.filter((d) => d >= oldest));
+      for (const d of old) await this.ctx.store.deleteValue(K.day(d));
+    });
   }
 
   /** One message from the page; the reply (and any new state) goes to the listeners. Never throws. */

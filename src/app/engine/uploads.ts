@@ -115,7 +115,7 @@ export class Uploads {
         if (r.sealed) this.ctx.changed();
       }
     }
-    await this.publishPending();
+    void this.publishPending(); // not awaited: a thin node's upload resolves on a peer's receipt, which may take minutes
   }
 
   /** Publish withdrawal records for `days`; their unsent trace batches are dropped. Returns the days. */
