@@ -24,6 +24,7 @@
  */
 import { BeepTraceError } from '../core/errors.ts';
 import type { ChainId } from '../core/types.ts';
+import type { ChainName } from './assemble.ts';
 import type { Link } from './link.ts';
 
 /** The part of a MessagePort (browser, worker or Node) this module uses. @example const p: MessagePortLike = new MessageChannel().port1 */
@@ -218,8 +219,7 @@ export function pumpLink(real: Link, port: MessagePortLike, o: { window?: number
   return end;
 }
 
-/** Names of the chains a transport's node carries (signaling rooms). */
-export type ChainName = 'tracing' | 'notification';
+export type { ChainName };
 /** Signaling state as the SignalingClient reports it. */
 export type SignalingState = 'connecting' | 'open' | 'closed';
 
