@@ -28,6 +28,8 @@
  * @module
  */
 import { nobleCrypto } from '../core/crypto.ts';
+import { fromHex } from '../core/bytes.ts';
+import { InputError } from '../core/errors.ts';
 import type { UserKeys } from '../core/keys.ts';
 import type { Ledger } from '../core/ledger/ledger.ts';
 import type { BlockStore } from '../core/store.ts';
@@ -37,6 +39,7 @@ import { PortTransport, type MessagePortLike } from '../net/port-link.ts';
 import { WebRtcTransport } from '../net/webrtc/transport.ts';
 import type { SimplePeerCtor } from '../net/webrtc/connector.ts';
 import { openIdbStore, type IdbStore } from '../store/idb-store.ts';
+import type { WorkerInit } from './protocol.ts';
 
 /** Store key of the relay opt-in (one byte, 1 = relay). @example await store.getValue(RELAY_KEY) */
 export const RELAY_KEY = 'net/relay';
@@ -126,4 +129,14 @@ export async function openThinNode(o: ThinNodeOptions): Promise<ThinNode> {
  */
 export async function openPortNode(o: DeviceNodeOptions & { net: MessagePortLike }): Promise<PortNode> {
   return openDeviceNode(o, (chains) => new PortTransport(o.net, { chains }));
+}
+
+/**
+ * The worker's node from the page's first message (`WorkerInit`, src/app/protocol.ts): region and
+ * CA root key from its configuration, links from its `net` control port. Not started yet.
+ * @example self.onmessage = async (ev) => { const n = await openWorkerNode(ev.data, { dbName: 'beeptrace', keys }); n.start(); };
+ */
+export async function openWorkerNode(init: Pick<WorkerInit, 'config' | 'net'>, o: Omit<DeviceNodeOptions, 'region' | 'rootKey'>): Promise<PortNode> {
+  if (!/^[0-9a-f]{64}$/.test(init.config.rootKey)) throw new InputError('bad_config', 'config.rootKey must be 32 bytes of lower-case hex');
+  return openPortNode({ ...o, net: init.net as unknown as MessagePortLike, region: init.config.region, rootKey: fromHex(init.config.rootKey) });
 }
