@@ -391,6 +391,8 @@ export class PortTransport {
   connect = (addr: string): Promise<Link> => {
     if (this.closed) return Promise.reject(new Error('the net control port is closed'));
     const id = this.nextId++;
+    // a dialled address leaves the candidates, so the next discover() does not offer it again
+    for (const [k, addrs] of this.candidates) this.candidates.set(k, addrs.filter((a) => a !== addr));
     return new Promise<Link>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.post({ t: 'connect', id, addr });
