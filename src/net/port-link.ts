@@ -103,7 +103,14 @@ export class PortLink implements Link {
       return false;
     }
     try {
-      this.port.postMessage({ t: 'f', b: frame });
+      // A view into a larger buffer would be cloned with all of that buffer: send a copy of the
+      // view instead, and transfer the copy (nobody else holds it).
+      if (frame.byteOffset !== 0 || frame.byteLength !== frame.buffer.byteLength) {
+        const copy = frame.slice();
+        this.port.postMessage({ t: 'f', b: copy }, [copy.buffer]);
+      } else {
+        this.port.postMessage({ t: 'f', b: frame });
+      }
     } catch (e) {
       later(() => this.end(`send failed: ${(e as Error).message}`, true));
       return false;

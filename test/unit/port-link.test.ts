@@ -69,6 +69,17 @@ test('frames arrive whole and in order, both ways', async () => {
   assert.deepEqual(atB, [...Array(200).keys()]);
   assert.deepEqual(atA, [...Array(50).keys()].map((i) => 1000 + i));
   await until(() => a.bufferedAmount === 0, 'every frame acknowledged');
+  // a view into a larger buffer crosses as just its bytes, and the sender's buffer stays usable
+  const big = new Uint8Array(64 * 1024).fill(9);
+  const view = big.subarray(100, 110);
+  view.set([1, 2, 3]);
+  let seen: Uint8Array | undefined;
+  b.onFrame = (f) => (seen = f);
+  assert.equal(a.send(view), true);
+  await until(() => seen !== undefined, 'the view');
+  assert.deepEqual([...seen!], [1, 2, 3, 9, 9, 9, 9, 9, 9, 9]);
+  assert.equal(seen!.buffer.byteLength, 10, 'not the whole 64 KiB buffer');
+  assert.equal(big.byteLength, 64 * 1024);
   a.close();
 });
 
