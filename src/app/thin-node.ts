@@ -44,7 +44,7 @@ import type { WorkerInit } from './protocol.ts';
 /** Store key of the relay opt-in (one byte, 1 = relay). @example await store.getValue(RELAY_KEY) */
 export const RELAY_KEY = 'net/relay';
 
-/** What every browser node needs, wherever it runs. */
+/** What every browser node needs, wherever it runs. @example { region: 1, rootKey, dbName: 'beeptrace', keys } */
 export interface DeviceNodeOptions {
   region: number;
   /** The CA root public key from the app's configuration. */
@@ -61,12 +61,13 @@ export interface DeviceNodeOptions {
   tickMs?: number;
 }
 
+/** `openThinNode`'s options: a device node plus the signaling server. @example { signalUrl: 'ws://127.0.0.1:8787', region: 1, rootKey, dbName: 'beeptrace' } */
 export interface ThinNodeOptions extends DeviceNodeOptions {
   signalUrl: string;
   iceServers?: unknown[];
 }
 
-/** A browser node over some transport. */
+/** A browser node over some transport. @example const { node, ledger } = await openThinNode(o); */
 export interface DeviceNode<T extends NodeTransport> {
   ledger: Ledger;
   node: NetNode;
@@ -79,9 +80,9 @@ export interface DeviceNode<T extends NodeTransport> {
   stop(): Promise<void>;
 }
 
-/** The node on a page, holding its own WebRTC links. */
+/** The node on a page, holding its own WebRTC links. @example thin.transport.sig.connected */
 export type ThinNode = DeviceNode<WebRtcTransport>;
-/** The node in a Worker, dialling through the page's links. */
+/** The node in a Worker, dialling through the page's links. @example worker.transport.signaling // 'open' */
 export type PortNode = DeviceNode<PortTransport>;
 
 /** Keep the relay opt-in; it takes effect the next time the node is opened. @example await setRelay(store, true) */
@@ -116,7 +117,7 @@ export async function openDeviceNode<T extends NodeTransport>(o: DeviceNodeOptio
   };
 }
 
-/** The node on a page: WebRTC through the signaling server (not started yet). */
+/** The node on a page: WebRTC through the signaling server (not started yet). @example const thin = await openThinNode({ signalUrl, region, rootKey, dbName: 'beeptrace' }); thin.start(); */
 export async function openThinNode(o: ThinNodeOptions): Promise<ThinNode> {
   const { default: Peer } = await import('simple-peer');
   return openDeviceNode(o, (chains) => new WebRtcTransport({ url: o.signalUrl, region: o.region, chains, Peer: Peer as unknown as SimplePeerCtor, iceServers: o.iceServers }));

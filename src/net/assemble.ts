@@ -27,7 +27,7 @@ import type { Clock, Link } from './link.ts';
 import { NetNode } from './node.ts';
 import type { RenewFn } from './outbox.ts';
 
-/** Names of chains, as signaling rooms use them. */
+/** Names of chains, as signaling rooms use them. @example const chains: ChainName[] = ['notification'] */
 export type ChainName = 'tracing' | 'notification';
 
 /**
@@ -58,6 +58,7 @@ export function hostClock(): Clock {
   return { now: () => Date.now(), setTimeout: (fn, ms) => g.setTimeout(fn, ms), clearTimeout: (h) => g.clearTimeout(h) };
 }
 
+/** What `openLedger` needs. @example openLedger({ crypto, store, rootKey, region: 1, role: 'thin' }) */
 export interface LedgerSetup {
   crypto: CryptoProvider;
   store: BlockStore;
@@ -86,6 +87,7 @@ export function renewWith(crypto: CryptoProvider, keys: UserKeys, ledger: Ledger
   };
 }
 
+/** What `assembleNode` needs. @example assembleNode({ ledger, role: 'thin', clock: hostClock(), crypto, transport: (chains) => new PortTransport(port, { chains }) }) */
 export interface NodeSetup<T extends NodeTransport> {
   ledger: Ledger;
   role: NodeRole;
@@ -100,7 +102,7 @@ export interface NodeSetup<T extends NodeTransport> {
   onEvent?: (e: NetEvent) => void;
 }
 
-/** An assembled node: not started until `start()`. */
+/** An assembled node: not started until `start()`. @example const n = assembleNode(setup); n.start(); n.node.onBlock(…); await n.stop(); */
 export interface AssembledNode<T extends NodeTransport> {
   ledger: Ledger;
   node: NetNode;

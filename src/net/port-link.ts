@@ -39,9 +39,9 @@ export interface MessagePortLike {
 /** A message on a port that does not follow this protocol. @example if (e instanceof PortProtocolError) log(e.code) */
 export class PortProtocolError extends BeepTraceError {}
 
-/** Default credit window of a port link, bytes (the real link's high-water mark, src/net/webrtc/peer-link.ts). */
+/** Default credit window of a port link, bytes (the real link's high-water mark, src/net/webrtc/peer-link.ts). @example new PortLink(port, { window: PORT_WINDOW }) */
 export const PORT_WINDOW = 256 * 1024;
-/** What the page keeps for a worker that does not keep up before it drops the link, bytes. */
+/** What the page keeps for a worker that does not keep up before it drops the link, bytes. @example pumpLink(real, port, { maxQueued: PUMP_MAX_QUEUED }) */
 export const PUMP_MAX_QUEUED = 4 * 1024 * 1024;
 
 function randomId(): string {
@@ -52,6 +52,7 @@ function randomId(): string {
 
 const later = (fn: () => void) => void Promise.resolve().then(fn);
 
+/** Options of a PortLink. @example new PortLink(port, { manualAck: true, onError: (e) => log(e.message) }) */
 export interface PortLinkOptions {
   /** Random per connection (default: fresh random). */
   id?: string;
@@ -227,7 +228,7 @@ export function pumpLink(real: Link, port: MessagePortLike, o: { window?: number
 }
 
 export type { ChainName };
-/** Signaling state as the SignalingClient reports it. */
+/** Signaling state as the SignalingClient reports it. @example if (t.signaling === 'open') … */
 export type SignalingState = 'connecting' | 'open' | 'closed';
 
 /**

@@ -17,6 +17,7 @@ import { serveTransport, type MessagePortLike, type PortProtocolError } from '..
 import { WebRtcTransport } from '../../net/webrtc/transport.ts';
 import type { SimplePeerCtor } from '../../net/webrtc/connector.ts';
 
+/** @example openNetBridge({ signalUrl: 'ws://127.0.0.1:8787', region: 1, iceServers: [] }) */
 export interface NetBridgeOptions {
   /** The signaling server (AppConfig.signalUrl). */
   signalUrl: string;
@@ -27,6 +28,7 @@ export interface NetBridgeOptions {
   onError?: (e: PortProtocolError) => void;
 }
 
+/** @example worker.postMessage({ kind: 'init', config, app, net: bridge.port }, [app, bridge.port]) */
 export interface NetBridge {
   /** Transfer this to the worker (WorkerInit.net). */
   port: MessagePort;
