@@ -54,8 +54,9 @@ export function roleChainNames(role: NodeRole): ChainName[] {
 
 /** A host clock (browser, worker or Node) over the global timers. @example new NetNode({ …, clock: hostClock() }) */
 export function hostClock(): Clock {
-  const g = globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
-  return { now: () => Date.now(), setTimeout: (fn, ms) => g.setTimeout(fn, ms), clearTimeout: (h) => g.clearTimeout(h) };
+  // looked up on every call, so timers a test installs later (fake clocks) are the ones used
+  const g = () => globalThis as unknown as { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
+  return { now: () => Date.now(), setTimeout: (fn, ms) => g().setTimeout(fn, ms), clearTimeout: (h) => g().clearTimeout(h) };
 }
 
 /** What `openLedger` needs. @example openLedger({ crypto, store, rootKey, region: 1, role: 'thin' }) */

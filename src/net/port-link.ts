@@ -370,6 +370,11 @@ export class PortTransport {
 
   constructor(private readonly port: MessagePortLike, private readonly o: { chains: ChainName[] }) {
     port.onmessage = (ev) => this.onMessage(ev.data, ev.ports);
+    port.addEventListener?.('close', () => {
+      this.closed = true;
+      for (const p of this.pending.values()) p.reject(new Error('the net control port closed'));
+      this.pending.clear();
+    });
     port.start?.();
   }
 

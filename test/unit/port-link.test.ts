@@ -268,3 +268,13 @@ test('connect, discover, incoming links and the signaling state cross the contro
   stopServing();
   port2.close();
 });
+
+test('a dial in flight fails when the page end of the control port goes away', async () => {
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = () => {}; // a page that never answers, then closes
+  const t = new PortTransport(port(port2), { chains: ['notification'] });
+  const dial = t.connect('room/notification n1');
+  port1.close();
+  await assert.rejects(dial, /control port closed/);
+  await assert.rejects(t.connect('room/notification n2'), /control port is closed/);
+});
