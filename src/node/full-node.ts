@@ -21,10 +21,10 @@ import { join } from 'node:path';
 import type { CryptoProvider } from '../core/crypto.ts';
 import { fromHex } from '../core/bytes.ts';
 import { InputError } from '../core/errors.ts';
-import { Ledger, type AddResult } from '../core/ledger/ledger.ts';
+import type { Ledger, AddResult } from '../core/ledger/ledger.ts';
 import type { RoleKey } from '../core/blocks.ts';
 import type { EpochKeyPair } from '../core/solver.ts';
-import { Chain } from '../core/types.ts';
+import { openLedger } from '../net/assemble.ts';
 import { openFileStore, type FileStore } from '../store/file-store.ts';
 import { SolverRole } from './roles/solver-role.ts';
 import { ValidatorRole } from './roles/validator-role.ts';
@@ -93,8 +93,7 @@ export class FullNode {
     const config = o.config ?? (await readNodeConfig(o.dir, o.crypto, o.role));
     const store = await openFileStore(join(o.dir, 'blocks'));
     const now = o.now ?? Date.now;
-    const ledger = new Ledger({ crypto: o.crypto, store, rootKey: config.rootKey, region: config.region, now, carries: [Chain.TRACING, Chain.NOTIFICATION] });
-    await ledger.open();
+    const ledger = await openLedger({ crypto: o.crypto, store, rootKey: config.rootKey, region: config.region, now, role: 'full' });
     return new FullNode(ledger, store, o.role, config, o.crypto, now);
   }
 

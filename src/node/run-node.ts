@@ -2,7 +2,10 @@
  * `beeptrace node`: a Node.js full node that joins the WebRTC mesh through a signaling server,
  * carries both chains of its region on disk, and performs its role's duty on a schedule.
  *
- *   beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R]
+ *   beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--status SECONDS]
+ *
+ * The node is assembled by src/net/assemble.ts (as the browser's is). It says what it does: a
+ * status line every `--status` seconds, and a lost signaling server once (not on every retry).
  *
  * Configuration (CA root key, role key, epoch keys) is read from DIR/node.json (docs/NODE.md).
  * Stops cleanly on SIGINT / SIGTERM (every acknowledged block is already on disk).
@@ -13,15 +16,15 @@ import Peer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { InputError } from '../core/errors.ts';
-import { NetNode } from '../net/node.ts';
-import type { Clock } from '../net/link.ts';
+import { assembleNode, hostClock } from '../net/assemble.ts';
 import { WebRtcTransport } from '../net/webrtc/transport.ts';
 import type { SimplePeerCtor } from '../net/webrtc/connector.ts';
 import type { WebSocketCtor } from '../net/webrtc/signaling-client.ts';
 import { FullNode, type FullNodeRole } from './full-node.ts';
 import { nodeCrypto } from './node-crypto.ts';
+import { CheckpointWatch, signalingReporter, statusLine } from './status.ts';
 
-export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS]
+export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS] [--status SECONDS]
 
   --role     archive: store and serve both chains; validator: also sign checkpoints;
              solver: also match and publish notifications
@@ -29,15 +32,15 @@ export const NODE_HELP = `beeptrace node --role archive|validator|solver --signa
   --data     data directory: DIR/node.json (configuration) and DIR/blocks (the chains)
   --region   overrides node.json's region
   --tick     seconds between role duties (default 60)
+  --status   seconds between status lines on stderr: role, peers, blocks and the last final
+             checkpoint per chain (default 30; 0 = none)
 `;
-
-const systemClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
 /** Run a full node until a signal stops it. Returns the exit code. */
 export async function runNode(argv: string[], log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
-    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, help: { type: 'boolean' } },
+    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, status: { type: 'string' }, help: { type: 'boolean' } },
   });
   if (values.help) {
     process.stdout.write(NODE_HELP);
@@ -49,20 +52,25 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   if (!values.data) throw new InputError('usage', '--data DIR names the data directory (with node.json)');
   const tickSec = values.tick === undefined ? 60 : Number(values.tick);
   if (!Number.isInteger(tickSec) || tickSec < 1 || tickSec > 86_400) throw new InputError('usage', `--tick must be whole seconds 1..86400, got "${values.tick}"`);
+  const statusSec = values.status === undefined ? 30 : Number(values.status);
+  if (!Number.isInteger(statusSec) || statusSec < 0 || statusSec > 86_400) throw new InputError('usage', `--status must be whole seconds 0..86400, got "${values.status}"`);
   const full = await FullNode.open({ dir: values.data, role, crypto: nodeCrypto });
   if (values.region !== undefined) {
     if (!/^\d+$/.test(values.region) || Number(values.region) !== full.config.region) throw new InputError('usage', `--region ${values.region} does not match node.json's region ${full.config.region}`);
   }
-  const transport = new WebRtcTransport({
-    url: values.signal, region: full.config.region, chains: ['tracing', 'notification'],
-    Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor,
+  const url = values.signal;
+  const assembled = assembleNode({
+    ledger: full.ledger, role: 'full', clock: hostClock(), crypto: nodeCrypto,
+    transport: (chains) => new WebRtcTransport({
+      url, region: full.config.region, chains, Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor,
+    }),
   });
-  const net = new NetNode({ ledger: full.ledger, clock: systemClock, role: 'full', connect: transport.connect, discover: transport.discover });
-  transport.attach(net);
-  transport.sig.onState = (s, d) => log(`signaling ${s}${d ? ` (${d})` : ''}`);
-  transport.start();
-  net.start();
-  log(`beeptrace node: ${role}, region ${full.config.region}, ${full.ledger.count()} blocks on disk, signaling ${values.signal}`);
+  const { node: net, transport } = assembled;
+  transport.sig.onState = signalingReporter(url, log);
+  const checkpoints = await CheckpointWatch.open(full.ledger);
+  assembled.start();
+  log(`beeptrace node: ${role}, region ${full.config.region}, ${full.ledger.count()} blocks on disk, signaling ${url}`);
+  const status = statusSec > 0 ? setInterval(() => log(statusLine(role, net, full.ledger, checkpoints)), statusSec * 1000) : undefined;
   const duty = setInterval(() => {
     full.tick().then(
       async (blocks) => {
@@ -81,8 +89,8 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   clearInterval(duty);
-  net.stop();
-  transport.stop();
+  clearInterval(status);
+  await assembled.stop();
   await full.close();
   return 0;
 }
