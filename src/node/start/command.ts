@@ -34,6 +34,7 @@ configuration, the signaling server (under ${SIGNAL_PATH} on the same port), a l
   --solver-tick S     seconds between the solver's matching runs (default ${DEFAULT_TICKS.solver})
   --validator-tick S  seconds between the validators' checkpoint duties (default ${DEFAULT_TICKS.validator})
   --no-build          serve dist/ as it is, even if it is missing or older than the sources
+  --dist DIR          serve this built app instead of the checkout's dist/ (never built)
   -h, --help          this text
 `;
 
@@ -49,7 +50,7 @@ export function parseStartArgs(argv: string[]) {
     args: argv, strict: true, allowPositionals: false,
     options: {
       port: { type: 'string' }, data: { type: 'string' }, policy: { type: 'string' }, region: { type: 'string' }, lan: { type: 'boolean' },
-      host: { type: 'string' }, 'solver-tick': { type: 'string' }, 'validator-tick': { type: 'string' }, 'no-build': { type: 'boolean' },
+      host: { type: 'string' }, 'solver-tick': { type: 'string' }, 'validator-tick': { type: 'string' }, 'no-build': { type: 'boolean' }, dist: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -75,6 +76,7 @@ export function parseStartArgs(argv: string[]) {
     lan: values.lan === true,
     host: values.host,
     build: values['no-build'] !== true,
+    distDir: values.dist,
     ticks: { solver: seconds(values['solver-tick'], 'solver-tick'), validator: seconds(values['validator-tick'], 'validator-tick') },
   };
 }
@@ -87,7 +89,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ticks = Object.fromEntries(Object.entries(a.ticks).filter(([, v]) => v !== undefined));
-  const stack = await startStack({ port: a.port, dataDir: a.dataDir, policy: a.policy, region: a.region, lan: a.lan, host: a.host, build: a.build, ticks });
+  const stack = await startStack({ port: a.port, dataDir: a.dataDir, policy: a.policy, region: a.region, lan: a.lan, host: a.host, build: a.build, distDir: a.distDir, ticks });
   process.stdout.write(guide(stack, { ...DEFAULT_TICKS, ...ticks }));
   await new Promise<void>((resolve) => {
     let first = 0;
@@ -128,8 +130,9 @@ export function guide(s: Stack, ticks: { solver: number; validator: number }): s
     `  full nodes    solver (matches every ${ticks.solver} s), validator-1 and validator-2 (checkpoint each closed 10 minutes; duty every ${ticks.validator} s)`,
     `  data          ${data}/   reused by the next start; delete it to start over with a new authority`,
   ];
-  if (s.lanUrls.length) {
-    lines.push('', 'On a phone on the same network, open (or scan):', ...s.lanUrls.map((u) => `  ${u}`), '', terminalQr(s.lanUrls[0]));
+  if (s.certificate) {
+    if (s.lanUrls.length) lines.push('', 'On a phone on the same network, open (or scan):', ...s.lanUrls.map((u) => `  ${u}`), '', terminalQr(s.lanUrls[0]));
+    else lines.push('', 'No LAN address is served (the bind address is loopback): --host 0.0.0.0 serves every interface.');
     lines.push(
       'The browser will warn that the connection is not private. That is expected here: the certificate was made',
       `by this computer on first start (kept in ${data}/tls/) instead of by a certificate authority the phone knows.`,

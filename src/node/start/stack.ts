@@ -53,6 +53,9 @@ export const SIGNAL_PATH = '/signal';
 /** Default seconds between duties: a solver every 10 s so a local demo answers quickly; validators every 30 s. */
 export const DEFAULT_TICKS = { solver: 10, validator: 30 };
 
+/** Signaling limits of the local stack (the rest keep signaling/limits.ts's defaults). */
+export const LOCAL_SIGNALING_LIMITS = { messagesPerSecond: 100, burst: 400 };
+
 export interface StackOptions {
   /** Data folder (default `.beeptrace`). */
   dataDir?: string;
@@ -154,7 +157,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     }));
     const portNote = port !== asked && asked !== 0 ? `port ${asked} is in use; using ${port} instead` : undefined;
     localHost = `127.0.0.1:${port}`;
-    signaling = await startSignalingServer({ attach: { server, path: SIGNAL_PATH } });
+    // A full node dials several peers at once and each sends a burst of ICE candidates: on a busy
+    // local stack the public defaults (20/s, burst 40) close it for rate; these bounds are roomier.
+    signaling = await startSignalingServer({ attach: { server, path: SIGNAL_PATH }, limits: LOCAL_SIGNALING_LIMITS });
     cleanup.push(() => signaling!.close());
     const appUrl = `${scheme}://127.0.0.1:${port}/`;
     const signalUrl = `${lan ? 'wss' : 'ws'}://127.0.0.1:${port}${SIGNAL_PATH}`;
@@ -224,7 +229,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const config = appConfig(undefined, lan, region, rootKey, localHost);
     return {
       appUrl, signalUrl, dataDir, port, portNote, config, authority, net, nodes, certificate,
-      lanUrls: lan ? lanAddresses().map((a) => `https://${a}:${port}/`) : [],
+      lanUrls: !lan ? [] : (host === '0.0.0.0' || host === '::' ? lanAddresses() : /^(127\.|::1$|localhost$)/.test(host) ? [] : [host]).map((a) => `https://${a}:${port}/`),
       healthUrl: `${appUrl.slice(0, -1)}${SIGNAL_PATH}/health`,
       publish: (bytes) => net.publish(bytes),
       stop: () => (stopped ??= undo()),
