@@ -4,9 +4,14 @@
  * addresses, and knows nothing of the ledger (no imports from src/).
  *
  * One port serves both the WebSocket endpoint (any path; use `/`) and `GET /health`.
+ * With `attach`, it serves instead under one path of an HTTP(S) server its caller owns (the
+ * WebSocket at `PATH`, health at `PATH/health` through `handleHttp`), so one origin and one
+ * certificate can serve an app and its signaling (`beeptrace start`).
  * Protocol, limits and close codes: docs/SIGNALING.md.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
@@ -39,6 +44,12 @@ export interface SignalingServerOptions {
   limits?: Partial<SignalingLimits>;
   /** Receives events without addresses; default: nothing is logged. */
   log?: (e: SignalingLogEvent) => void;
+  /**
+   * Serve on an HTTP(S) server the caller owns and has already started listening, under `path`
+   * (e.g. '/signal'), instead of listening itself; `host` and `port` are then ignored. The caller
+   * routes plain requests through {@link SignalingServer.handleHttp}; `close` leaves its server open.
+   */
+  attach?: { server: HttpServer | HttpsServer; path: string };
 }
 
 /** Counters of a running server. `/health` shows the first three. */
@@ -62,6 +73,11 @@ export interface SignalingServer {
   close(): Promise<void>;
   /** Current counters. */
   stats(): SignalingStats;
+  /**
+   * Answers a plain HTTP request for the endpoint's own paths (`/health`, or `PATH` and
+   * `PATH/health` when attached) and returns true; false for any other path (left unanswered).
+   */
+  handleHttp(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 /** Per-connection state. */
@@ -119,15 +135,29 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
 
   const health = () => ({ ok: true, connections: clients.size, rooms: rooms.count, uptimeSeconds: Math.floor((performance.now() - startedAt) / 1000) });
 
-  const http = createServer((req, res) => answerHttp(req, res, health));
-  http.on('clientError', (_err, socket) => socket.destroy());
+  const base = opts.attach ? opts.attach.path.replace(/\/+$/, '') : '';
+  if (opts.attach && !/^\/[A-Za-z0-9._~/-]+$/.test(base)) throw new RangeError(`attach.path must be a path like /signal, got ${JSON.stringify(opts.attach.path)}`);
+  const handleHttp = (req: IncomingMessage, res: ServerResponse) => answerHttp(req, res, health, base);
+  const http = opts.attach ? opts.attach.server : createServer((req, res) => {
+    if (!handleHttp(req, res)) answerNotFound(req, res);
+  });
+  if (!opts.attach) http.on('clientError', (_err, socket) => socket.destroy());
   const wss = new WebSocketServer({
-    server: http,
+    ...(opts.attach ? { noServer: true } : { server: http as HttpServer }),
     maxPayload: limits.maxFrameBytes,
     perMessageDeflate: false,
     WebSocket: SignalingSocket,
   });
   wss.on('error', () => {}); // re-emitted listen errors; handled by the listen promise below
+  /** Attached: take upgrades on `base` only; other upgrade requests are refused. */
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '/').split('?')[0].replace(/\/+$/, '') !== base) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  if (opts.attach) http.on('upgrade', onUpgrade);
 
   /** Destroys the socket if the peer does not complete the close handshake in time. */
   const closeOrTerminate = (ws: WebSocket, code: number, reason: string) => {
@@ -264,7 +294,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   }, limits.heartbeatIntervalMs);
   heartbeat.unref();
 
-  await new Promise<void>((resolve, reject) => {
+  if (!opts.attach) await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {
       clearInterval(heartbeat);
       reject(new Error(`signaling server cannot listen on ${host}:${port}: ${err.message}`));
@@ -277,8 +307,12 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     });
   });
 
-  const bound = (http.address() as AddressInfo).port;
-  const url = `ws://${host.includes(':') ? `[${host}]` : host}:${bound}/`;
+  const addr = http.address() as AddressInfo | null;
+  if (!addr) throw new Error('attach.server must be listening before the signaling server attaches to it');
+  const bound = addr.port;
+  const scheme = 'setSecureContext' in http ? 'wss' : 'ws';
+  const urlHost = opts.attach ? (addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address) : host;
+  const url = `${scheme}://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${bound}${base || '/'}`;
   log({ event: 'listening', url });
 
   return {
@@ -286,6 +320,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     port: bound,
     limits,
     stats: () => ({ ...health(), violations: { ...violations } }),
+    handleHttp,
     close: () =>
       (closing ??= (async () => {
         clearInterval(heartbeat);
@@ -293,6 +328,10 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
         for (const c of [...clients.values()]) drop(c);
         for (const ws of wss.clients) closeOrTerminate(ws, CloseCode.GOING_AWAY, 'server shutting down');
         await new Promise<void>((resolve) => wss.close(() => resolve()));
+        if (opts.attach) {
+          http.off('upgrade', onUpgrade);
+          return;
+        }
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeAllConnections();
@@ -301,10 +340,28 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   };
 }
 
-/** Plain HTTP on the same port: `GET /health`, 426 on `/` without an upgrade, 404 elsewhere. */
-function answerHttp(req: IncomingMessage, res: ServerResponse, health: () => object): void {
+/** Plain HTTP: `GET BASE/health`, 426 on `BASE` (or `/`) without an upgrade; false for other paths. */
+function answerHttp(req: IncomingMessage, res: ServerResponse, health: () => object, base: string): boolean {
   const path = (req.url ?? '/').split('?')[0];
-  const json = (status: number, body: object, headers: Record<string, string> = {}) => {
+  const json = jsonAnswer(req, res);
+  if (path === `${base}/health`) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') json(405, { ok: false, error: `use GET ${base}/health` }, { allow: 'GET, HEAD' });
+    else json(200, health());
+    return true;
+  }
+  if (path === (base || '/') || path === `${base}/`) {
+    json(426, { ok: false, error: 'this is a WebSocket endpoint; connect with ws://' }, { upgrade: 'websocket' });
+    return true;
+  }
+  return false;
+}
+
+function answerNotFound(req: IncomingMessage, res: ServerResponse): void {
+  jsonAnswer(req, res)(404, { ok: false, error: 'not found; the paths are / (WebSocket) and /health' });
+}
+
+function jsonAnswer(req: IncomingMessage, res: ServerResponse) {
+  return (status: number, body: object, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -315,12 +372,6 @@ function answerHttp(req: IncomingMessage, res: ServerResponse, health: () => obj
     });
     res.end(req.method === 'HEAD' ? undefined : text);
   };
-  if (path === '/health') {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { ok: false, error: 'use GET /health' }, { allow: 'GET, HEAD' });
-    return json(200, health());
-  }
-  if (path === '/') return json(426, { ok: false, error: 'this is a WebSocket endpoint; connect with ws://' }, { upgrade: 'websocket' });
-  json(404, { ok: false, error: 'not found; the paths are / (WebSocket) and /health' });
 }
 
 /** A text frame's bytes as a string (ws hands text frames over as Buffer by default). */

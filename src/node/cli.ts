@@ -19,6 +19,8 @@ import { Prng } from '../core/prng.ts';
 const HELP = `beeptrace — privacy-preserving contact tracing on a two-chain ledger (the BeepTrace protocol)
 
 Usage:
+  beeptrace start [options]      the app and a whole local network: signaling, a local authority, full nodes
+                                 (what npm start runs; beeptrace start --help)
   beeptrace sim [options]        run the whole protocol in one process and score it against an exact computation
   beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R]
                                  a full node on the WebRTC mesh (beeptrace node --help)
@@ -43,7 +45,11 @@ both:
 /** Run the CLI; returns the exit code. @example await main(['sim', '--users', '100']) */
 export async function main(argv: string[]): Promise<number> {
   try {
-    if (!argv.length || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    if (!argv.length) {
+      process.stderr.write(HELP);
+      return 2;
+    }
+    if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       process.stdout.write(HELP);
       return 0;
     }
@@ -52,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     }
-    if (argv[0] === 'sim') return await sim(argv.slice(1));
+    if (argv[0] === 'sim') return await sim(negativeValues(argv.slice(1)));
+    if (argv[0] === 'start') {
+      const { startCommand } = await import('./start/command.ts');
+      return await startCommand(negativeValues(argv.slice(1)));
+    }
     if (argv[0] === 'node') {
       const { runNode } = await import('./run-node.ts');
       return await runNode(argv.slice(1));
@@ -65,6 +75,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/**
+ * `--users -5` → `--users=-5`: node:util parseArgs takes a value that starts with a dash for an
+ * ambiguous flag and says so in its own words; joined, the value reaches our checks, whose
+ * message names the flag and its range.
+ * @example negativeValues(['--users', '-5']) // ['--users=-5']
+ */
+export function negativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--[a-z][a-z-]*$/.test(argv[i]) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
 }
 
 function int(v: string | undefined, name: string, lo: number, hi: number, dflt: number): number {
@@ -129,7 +157,7 @@ function summary(r: SimResult, infected: string[], first: number, last: number):
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const lines = [
     ``,
-    `BeepTrace simulation — ${s.users} users, ${isoDay(first)} … ${isoDay(last)} (${s.days} days), ${s.infected} diagnosed`,
+    `BeepTrace simulation — ${s.users} users, ${isoDay(first)} … ${isoDay(last)} (${s.days} ${s.days === 1 ? 'day' : 'days'}), ${s.infected} diagnosed`,
     ``,
     `  recorded stays           ${s.stays}`,
     `  ledger records           ${Object.entries(s.records).map(([k, v]) => `${k} ${v}`).join(', ')}`,
