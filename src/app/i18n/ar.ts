@@ -66,6 +66,7 @@ export const ar: Messages = {
   'geo.unsupported': 'لا يستطيع هذا المتصفح مشاركة موقعك، لذا لا يمكنه التسجيل.',
 
   'status.title': 'الحالة',
+  'status.cardTitle': 'حالة المخالطة لديك',
   'status.none': 'لم يُعثر على مخالطة',
   'status.low': 'خطر منخفض',
   'status.high': 'خطر مرتفع',

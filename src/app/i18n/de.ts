@@ -66,6 +66,7 @@ export const de: Messages = {
   'geo.unsupported': 'Dieser Browser kann Ihren Standort nicht teilen und daher nicht aufzeichnen.',
 
   'status.title': 'Status',
+  'status.cardTitle': 'Ihr Begegnungsstatus',
   'status.none': 'Keine Begegnung gefunden',
   'status.low': 'Niedriges Risiko',
   'status.high': 'Hohes Risiko',

@@ -66,6 +66,7 @@ export const en = {
   'geo.unsupported': 'This browser cannot share your location, so it cannot record.',
 
   'status.title': 'Status',
+  'status.cardTitle': 'Your exposure status',
   'status.none': 'No exposure found',
   'status.low': 'Low risk',
   'status.high': 'High risk',

@@ -115,6 +115,11 @@ export class I18n {
     return new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
   }
 
+  /** A moment (ms): only the clock time when it is today, else date and time. */
+  moment(ms: number, now = Date.now()): string {
+    return new Date(ms).toDateString() === new Date(now).toDateString() ? this.time(ms) : this.dateTime(ms);
+  }
+
   /** A local clock time (ms): "10:04". */
   time(ms: number): string {
     return new Intl.DateTimeFormat(this.locale, { timeStyle: 'short' }).format(ms);
@@ -124,10 +129,11 @@ export class I18n {
     return new Intl.NumberFormat(this.locale).format(n);
   }
 
-  /** A duration in minutes: "45 minutes", "3 hours 20 minutes". */
-  duration(minutes: number): string {
+  /** A duration in minutes: "45 minutes", "3 hours 20 minutes" ("45 min" when `short`). */
+  duration(minutes: number, short = false): string {
     const m = Math.max(0, Math.round(minutes));
-    const unit = (u: 'hour' | 'minute', v: number) => new Intl.NumberFormat(this.locale, { style: 'unit', unit: u, unitDisplay: 'long' }).format(v);
+    const unitDisplay = short ? 'short' : 'long';
+    const unit = (u: 'hour' | 'minute', v: number) => new Intl.NumberFormat(this.locale, { style: 'unit', unit: u, unitDisplay }).format(v);
     if (m < 60) return unit('minute', m);
     const h = Math.floor(m / 60);
     const rest = m % 60;

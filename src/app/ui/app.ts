@@ -56,9 +56,6 @@ export class BeepTraceApp extends LitElement {
     .banner { background: var(--bt-banner); border: 1px solid var(--bt-border-strong); border-radius: 0.5rem;
       padding: 0.75rem; margin-block-end: 1rem; display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; }
     .banner p { margin: 0; flex: 1 1 14rem; }
-    .skip { position: absolute; inset-inline-start: 0.5rem; inset-block-start: -4rem; background: var(--bt-surface);
-      padding: 0.5rem; z-index: 1; }
-    .skip:focus { inset-block-start: 0.5rem; }
   `];
 
   @property({ attribute: false }) client: EngineClient | null = null;
@@ -143,7 +140,6 @@ export class BeepTraceApp extends LitElement {
     const showNav = s.ready && s.onboarded && !s.fatal;
     const current = this.route === 'welcome' ? 'settings' : this.route;
     return html`
-      <a class="skip" href="#main" @click=${(e: Event) => { e.preventDefault(); (this.renderRoot.querySelector('main') as HTMLElement).focus(); }}>${i18n.t('skip')}</a>
       <header>
         <div class="bar">
           <p class="brand">${i18n.t('app.name')}</p>

@@ -9,7 +9,7 @@ import { html, type TemplateResult } from 'lit';
 import type { Lang, PrecisionChoice, UploadPolicy } from '../protocol.ts';
 import { i18n, LANGS, LANG_NAMES, type MessageKey } from '../i18n/index.ts';
 
-interface Option<T extends string> { value: T; label: MessageKey; help?: MessageKey; lang?: string }
+interface Option<T extends string> { value: T; label: MessageKey; help?: MessageKey }
 
 function radios<T extends string>(name: string, legend: string, options: Option<T>[], value: T, onChange: (v: T) => void): TemplateResult {
   return html`<fieldset>
@@ -20,8 +20,8 @@ function radios<T extends string>(name: string, legend: string, options: Option<
         <input type="radio" id=${id} name=${name} .value=${o.value} .checked=${o.value === value}
           aria-describedby=${o.help ? `${id}-help` : ''}
           @change=${() => onChange(o.value)} />
-        <label for=${id}>${o.lang ? html`<span lang=${o.lang}>${i18n.t(o.label)}</span>` : i18n.t(o.label)}
-          ${o.help ? html`<span class="help" id=${`${id}-help`}>${i18n.t(o.help)}</span>` : ''}</label>
+        <div><label for=${id}>${i18n.t(o.label)}</label>
+          ${o.help ? html`<span class="help" id=${`${id}-help`}>${i18n.t(o.help)}</span>` : ''}</div>
       </div>`;
     })}
   </fieldset>`;

@@ -13,9 +13,9 @@ export function dayTime(day: Day, short = false): TemplateResult {
   return html`<time datetime=${isoDay(day)}>${short ? i18n.dayShort(day) : i18n.dayLong(day)}</time>`;
 }
 
-/** A moment in ms, local date and time. */
+/** A moment in ms: local clock time if today, else date and time. */
 export function momentTime(ms: number): TemplateResult {
-  return html`<time datetime=${new Date(ms).toISOString()}>${i18n.dateTime(ms)}</time>`;
+  return html`<time datetime=${new Date(ms).toISOString()}>${i18n.moment(ms)}</time>`;
 }
 
 /** A message whose placeholders are filled with templates or text: `msg('status.until', { date: dayTime(d) })`. */

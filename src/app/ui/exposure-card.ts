@@ -46,7 +46,8 @@ export class ExposureCard extends ViewBase {
     const alert = currentAlert(x.alerts, x.status);
     const now = Date.now();
     const stale = x.lastCheckedAt === null ? (this.state.keysCreated !== null && now - this.state.keysCreated > STALE_MS) : now - x.lastCheckedAt > STALE_MS;
-    return html`<section class="card ${x.status}" aria-labelledby="exp-status">
+    return html`<section class="card ${x.status}" aria-labelledby="exp-h">
+      <h2 id="exp-h" class="visually-hidden">${i18n.t('status.cardTitle')}</h2>
       <div class="head">
         <span class="icon" aria-hidden="true">${ICON[x.status]}</span>
         <p class="headline" role="status" id="exp-status">${i18n.t(LEVEL[x.status])}</p>

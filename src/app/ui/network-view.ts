@@ -61,7 +61,7 @@ export class NetworkView extends ViewBase {
         <h2 id="rl-h">${i18n.t('net.relayTitle')}</h2>
         <div class="choice">
           <input type="checkbox" role="switch" id="relay" .checked=${n.role === 'relay'} aria-describedby="relay-help" @change=${this.relay} />
-          <label for="relay">${i18n.t('net.relay')}<span class="help" id="relay-help">${i18n.t('net.relayHelp')}</span></label>
+          <div><label for="relay">${i18n.t('net.relay')}</label><span class="help" id="relay-help">${i18n.t('net.relayHelp')}</span></div>
         </div>
         ${this.error ? html`<p class="error">${this.error}</p>` : ''}
       </section>`;

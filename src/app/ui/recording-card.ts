@@ -62,7 +62,7 @@ export class RecordingCard extends ViewBase {
       ${gap ? html`<p class="warn">${msg('rec.gap', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
       ${rec.on && sv?.wakeLock.supported ? html`<div class="choice">
         <input type="checkbox" id="wake" .checked=${sv.wakeLock.active} aria-describedby="wake-help" @change=${this.wake} />
-        <label for="wake">${i18n.t('rec.wake')}<span class="help" style="display:block;font-weight:400" id="wake-help">${i18n.t('rec.wakeHelp')}</span></label>
+        <div><label for="wake">${i18n.t('rec.wake')}</label><span class="help" id="wake-help">${i18n.t('rec.wakeHelp')}</span></div>
       </div>` : ''}
       <p>${i18n.t('rec.today', { covered: i18n.duration(todays?.coveredMinutes ?? 0) })}
         <span class="help">(${i18n.number(Math.round(100 * Math.min(1, (todays?.coveredMinutes ?? 0) / Math.max(1, minutesToday))))} %)</span></p>

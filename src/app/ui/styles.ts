@@ -48,8 +48,8 @@ export const base = css`
   fieldset { border: 1px solid var(--bt-border); border-radius: 0.5rem; padding: 0.75rem; margin: 0 0 1rem; min-inline-size: 0; }
   legend { font-weight: 600; padding-inline: 0.25rem; }
   .choice { display: flex; gap: 0.6rem; align-items: flex-start; padding-block: 0.4rem; }
-  .choice label { font-weight: 600; }
-  .choice .help { display: block; font-weight: 400; }
+  .choice label { font-weight: 600; display: block; }
+  .choice .help { display: block; }
   input[type='radio'], input[type='checkbox'] { inline-size: 1.5rem; block-size: 1.5rem; margin: 0; margin-block-start: 0.05rem;
     flex: none; accent-color: var(--bt-primary); }
   input[type='password'], input[type='file'], select { font: inherit; min-block-size: 2.75rem; inline-size: 100%;
@@ -64,7 +64,8 @@ export const base = css`
   .actions { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; margin-block: 0.5rem; }
   table { border-collapse: collapse; inline-size: 100%; margin-block-end: 0.75rem; }
   caption { text-align: start; font-weight: 600; padding-block-end: 0.25rem; }
-  th, td { text-align: start; padding: 0.4rem; border-block-end: 1px solid var(--bt-border); vertical-align: top; }
+  th, td { text-align: start; padding: 0.4rem; border-block-end: 1px solid var(--bt-border); vertical-align: top; overflow-wrap: anywhere; }
+  td.num, th.num { overflow-wrap: normal; white-space: nowrap; }
   .num { font-variant-numeric: tabular-nums; }
   dialog { background: var(--bt-surface); color: var(--bt-text); border: 2px solid var(--bt-border-strong);
     border-radius: 0.75rem; padding: 1rem; max-inline-size: min(32rem, calc(100vw - 2rem)); }

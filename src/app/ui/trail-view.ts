@@ -67,7 +67,7 @@ export class TrailView extends ViewBase {
   }
 
   private drawing(day: Day, stays: Stay[]) {
-    const g = projectStays(stays, W, H);
+    const g = projectStays(stays.filter((s) => !s.venue), W, H);
     const label = i18n.t('trail.mapLabel', { count: i18n.number(stays.length), day: i18n.dayLong(day) });
     const x0 = 12, y0 = H - 14;
     return html`<svg class="map" viewBox="0 0 ${W} ${H}" role="img" aria-label=${label}>
@@ -85,10 +85,10 @@ export class TrailView extends ViewBase {
     const t = (min: number) => html`<time datetime=${new Date(min * 60_000).toISOString()}>${i18n.time(min * 60_000)}</time>`;
     return html`<table>
       <caption>${i18n.t('trail.caption', { day: i18n.dayLong(day) })}</caption>
-      <thead><tr><th scope="col">${i18n.t('trail.n')}</th><th scope="col">${i18n.t('trail.from')}</th><th scope="col">${i18n.t('trail.to')}</th>
+      <thead><tr><th scope="col">${i18n.t('trail.n')}</th><th scope="col">${i18n.t('trail.from')} – ${i18n.t('trail.to')}</th>
         <th scope="col">${i18n.t('trail.length')}</th><th scope="col">${i18n.t('trail.radius')}</th></tr></thead>
-      <tbody>${stays.map((s, i) => html`<tr><td>${i18n.number(i + 1)}</td><td>${t(s.start)}</td><td>${t(s.start + s.minutes)}</td>
-        <td>${i18n.duration(s.minutes)}</td><td>${i18n.distance(s.radius)}</td></tr>`)}</tbody>
+      <tbody>${stays.map((s, i) => html`<tr><td>${i18n.number(i + 1)}</td><td class="num">${t(s.start)}–${t(s.start + s.minutes)}</td>
+        <td>${i18n.duration(s.minutes, true)}</td><td>${s.venue ? '—' : i18n.distance(s.radius)}</td></tr>`)}</tbody>
     </table>`;
   }
 
