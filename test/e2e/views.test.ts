@@ -84,7 +84,11 @@ test('status, trail, my data, network and settings keep the names and send the r
     // Recording: asks for location in context, then turns recording on; then offers pause and the wake lock.
     await page.getByRole('button', { name: 'Start recording' }).click();
     assert.deepEqual(await lastIntent(page, 'set-recording'), { type: 'set-recording', on: true });
-    assert.ok((await calls(page)).indexOf('geo.start') < (await calls(page)).findIndex((c, i) => c === 'intent' && i > 0) || true);
+    assert.ok(await page.evaluate(() => {
+      const c: any[] = (window as any).bt.calls;
+      const geo = c.findIndex((x) => x.kind === 'geo.start');
+      return geo >= 0 && geo < c.findIndex((x) => x.kind === 'intent' && x.value.type === 'set-recording');
+    }), 'location asked (in context) before recording is turned on');
     await page.getByRole('checkbox', { name: 'Keep the screen on while recording' }).check();
     await until(async () => (await calls(page)).includes('wake'), 'wake lock');
     await page.getByRole('button', { name: 'Pause recording' }).click();
@@ -170,6 +174,15 @@ test('banners: new version (reload on click), another tab leads, offline; and no
     await page.getByText('You are offline.', { exact: false }).waitFor();
     assert.equal((await page.getByRole('status').innerText()).trim(), 'No exposure found');
     assert.equal(await page.locator('bt-exposure-card time').count(), 2, 'no exposure day, only the check times');
+    // A new exposure found while open is told, with its day, even on another view.
+    await goto(page, 'network');
+    const today: number = await page.evaluate(() => (window as any).bt.today);
+    await page.evaluate((d) => (window as any).bt.event({ type: 'new-exposure', alert: { day: d, level: 'high', foundAt: Date.now(), adviceUntil: d + 10, advice: 'x' } }), today - 1);
+    await page.getByText('New: BeepTrace found an exposure on', { exact: false }).waitFor();
+    assert.equal(await page.locator(`beeptrace-app .banner time[datetime="${isoDay(today - 1)}"]`).count(), 1);
+    await page.getByRole('link', { name: 'See what to do' }).click();
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    assert.equal(await page.getByText('New: BeepTrace found', { exact: false }).count(), 0);
     await page.getByRole('button', { name: 'New version — reload' }).click();
     assert.ok((await calls(page)).includes('update.reload'));
   } finally { await page.context().close(); }

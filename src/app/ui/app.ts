@@ -12,10 +12,11 @@
  */
 import { LitElement, html, css, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { initialState, type AppState, type EngineClient } from '../protocol.ts';
+import { initialState, type Alert, type AppState, type EngineClient } from '../protocol.ts';
 import type { PageServices } from '../page/services.ts';
 import { i18n, LocaleController, pickLang, type MessageKey } from '../i18n/index.ts';
 import { base, tokens } from './styles.ts';
+import { dayTime, msg } from './dates.ts';
 import './first-run.ts';
 import './status-view.ts';
 import './trail-view.ts';
@@ -53,6 +54,7 @@ export class BeepTraceApp extends LitElement {
     nav a[aria-current='page'] { border-block-end-color: var(--bt-primary); color: var(--bt-link); }
     main { max-inline-size: 48rem; margin-inline: auto; padding: 1rem; }
     main:focus { outline: none; }
+    .banner.alert { border-inline-start: 6px solid var(--bt-danger); }
     .banner { background: var(--bt-banner); border: 1px solid var(--bt-border-strong); border-radius: 0.5rem;
       padding: 0.75rem; margin-block-end: 1rem; display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; }
     .banner p { margin: 0; flex: 1 1 14rem; }
@@ -63,8 +65,11 @@ export class BeepTraceApp extends LitElement {
   @state() private appState: AppState = initialState();
   @state() private route: Route = routeOf(location.hash);
   @state() private rev = 0;
+  /** A new exposure found while the app is open: told even when the status already says at risk. */
+  @state() private newAlert: Alert | null = null;
   readonly #locale = new LocaleController(this);
   #offClient: (() => void) | null = null;
+  #offEvents: (() => void) | null = null;
   #offServices: (() => void) | null = null;
   #appliedLang: string | null = null;
   #onHash = () => { this.route = routeOf(location.hash); };
@@ -79,13 +84,19 @@ export class BeepTraceApp extends LitElement {
     super.disconnectedCallback();
     window.removeEventListener('hashchange', this.#onHash);
     this.#offClient?.(); this.#offClient = null;
+    this.#offEvents?.(); this.#offEvents = null;
     this.#offServices?.(); this.#offServices = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client')) {
       this.#offClient?.();
+      this.#offEvents?.();
       this.#offClient = this.client ? this.client.subscribe((s) => { this.appState = s; }) : null;
+      this.#offEvents = this.client ? this.client.onEvent((e) => {
+        if (e.type === 'new-exposure') this.newAlert = e.alert;
+        if (e.type === 'erased') { this.newAlert = null; location.hash = '#/status'; }
+      }) : null;
     }
     if (changed.has('services')) {
       this.#offServices?.();
@@ -112,7 +123,11 @@ export class BeepTraceApp extends LitElement {
 
   private banners() {
     const sv = this.services;
+    const na = this.newAlert;
     return html`
+      ${na ? html`<div class="banner alert"><p>${msg('shell.newExposure', { day: dayTime(na.day) })}
+          ${this.route === 'status' ? '' : html` <a href="#/status">${i18n.t('shell.seeStatus')}</a>`}</p>
+        <button class="secondary" @click=${() => { this.newAlert = null; }}>${i18n.t('shell.dismiss')}</button></div>` : ''}
       ${sv?.update.waiting ? html`<div class="banner"><p>${i18n.t('shell.update')}</p>
         <button @click=${() => sv.update.reload()}>${i18n.t('shell.reload')}</button></div>` : ''}
       ${sv && !sv.tabs.leader ? html`<div class="banner"><p>${i18n.t('shell.mirror')}</p></div>` : ''}

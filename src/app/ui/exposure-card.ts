@@ -55,13 +55,14 @@ export class ExposureCard extends ViewBase {
       ${alert ? html`
         <p>${msg('status.exposureOn', { day: dayTime(alert.day) })}</p>
         <h3>${i18n.t('status.todo')}</h3>
-        <p class="advice">${alert.advice}</p>
+        <p class="advice" dir="auto">${alert.advice}</p>
         <p><strong>${msg('status.until', { date: dayTime(alert.adviceUntil) })}</strong></p>
         <p class="note">${i18n.t('status.onDevice')}</p>`
         : html`<p>${i18n.t('status.noneText')}</p>`}
       <p class="help">${x.lastCheckedAt === null ? i18n.t('status.neverChecked')
         : x.checkedUpTo === null ? msg('status.lastCheckedNoCp', { time: momentTime(x.lastCheckedAt) })
         : msg('status.lastChecked', { time: momentTime(x.lastCheckedAt), checkpoint: momentTime(x.checkedUpTo * 1000) })}</p>
+      ${this.state.network.signaling === 'open' && this.state.network.syncProgress < 1 ? html`<p class="help">${i18n.t('status.checking')}</p>` : ''}
       ${stale ? html`<p class="warn">${i18n.t('status.stale')}</p>` : ''}
       ${x.alerts.length ? html`<h3>${i18n.t('status.pastTitle')}</h3>
         <ul>${x.alerts.map((a) => html`<li>${msg('status.pastItem', { level: i18n.t(LEVEL[a.level]), day: dayTime(a.day), found: momentTime(a.foundAt) })}</li>`)}</ul>` : ''}

@@ -45,6 +45,8 @@ export const base = css`
   button.danger { background: var(--bt-danger); border-color: var(--bt-danger); color: var(--bt-on-danger); }
   button:disabled { opacity: 0.6; cursor: not-allowed; }
   :focus-visible { outline: 3px solid var(--bt-focus); outline-offset: 2px; }
+  /* Headings take focus only when a view opens (to move screen readers there); no ring on them. */
+  h1[tabindex='-1']:focus { outline: none; }
   fieldset { border: 1px solid var(--bt-border); border-radius: 0.5rem; padding: 0.75rem; margin: 0 0 1rem; min-inline-size: 0; }
   legend { font-weight: 600; padding-inline: 0.25rem; }
   .choice { display: flex; gap: 0.6rem; align-items: flex-start; padding-block: 0.4rem; }

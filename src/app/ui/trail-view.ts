@@ -22,7 +22,8 @@ const W = 320, H = 240;
 export class TrailView extends ViewBase {
   static override styles = [base, css`
     .map { display: block; inline-size: 100%; max-inline-size: 40rem; block-size: auto; background: var(--bt-map);
-      border: 1px solid var(--bt-border); border-radius: 0.5rem; }
+      border: 1px solid var(--bt-border); border-radius: 0.5rem;
+      direction: ltr; /* a drawing of the ground: east stays on the right in every language */ }
     .stay { fill: color-mix(in srgb, var(--bt-primary) 25%, transparent); stroke: var(--bt-primary); stroke-width: 2; }
     .path { fill: none; stroke: var(--bt-muted); stroke-width: 1.5; stroke-dasharray: 4 3; }
     .label { fill: var(--bt-text); font-size: 12px; font-weight: 700; }

@@ -58,12 +58,14 @@ const stays: Stay[] = [
 let state = richState();
 const subs = new Set<(s: AppState) => void>();
 const emit = () => { for (const f of subs) f(state); };
+const eventSubs = new Set<(e: AppEvent) => void>();
+const event = (e: AppEvent) => { for (const f of eventSubs) f(e); };
 const setState = (patch: Partial<AppState>) => { state = { ...state, ...patch }; emit(); };
 
 const client: EngineClient = {
   get state() { return state; },
   subscribe(fn) { subs.add(fn); fn(state); return () => subs.delete(fn); },
-  onEvent(_fn: (e: AppEvent) => void) { return () => {}; },
+  onEvent(fn: (e: AppEvent) => void) { eventSubs.add(fn); return () => eventSubs.delete(fn); },
   async send<T>(intent: Intent): Promise<T> {
     calls.push({ kind: 'intent', value: intent });
     switch (intent.type) {
@@ -111,4 +113,4 @@ const services: PageServices & { set(p: Record<string, unknown>): void } = {
 const app = document.querySelector('beeptrace-app')!;
 app.services = services;
 app.client = client;
-(window as unknown as { bt: unknown }).bt = { calls, setState, services, stays, today };
+(window as unknown as { bt: unknown }).bt = { calls, setState, event, services, stays, today };
