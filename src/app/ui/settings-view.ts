@@ -1,0 +1,35 @@
+/**
+ * `<bt-settings-view>` (#/settings): precision, upload policy and language (each change is saved
+ * at once with 'set-settings'), and a link to read the first-run explanation again.
+ * @example html`<bt-settings-view .state=${s} .client=${c}></bt-settings-view>`
+ * @module
+ */
+import { html } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import type { Settings } from '../protocol.ts';
+import { i18n } from '../i18n/index.ts';
+import { ViewBase } from './view-base.ts';
+import { langChoices, precisionChoices, uploadChoices } from './choices.ts';
+
+@customElement('bt-settings-view')
+export class SettingsView extends ViewBase {
+  @state() private said = '';
+
+  private async save(settings: Partial<Settings>) {
+    if (settings.lang) i18n.setLang(settings.lang);
+    const r = await this.send({ type: 'set-settings', settings });
+    this.said = r.ok ? i18n.t('settings.saved') : r.message;
+  }
+
+  override render() {
+    const s = this.state.settings;
+    return html`<h1 tabindex="-1">${i18n.t('settings.title')}</h1>
+      <section class="card">
+        ${precisionChoices(s.precision, (precision) => this.save({ precision }))}
+        ${uploadChoices(s.uploadPolicy, (uploadPolicy) => this.save({ uploadPolicy }))}
+        ${langChoices(s.lang, (lang) => this.save({ lang }))}
+        <p aria-live="polite">${this.said}</p>
+      </section>
+      <p><a href="#/welcome">${i18n.t('settings.again')}</a></p>`;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Shared look of every view: colour tokens for light and dark schemes (contrast ≥ 4.5:1 for text,
+ * ≥ 3:1 for controls and the focus ring), logical properties only (right-to-left works by itself),
+ * targets at least 44 px tall, a visible focus ring.
+ * @example static styles = [base, css`…`];
+ * @module
+ */
+import { css } from 'lit';
+
+/** Colour tokens, set once on the app's root; custom properties inherit into every shadow root. */
+export const tokens = css`
+  :host {
+    color-scheme: light dark;
+    --bt-bg: #f4f6f9; --bt-surface: #ffffff; --bt-text: #1b1f24; --bt-muted: #4a5360;
+    --bt-border: #c9d1db; --bt-border-strong: #6b7480; --bt-primary: #1d4e89; --bt-on-primary: #ffffff;
+    --bt-link: #1d4e89; --bt-focus: #b45309; --bt-danger: #b3261e; --bt-on-danger: #ffffff;
+    --bt-ok: #1e6b35; --bt-warn: #8a5300; --bt-banner: #fff4d6; --bt-map: #eef2f7;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --bt-bg: #101418; --bt-surface: #1a2027; --bt-text: #e8eaed; --bt-muted: #b5bec9;
+      --bt-border: #3a4450; --bt-border-strong: #8b95a1; --bt-primary: #9cc3ff; --bt-on-primary: #0b1b33;
+      --bt-link: #9cc3ff; --bt-focus: #fbbf24; --bt-danger: #ffb4ab; --bt-on-danger: #410002;
+      --bt-ok: #8fd9a0; --bt-warn: #ffcf70; --bt-banner: #3a2e10; --bt-map: #141a20;
+    }
+  }
+`;
+
+/** Elements every view uses. */
+export const base = css`
+  :host { display: block; color: var(--bt-text); font-size: 1rem; line-height: 1.5; }
+  *, *::before, *::after { box-sizing: border-box; }
+  h1 { font-size: 1.6rem; line-height: 1.25; margin-block: 0 1rem; }
+  h2 { font-size: 1.25rem; line-height: 1.3; margin-block: 0 0.5rem; }
+  h3 { font-size: 1.05rem; margin-block: 0.75rem 0.25rem; }
+  p { margin-block: 0 0.75rem; }
+  ul { margin-block: 0 0.75rem; padding-inline-start: 1.25rem; }
+  a { color: var(--bt-link); text-underline-offset: 0.15em; }
+  .card { background: var(--bt-surface); border: 1px solid var(--bt-border); border-radius: 0.75rem;
+    padding: 1rem; margin-block-end: 1rem; }
+  button { font: inherit; min-block-size: 2.75rem; min-inline-size: 2.75rem; padding-block: 0.5rem; padding-inline: 1rem;
+    border-radius: 0.5rem; border: 2px solid var(--bt-primary); background: var(--bt-primary);
+    color: var(--bt-on-primary); cursor: pointer; font-weight: 600; }
+  button.secondary { background: transparent; color: var(--bt-primary); }
+  button.danger { background: var(--bt-danger); border-color: var(--bt-danger); color: var(--bt-on-danger); }
+  button:disabled { opacity: 0.6; cursor: not-allowed; }
+  :focus-visible { outline: 3px solid var(--bt-focus); outline-offset: 2px; }
+  /* Headings take focus only when a view opens (to move screen readers there); no ring on them. */
+  h1[tabindex='-1']:focus { outline: none; }
+  fieldset { border: 1px solid var(--bt-border); border-radius: 0.5rem; padding: 0.75rem; margin: 0 0 1rem; min-inline-size: 0; }
+  legend { font-weight: 600; padding-inline: 0.25rem; }
+  .choice { display: flex; gap: 0.6rem; align-items: flex-start; padding-block: 0.4rem; }
+  .choice label { font-weight: 600; display: block; }
+  .choice .help { display: block; }
+  input[type='radio'], input[type='checkbox'] { inline-size: 1.5rem; block-size: 1.5rem; margin: 0; margin-block-start: 0.05rem;
+    flex: none; accent-color: var(--bt-primary); }
+  input[type='password'], input[type='file'], select { font: inherit; min-block-size: 2.75rem; inline-size: 100%;
+    max-inline-size: 24rem; padding: 0.4rem; border: 1px solid var(--bt-border-strong); border-radius: 0.4rem;
+    background: var(--bt-surface); color: var(--bt-text); }
+  .field { display: flex; flex-direction: column; gap: 0.25rem; margin-block-end: 0.75rem; }
+  .field label { font-weight: 600; }
+  .help, .muted { color: var(--bt-muted); }
+  .note { border-inline-start: 4px solid var(--bt-primary); padding-inline-start: 0.75rem; }
+  .warn { border-inline-start: 4px solid var(--bt-warn); padding-inline-start: 0.75rem; }
+  .error { color: var(--bt-danger); font-weight: 600; }
+  .actions { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; margin-block: 0.5rem; }
+  table { border-collapse: collapse; inline-size: 100%; margin-block-end: 0.75rem; }
+  caption { text-align: start; font-weight: 600; padding-block-end: 0.25rem; }
+  th, td { text-align: start; padding: 0.4rem; border-block-end: 1px solid var(--bt-border); vertical-align: top; overflow-wrap: anywhere; }
+  td.num, th.num { overflow-wrap: normal; white-space: nowrap; }
+  .num { font-variant-numeric: tabular-nums; }
+  dialog { background: var(--bt-surface); color: var(--bt-text); border: 2px solid var(--bt-border-strong);
+    border-radius: 0.75rem; padding: 1rem; max-inline-size: min(32rem, calc(100vw - 2rem)); }
+  dialog::backdrop { background: rgb(0 0 0 / 0.5); }
+  .visually-hidden { position: absolute; inline-size: 1px; block-size: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+`;

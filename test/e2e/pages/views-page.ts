@@ -1,0 +1,116 @@
+/**
+ * Test page for the views: mounts <beeptrace-app> with a scripted EngineClient and PageServices
+ * that record every intent and service call (window.bt.calls), so the view test drives the real
+ * components in Chromium without the engine. `?onboarded=0` starts at the first run;
+ * `?exposure=high|low|none`.
+ */
+import '../../../src/app/ui/index.ts';
+import { initialState, type AppEvent, type AppState, type EngineClient, type Intent } from '../../../src/app/protocol.ts';
+import type { GeoState, PageServices } from '../../../src/app/page/services.ts';
+import type { Stay } from '../../../src/core/types.ts';
+
+const q = new URLSearchParams(location.search);
+const now = Date.now();
+const today = Math.floor(now / 86_400_000);
+const calls: { kind: string; value?: unknown }[] = [];
+
+function richState(): AppState {
+  const s = initialState();
+  const level = (q.get('exposure') ?? 'high') as 'none' | 'low' | 'high';
+  s.ready = true;
+  s.onboarded = q.get('onboarded') !== '0';
+  s.settings = { ...s.settings, lang: (q.get('lang') ?? 'en') as AppState['settings']['lang'] };
+  s.keysCreated = now - 3 * 86_400_000;
+  s.recording = { on: false, lastFixAt: now - 3_600_000, openStay: null };
+  s.days = [
+    { day: today, stays: 3, coveredMinutes: 200, upload: 'recording', parts: 0 },
+    { day: today - 1, stays: 5, coveredMinutes: 610, upload: 'proven', parts: 2 },
+    { day: today - 2, stays: 4, coveredMinutes: 380, upload: 'received', parts: 1 },
+    { day: today - 3, stays: 2, coveredMinutes: 90, upload: 'withdrawn', parts: 1 },
+  ];
+  s.exposure = {
+    status: level,
+    lastCheckedAt: now - 600_000,
+    checkedUpTo: Math.floor((now - 3_600_000) / 1000),
+    alerts: level === 'none' ? [] : [
+      { day: today - 2, level, foundAt: now - 7_200_000, adviceUntil: today + 8, advice: 'Stay at home, avoid contact with others and get a test. Call 116 117 if you feel ill.' },
+      { day: today - 9, level: 'low', foundAt: now - 8 * 86_400_000, adviceUntil: today - 2, advice: 'Watch for symptoms.' },
+    ],
+  };
+  s.network = {
+    role: 'thin', signaling: 'open',
+    peers: [{ link: 'peer-7f3a', role: 'validator', outbound: true, connectedMs: now - 300_000 }, { link: 'peer-19c2', role: null, outbound: false, connectedMs: now - 60_000 }],
+    chains: [{ chain: 'tracing', have: 1520, lastSyncAt: now - 30_000 }, { chain: 'notification', have: 312, lastSyncAt: now - 20_000 }],
+    syncProgress: 0.62,
+    lastCheckpoint: { chain: 'notification', toSec: Math.floor((now - 3_600_000) / 1000) },
+    retained: [{ id: 'a1', time: now - 900_000, state: 'received' }],
+  };
+  return s;
+}
+
+const base = { latE7: 525_200_000, lonE7: 134_050_000 };
+const stays: Stay[] = [
+  { start: today * 1440 + 420, minutes: 30, latE7: base.latE7, lonE7: base.lonE7, radius: 12, source: 1, precision: 0 },
+  { start: today * 1440 + 540, minutes: 25, latE7: base.latE7 + 9000, lonE7: base.lonE7 + 14000, radius: 25, source: 1, precision: 0 },
+  { start: today * 1440 + 620, minutes: 20, latE7: base.latE7 - 4000, lonE7: base.lonE7 + 30000, radius: 8, source: 1, precision: 0 },
+];
+
+let state = richState();
+const subs = new Set<(s: AppState) => void>();
+const emit = () => { for (const f of subs) f(state); };
+const eventSubs = new Set<(e: AppEvent) => void>();
+const event = (e: AppEvent) => { for (const f of eventSubs) f(e); };
+const setState = (patch: Partial<AppState>) => { state = { ...state, ...patch }; emit(); };
+
+const client: EngineClient = {
+  get state() { return state; },
+  subscribe(fn) { subs.add(fn); fn(state); return () => subs.delete(fn); },
+  onEvent(fn: (e: AppEvent) => void) { eventSubs.add(fn); return () => eventSubs.delete(fn); },
+  async send<T>(intent: Intent): Promise<T> {
+    calls.push({ kind: 'intent', value: intent });
+    switch (intent.type) {
+      case 'finish-first-run':
+        setState({ onboarded: true, settings: { precision: intent.precision, uploadPolicy: intent.uploadPolicy, lang: intent.lang } });
+        return undefined as T;
+      case 'set-settings': setState({ settings: { ...state.settings, ...intent.settings } }); return undefined as T;
+      case 'set-recording': setState({ recording: { ...state.recording, on: intent.on } }); return undefined as T;
+      case 'trail': return (intent.day === today ? stays : []) as T;
+      case 'withdraw': return intent.days as T;
+      case 'export-backup': return new Uint8Array([1, 2, 3, 4]) as T;
+      case 'import-backup': throw Object.assign(new Error('wrong passphrase'), { code: 'bad-passphrase' });
+      default: return undefined as T;
+    }
+  },
+};
+
+const svcSubs = new Set<() => void>();
+const changed = () => { for (const f of svcSubs) f(); };
+let geo: GeoState = 'idle';
+let permission: NotificationPermission = 'default';
+let wake = false;
+const services: PageServices & { set(p: Record<string, unknown>): void } = {
+  geo: {
+    get state() { return geo; },
+    async start() { calls.push({ kind: 'geo.start' }); geo = (q.get('geo') as GeoState | null) ?? 'watching'; changed(); return geo; },
+    stop() { calls.push({ kind: 'geo.stop' }); geo = 'idle'; changed(); },
+  },
+  notify: {
+    get permission() { return permission; },
+    async request() { calls.push({ kind: 'notify.request' }); permission = 'granted'; changed(); return permission; },
+  },
+  wakeLock: {
+    supported: true,
+    get active() { return wake; },
+    async set(on: boolean) { calls.push({ kind: 'wake', value: on }); wake = on; changed(); return on; },
+  },
+  conditions: { charging: null, wifi: null, online: q.get('online') !== '0' },
+  update: { waiting: q.get('update') === '1', reload() { calls.push({ kind: 'update.reload' }); } },
+  tabs: { leader: q.get('leader') !== '0' },
+  subscribe(fn) { svcSubs.add(fn); return () => svcSubs.delete(fn); },
+  set(p) { Object.assign(this, p); changed(); },
+};
+
+const app = document.querySelector('beeptrace-app')!;
+app.services = services;
+app.client = client;
+(window as unknown as { bt: unknown }).bt = { calls, setState, event, services, stays, today };
