@@ -28,10 +28,16 @@ cleanupOutdatedCaches();
 registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html')));
 
 /** The configuration the page reads at boot (region, signaling URL, CA root key): fresh when online, cached when not. */
+const CONFIG_CACHE = 'beeptrace-config';
 registerRoute(
   ({ url }) => url.origin === self.location.origin && url.pathname === '/config.json',
-  new NetworkFirst({ cacheName: 'beeptrace-config' }),
+  new NetworkFirst({ cacheName: CONFIG_CACHE }),
 );
+// The first visit read /config.json before this worker controlled the page: cache it at install,
+// so the app also starts offline after exactly one visit. A failure here is not fatal.
+self.addEventListener('install', (e) => {
+  e.waitUntil(caches.open(CONFIG_CACHE).then((c) => c.add('/config.json')).catch(() => undefined));
+});
 
 // The first install takes control of open pages at once (so the first visit is enough to work
 // offline); later versions wait for the user (see the module comment).

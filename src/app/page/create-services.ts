@@ -49,16 +49,18 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
   deps.tabs.subscribe?.(changed);
   deps.update.subscribe?.(changed);
 
-  let resuming = false;
+  // Follow the engine's recording switch on its transitions (it may change in another tab).
+  let wasOn: boolean | null = null;
   client.subscribe((s) => {
     if (!s.ready) return;
-    if (!s.recording.on) {
-      if (geo.state === 'watching' || geo.state === 'unavailable') geo.stop();
+    const on = s.recording.on;
+    if (wasOn === true && !on) {
+      geo.stop();
       if (wakeLock.active) void wakeLock.set(false);
-    } else if (geo.state === 'idle' && !resuming) {
-      resuming = true;
-      void locationGranted().then((ok) => (ok && geo.state === 'idle' ? geo.start() : null)).finally(() => { resuming = false; });
+    } else if (on && wasOn !== true && geo.state === 'idle') {
+      void locationGranted().then((ok) => (ok && geo.state === 'idle' ? geo.start() : null));
     }
+    wasOn = on;
   });
   client.onEvent((e) => {
     if (e.type === 'new-exposure' && deps.tabs.leader) void notify.showExposure(client.state.settings.lang).catch(() => {});
