@@ -110,6 +110,12 @@ export class Tabs implements TabService {
     });
   }
 
+  /** Leaves the channel and stops the client (the tab is going away; tests). The lock is the browser's to release. */
+  close(): void {
+    this.client.close();
+    this.#channel.close();
+  }
+
   #follow(): void {
     this.client.attach(followerWire(this.#channel, this.id, () => {
       // Intents the old leader never answered are rejected ('leader-changed'); mirror the new one.
