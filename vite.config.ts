@@ -20,7 +20,7 @@ function publicFiles(dir: string): string[] {
 }
 
 /**
- * Builds src/app/sw.ts as a second entry (dist/sw.js, a module service worker) and writes the
+ * Builds src/app/sw.ts as a second entry (dist/sw.js, one self-contained script) and writes the
  * precache list into its `self.__WB_MANIFEST`: every emitted file and every public file except
  * those in NOT_PRECACHED, with a content revision for names that carry no hash. Replaces
  * vite-plugin-pwa (whose dependencies break `npm ci` across platforms: TOOLCHAIN.md).
@@ -57,6 +57,10 @@ function serviceWorker(): Plugin {
       }
       const manifest = JSON.stringify([...entries].map(([url, revision]) => ({ url, revision })));
       if (!sw.code.includes('self.__WB_MANIFEST')) throw new Error('sw.js does not reference self.__WB_MANIFEST');
+      // Registered as a classic script (every engine supports those), so it must be one self-contained file.
+      if (/\bimport\s*[{*"'(]|\bimport\s+\w|\bexport\s*[{*]|\bexport\s+(const|let|var|function|class|default)\b/.test(sw.code)) {
+        throw new Error('sw.js imports or exports a module: it must bundle into one classic script');
+      }
       sw.code = sw.code.replace('self.__WB_MANIFEST', manifest);
     },
   };

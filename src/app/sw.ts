@@ -10,7 +10,7 @@
  *
  * @example
  * // registered by src/app/page/update.ts:
- * new Workbox('/sw.js', { type: 'module' }).register();
+ * new Workbox('/sw.js').register();
  * @module
  */
 /// <reference lib="webworker" />

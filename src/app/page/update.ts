@@ -27,10 +27,14 @@ export class PageUpdate implements UpdateService {
     return () => this.#subs.delete(fn);
   }
 
-  /** Registers the module service worker (where the browser has service workers). */
-  register(url: string): void {
+  /**
+   * Registers the service worker (where the browser has service workers), as a classic script:
+   * the build makes it one self-contained file (vite.config.ts), which every engine runs.
+   * While the app stays open it also looks for a new version every `checkEveryMs`.
+   */
+  register(url: string, checkEveryMs = 60 * 60_000): void {
     if (!('serviceWorker' in navigator)) return;
-    const wb = new Workbox(url, { type: 'module' });
+    const wb = new Workbox(url);
     this.#wb = wb;
     wb.addEventListener('waiting', () => {
       this.waiting = true;
@@ -41,6 +45,7 @@ export class PageUpdate implements UpdateService {
       if (this.#reloading) location.reload();
     });
     void wb.register().catch((e: unknown) => console.warn('BeepTrace: service worker not registered:', e));
+    setInterval(() => void this.check().catch(() => {}), checkEveryMs);
   }
 
   /** Asks the service worker to look for a new version now (the browser also checks on navigation). */
