@@ -1,41 +1,75 @@
+/// <reference types="vite/client" />
 /**
- * Page entry: opens the device's IndexedDB store and shows the device card. The full app
- * (recording, uploads, exposure status, guardians) is built on this in the app issue.
+ * Page entry (boot). In order:
+ * 1. registers the service worker (production builds) and listens for a waiting update;
+ * 2. reads /config.json (an error screen if it is missing or bad);
+ * 3. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
+ *    tab gets it, it starts the engine Worker (src/app/worker.ts) and relays it to the others;
+ * 4. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
+ * 5. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties.
+ *
+ * The views (src/app/ui, which define `<beeptrace-app>`) and the network bridge are loaded with
+ * dynamic imports after first paint, so the first load stays small; until then the root's light
+ * DOM ("Starting…") is what shows.
+ *
+ * @example
+ * document.querySelector('beeptrace-app').client.state.exposure.status
+ * @module
  */
-import { LitElement, html, css } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
-import { nobleCrypto } from '../core/crypto.ts';
-import { openIdbStore } from '../store/idb-store.ts';
-import { loadDevice, type Device } from './device.ts';
+import type { AppConfig, EngineClient } from './protocol.ts';
+import type { PageServices } from './page/services.ts';
+import { loadConfig } from './page/config.ts';
+import { showBootError } from './page/boot-error.ts';
+import { startTabs, type Tabs } from './page/tabs.ts';
+import { startWorkerEngine } from './page/engine.ts';
+import { createPageServices } from './page/create-services.ts';
+import { PageUpdate } from './page/update.ts';
 
-@customElement('beeptrace-device')
-export class DeviceCard extends LitElement {
-  static override styles = css`
-    :host { display: block; background: #fff; border-radius: 12px; padding: 1.25rem; box-shadow: 0 1px 3px #0002; }
-    h1 { font-size: 1.4rem; margin: 0 0 0.75rem; color: #1d4e89; }
-    code { font-size: 1rem; letter-spacing: 0.05em; word-break: break-all; }
-    .err { color: #a30000; }
-  `;
-  @state() private device?: Device;
-  @state() private error?: string;
-
-  override async connectedCallback(): Promise<void> {
-    super.connectedCallback();
-    try {
-      this.device = await loadDevice(await openIdbStore('beeptrace'), nobleCrypto);
-    } catch (e) {
-      this.error = (e as Error).message;
-    }
-  }
-
-  override render() {
-    if (this.error) return html`<h1>BeepTrace</h1><p class="err" role="alert">This browser cannot keep BeepTrace's keys: ${this.error}</p>`;
-    if (!this.device) return html`<h1>BeepTrace</h1><p>Opening this device's key store…</p>`;
-    return html`
-      <h1>BeepTrace</h1>
-      <p>This device's secret key was created ${new Date(this.device.created).toLocaleString()} and never leaves it.</p>
-      <p>Today's pseudonym (it changes every day at midnight UTC, and no one can link the days without your key):</p>
-      <p><code data-testid="pseudonym">${this.device.pseudonymToday(Date.now())}</code></p>
-    `;
-  }
+/** The root element's properties the boot sets (the views read them). */
+export interface AppRoot extends HTMLElement {
+  client?: EngineClient;
+  services?: PageServices;
+  config?: AppConfig;
 }
+
+/** What the boot made; also on `window.beeptrace` for tests and debugging. */
+export interface Booted {
+  config: AppConfig;
+  tabs: Tabs;
+  services: PageServices;
+  update: PageUpdate;
+}
+
+/**
+ * Integration point for the network bridge (src/app/page/net-bridge.ts): gets the page end of the
+ * worker's network port in the tab that runs the node. Until it is plugged in, the port stays open
+ * and unused.
+ */
+const attachNet: ((port: MessagePort, config: AppConfig) => void) | undefined = undefined;
+
+async function boot(): Promise<Booted | null> {
+  const update = new PageUpdate();
+  if (import.meta.env.PROD) update.register('/sw.js');
+
+  let config: AppConfig;
+  try {
+    config = await loadConfig();
+  } catch (e) {
+    showBootError('BeepTrace cannot start', (e as Error).message);
+    return null;
+  }
+
+  const tabs = startTabs({ startEngine: () => startWorkerEngine(config, attachNet) });
+  const services = createPageServices(tabs.client, { tabs, update });
+  const root = document.querySelector<AppRoot>('beeptrace-app');
+  if (root) {
+    root.config = config;
+    root.client = tabs.client;
+    root.services = services;
+  }
+  const booted: Booted = { config, tabs, services, update };
+  (globalThis as { beeptrace?: Booted }).beeptrace = booted;
+  return booted;
+}
+
+void boot();
