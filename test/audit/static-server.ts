@@ -1,11 +1,13 @@
 /**
  * A small static server for the built app on 127.0.0.1 (ephemeral port), with the app's
  * configuration at `/config.json` on the same origin (docs/APP.md), so the app boots without the
- * `npm start` stack. Unknown paths without an extension fall back to index.html.
+ * `npm start` stack. Unknown paths without an extension fall back to index.html. Text is sent
+ * gzipped when the client accepts it, as any real static host does (Lighthouse checks it).
  */
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { AppConfig } from '../../src/app/protocol.ts';
 
 const TYPES: Record<string, string> = {
@@ -43,12 +45,15 @@ export async function serveStatic(dir: string, config: AppConfig): Promise<Stati
       file = join(root, 'index.html');
     }
     try {
-      const body = await readFile(file);
-      const immutable = file.includes(`${join(root, 'assets')}`);
-      res.writeHead(200, {
-        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      });
+      let body = await readFile(file);
+      const type = TYPES[extname(file)] ?? 'application/octet-stream';
+      const immutable = file.startsWith(join(root, 'assets'));
+      const headers: Record<string, string> = { 'content-type': type, 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache', vary: 'accept-encoding' };
+      if (/text|json|javascript|svg|wasm/.test(type) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+        body = gzipSync(body);
+        headers['content-encoding'] = 'gzip';
+      }
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
