@@ -12,6 +12,7 @@ const sig = new SignalingClient({ url: q.get('signal')!, rooms: [room], minBacko
 const conn = new WebRtcConnector(sig, Peer as unknown as SimplePeerCtor);
 const links: Link[] = [];
 const received: string[] = [];
+const failures: string[] = [];
 const adopt = (l: Link) => {
   links.push(l);
   l.onFrame = (f) => received.push(new TextDecoder().decode(f));
@@ -19,11 +20,13 @@ const adopt = (l: Link) => {
 };
 conn.onIncoming = (_room, link) => adopt(link);
 sig.onPeers = (_room, peers) => {
-  for (const p of peers) conn.connect(room, p).then(adopt, () => {});
+  for (const p of peers) conn.connect(room, p).then(adopt, (e) => failures.push(String(e)));
 };
 sig.start();
 (window as unknown as { bt: unknown }).bt = {
   get received() { return received; },
+  /** Why a connection this page initiated failed, one line each. */
+  get failures() { return failures; },
   get links() { return links.length; },
   get connected() { return sig.connected; },
 };

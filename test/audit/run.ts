@@ -1,0 +1,90 @@
+/**
+ * `npm run audit`: the app's first-load size, Lighthouse scores and main-thread long tasks, one JSON
+ * object per line (`name`, `value`, `unit`, `target`, `ok`, `note`), like `npm run bench -- --json`.
+ * Not a test: it measures, it does not fail on a missed target (exit 0 unless something broke).
+ *
+ *   npm run audit                                  # everything, on a fresh build served here
+ *   npm run audit -- --only bundle,lighthouse      # some sections
+ *   npm run audit -- --url http://127.0.0.1:8080/  # Lighthouse against a running app (the npm start stack)
+ *   npm run audit -- --sync-page app               # long tasks in the built app instead of the thin test page
+ */
+import { parseArgs } from 'node:util';
+import { rmSync } from 'node:fs';
+import { buildApp, firstLoadGzip } from './bundle.ts';
+import { lighthouseScores } from './lighthouse.ts';
+import { longestTaskDuringSync } from './longtask.ts';
+import { serveStatic } from './static-server.ts';
+import { startSyncSource } from './sync-source.ts';
+
+const HELP = `npm run audit -- [options]
+  --only S            comma-separated sections: bundle, lighthouse, longtask (default: all)
+  --url URL           Lighthouse against this running app instead of a fresh build served here
+  --sync-page P       the page that syncs during the long-task audit: thin (test/e2e/pages/thin.html,
+                      default), app (the fresh build, its /config.json pointing at the audit's full node)
+  --sync-done-js E    with --sync-page app: expression true in the page when the sync is done (total in scope);
+                      default: the full node has sent every block and the page had no long task for 3 s
+  --sync-click NAMES  with --sync-page app: comma-separated button names to click first if shown (first run)
+  --blocks N          notification blocks to sync (default 3000)
+  --help`;
+
+const { values: a } = parseArgs({
+  options: {
+    only: { type: 'string' }, url: { type: 'string' }, 'sync-page': { type: 'string', default: 'thin' },
+    'sync-done-js': { type: 'string' }, 'sync-click': { type: 'string' }, blocks: { type: 'string', default: '3000' },
+    help: { type: 'boolean' },
+  },
+});
+if (a.help) { console.log(HELP); process.exit(0); }
+const sections = new Set((a.only ?? 'bundle,lighthouse,longtask').split(',').map((s) => s.trim()));
+for (const s of sections) if (!['bundle', 'lighthouse', 'longtask'].includes(s)) { console.error(`--only: unknown section "${s}" (bundle, lighthouse, longtask)`); process.exit(2); }
+const blocks = Number(a.blocks);
+if (!Number.isInteger(blocks) || blocks < 1) { console.error(`--blocks must be a positive integer, got "${a.blocks}"`); process.exit(2); }
+if (!['thin', 'app'].includes(a['sync-page']!)) { console.error(`--sync-page must be thin or app, got "${a['sync-page']}"`); process.exit(2); }
+
+function emit(name: string, value: number, unit: string, target: string, ok: boolean, note?: string): void {
+  process.stdout.write(JSON.stringify({ name, value, unit, target, ok, ...(note ? { note } : {}) }) + '\n');
+}
+
+let dir: string | undefined;
+const needBuild = sections.has('bundle') || (sections.has('lighthouse') && !a.url) || (sections.has('longtask') && a['sync-page'] === 'app');
+try {
+  if (needBuild) dir = await buildApp();
+  if (sections.has('bundle')) {
+    const { total, files } = firstLoadGzip(dir!);
+    emit('app.first_load_js_gz_bytes', total, 'bytes', '≤ 102400', total <= 102_400,
+      `entry of index.html + its static imports, gzip -9: ${files.map((f) => `${f.file} ${f.gz}`).join(', ')}`);
+  }
+  if (sections.has('lighthouse')) {
+    // The app needs a network to join: a full node with just the authority statements.
+    const source = a.url ? undefined : await startSyncSource(0);
+    const server = source ? await serveStatic(dir!, source.config) : undefined;
+    try {
+      const url = a.url ?? `${server!.url}/`;
+      const s = await lighthouseScores(url);
+      const note = `Lighthouse 12.8.2, mobile profile, ${url}`;
+      emit('app.lighthouse_performance', s.performance, 'score', '≥ 0.95', s.performance >= 0.95, `${note}: ${s.detail}`);
+      emit('app.lighthouse_accessibility', s.accessibility, 'score', '1.0', s.accessibility >= 1, note);
+      emit('app.lighthouse_best_practices', s['best-practices'], 'score', '≥ 0.95', s['best-practices'] >= 0.95, note);
+    } finally {
+      await server?.close();
+      await source?.close();
+    }
+  }
+  if (sections.has('longtask')) {
+    const source = await startSyncSource(blocks);
+    const server = a['sync-page'] === 'app' ? await serveStatic(dir!, source.config) : undefined;
+    try {
+      const r = await longestTaskDuringSync({
+        page: server ? `${server.url}/` : 'thin', source,
+        doneJs: a['sync-done-js'], clickFirst: a['sync-click']?.split(',').map((s) => s.trim()).filter(Boolean),
+      });
+      emit('app.main_thread_longest_task_ms', r.longestMs, 'ms', '≤ 50', r.longestMs <= 50,
+        `${server ? 'the built app' : 'thin.html (node on the main thread)'} syncing ${source.total} notification blocks over WebRTC from a full node in ${(r.syncMs / 1000).toFixed(1)} s; ${r.count} long tasks (> 50 ms); Chromium, ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}`);
+    } finally {
+      await server?.close();
+      await source.close();
+    }
+  }
+} finally {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}

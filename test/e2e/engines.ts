@@ -1,0 +1,162 @@
+/**
+ * One small interface over the two engines, so a test runs the same steps in Chromium
+ * (playwright-core, harness.ts) and Firefox (puppeteer-core over WebDriver BiDi, firefox.ts).
+ *
+ * Each `newPage` gets its own browser context (own storage, permissions, geolocation), so two
+ * pages are two devices. Where the engines differ:
+ * - offline: Playwright switches a whole context, puppeteer one page; here a context has one page,
+ *   so `setOffline` means the same in both.
+ * - clock: both get the same init script (`clockScript`), which shifts `Date` on the page (not in
+ *   workers) to `startMs` and lets `advanceClock` move it forward; the shift survives reloads
+ *   (sessionStorage). Playwright's richer `page.clock` stays available through `raw` in Chromium.
+ * - find by role: Playwright's `getByRole`; puppeteer's ARIA selector `::-p-aria(...)`. Both see
+ *   into open shadow roots (lit components).
+ */
+import type { Browser as PwBrowser, BrowserContext as PwContext, Page as PwPage } from 'playwright-core';
+import type { Browser as PpBrowser, BrowserContext as PpContext, Page as PpPage } from 'puppeteer-core';
+import { launchChromium } from './harness.ts';
+import { launchFirefox } from './firefox.ts';
+
+export type BrowserKind = 'chromium' | 'firefox';
+
+export interface PageOptions {
+  /** Grant geolocation and start at this position. */
+  geolocation?: { latitude: number; longitude: number; accuracy?: number };
+  /** Shift the page's `Date` so that it starts at this epoch-ms time. */
+  clockStartMs?: number;
+  /** Viewport in CSS pixels. */
+  viewport?: { width: number; height: number };
+}
+
+/** What a cross-engine test can do with a page. */
+export interface TestPage {
+  readonly kind: BrowserKind;
+  /** Uncaught page errors, as messages, in order. */
+  readonly errors: string[];
+  goto(url: string): Promise<void>;
+  /** Run `fn(arg)` in the page; the result must be serialisable. */
+  evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
+  /** Click the element with this ARIA role and accessible name (exact). */
+  clickByRole(role: string, name: string): Promise<void>;
+  /** The text of the first element with this role (and name, if given). */
+  textByRole(role: string, name?: string): Promise<string>;
+  setGeolocation(p: { latitude: number; longitude: number; accuracy?: number }): Promise<void>;
+  setOffline(offline: boolean): Promise<void>;
+  /** Move the shifted clock forward (needs `clockStartMs`). */
+  advanceClock(ms: number): Promise<void>;
+  reload(): Promise<void>;
+  screenshot(path: string): Promise<void>;
+  close(): Promise<void>;
+  /** The engine's own page, for what this interface does not cover. */
+  readonly raw: PwPage | PpPage;
+}
+
+/** A launched engine that opens pages, each in its own context. */
+export interface TestBrowser {
+  readonly kind: BrowserKind;
+  newPage(opts?: PageOptions): Promise<TestPage>;
+  close(): Promise<void>;
+}
+
+/**
+ * Launch an engine behind the common interface.
+ *
+ * @example
+ * const browser = await openBrowser('firefox');
+ * const page = await browser.newPage({ geolocation: { latitude: 55.87, longitude: -4.29 } });
+ * await page.goto(appUrl);
+ * await page.clickByRole('link', 'Trail');
+ * await browser.close();
+ */
+export async function openBrowser(kind: BrowserKind): Promise<TestBrowser> {
+  if (kind === 'chromium') {
+    const b = await launchChromium();
+    return { kind, newPage: (o) => chromiumPage(b, o), close: () => b.close() };
+  }
+  const b = await launchFirefox();
+  return { kind, newPage: (o) => firefoxPage(b, o), close: () => b.close() };
+}
+
+/**
+ * The init script behind `clockStartMs`: `Date.now()` and `new Date()` read the real time plus a
+ * shift, which `__btClockAdvance(ms)` grows; kept in sessionStorage so a reload keeps the time.
+ *
+ * @example
+ * await page.addInitScript(clockScript, { startMs: Date.UTC(2026, 2, 2, 8), realMs: Date.now() });
+ */
+export function clockScript({ startMs, realMs }: { startMs: number; realMs: number }): void {
+  const RealDate = Date;
+  const realNow = RealDate.now.bind(RealDate);
+  const key = '__btClockAdvance';
+  const advanced = () => Number(sessionStorage.getItem(key) ?? 0);
+  const now = () => realNow() + (startMs - realMs) + advanced();
+  class ShiftedDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(now());
+      else super(...(args as [string]));
+    }
+    static override now(): number { return now(); }
+  }
+  (globalThis as unknown as { Date: DateConstructor }).Date = ShiftedDate as DateConstructor;
+  (globalThis as unknown as { __btClockAdvance: (ms: number) => void }).__btClockAdvance = (ms) => sessionStorage.setItem(key, String(advanced() + ms));
+}
+
+async function chromiumPage(b: PwBrowser, o: PageOptions = {}): Promise<TestPage> {
+  const ctx: PwContext = await b.newContext({
+    viewport: o.viewport ?? null,
+    ...(o.geolocation ? { permissions: ['geolocation'], geolocation: o.geolocation } : {}),
+  });
+  if (o.clockStartMs !== undefined) await ctx.addInitScript(clockScript, { startMs: o.clockStartMs, realMs: Date.now() });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  type Role = Parameters<PwPage['getByRole']>[0];
+  return {
+    kind: 'chromium', errors, raw: page,
+    goto: async (url) => { await page.goto(url); },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    evaluate: (fn, arg) => page.evaluate(fn as any, arg),
+    clickByRole: (role, name) => page.getByRole(role as Role, { name, exact: true }).first().click(),
+    textByRole: async (role, name) => (await page.getByRole(role as Role, name ? { name, exact: true } : {}).first().textContent()) ?? '',
+    setGeolocation: (p) => ctx.setGeolocation(p),
+    setOffline: (off) => ctx.setOffline(off),
+    advanceClock: async (ms) => { await page.evaluate((m) => (globalThis as any).__btClockAdvance(m), ms); },
+    reload: async () => { await page.reload(); },
+    screenshot: async (path) => { await page.screenshot({ path }); },
+    close: () => ctx.close(),
+  };
+}
+
+async function firefoxPage(b: PpBrowser, o: PageOptions = {}): Promise<TestPage> {
+  const ctx: PpContext = await b.createBrowserContext();
+  const page = await ctx.newPage();
+  if (o.viewport) await page.setViewport(o.viewport);
+  if (o.clockStartMs !== undefined) await page.evaluateOnNewDocument(clockScript, { startMs: o.clockStartMs, realMs: Date.now() });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e instanceof Error ? e.message : String(e)));
+  const aria = (role: string, name?: string) => `::-p-aria(${name ? `[name=${JSON.stringify(name)}]` : ''}[role="${role}"])`;
+  return {
+    kind: 'firefox', errors, raw: page,
+    goto: async (url) => {
+      // Geolocation must be granted before the page asks, or getCurrentPosition never returns.
+      if (o.geolocation) {
+        await ctx.overridePermissions(new URL(url).origin, ['geolocation']);
+        await page.setGeolocation(o.geolocation);
+      }
+      await page.goto(url);
+    },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    evaluate: (fn, arg) => page.evaluate(fn as any, arg) as never,
+    clickByRole: (role, name) => page.locator(aria(role, name)).click(),
+    textByRole: async (role, name) => {
+      const el = await page.locator(aria(role, name)).waitHandle();
+      return el.evaluate((e) => e.textContent ?? '');
+    },
+    setGeolocation: (p) => page.setGeolocation(p),
+    setOffline: (off) => page.setOfflineMode(off),
+    advanceClock: async (ms) => { await page.evaluate((m) => (globalThis as any).__btClockAdvance(m), ms); },
+    reload: async () => { await page.reload(); },
+    screenshot: async (path) => { await page.screenshot({ path: path as `${string}.png` }); },
+    close: () => ctx.close(),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Real WebRTC in the second engine: two Firefox pages (firefox-esr over WebDriver BiDi) and a Node
+ * peer (@roamhq/wrtc) meet through the real signaling server over WebSocket and exchange frames on
+ * real data channels — the same exchange webrtc.test.ts runs with Chromium pages.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Peer from 'simple-peer';
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { startSignalingServer } from '../../signaling/server.ts';
+import { SignalingClient, type WebSocketCtor } from '../../src/net/webrtc/signaling-client.ts';
+import { WebRtcConnector, type SimplePeerCtor } from '../../src/net/webrtc/connector.ts';
+import type { Link } from '../../src/net/link.ts';
+import { startVite, until } from './harness.ts';
+import { openBrowser, type TestPage } from './engines.ts';
+
+test('two Firefox pages and a Node peer exchange frames over real data channels', async () => {
+  const signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+  const vite = await startVite();
+  const browser = await openBrowser('firefox');
+  const received: string[] = [];
+  let sig: SignalingClient | undefined;
+  try {
+    const room = 'beeptrace/v1/test-firefox/notification';
+    const pages: TestPage[] = [];
+    for (const name of ['A', 'B']) {
+      const page = await browser.newPage();
+      await page.goto(`${vite.url}/test/e2e/pages/webrtc.html?room=${encodeURIComponent(room)}&name=${name}&signal=${encodeURIComponent(signal.url)}`);
+      await until(() => page.evaluate(() => (window as any).bt?.connected), `Firefox page ${name} on signaling`);
+      pages.push(page);
+    }
+    // The Node peer joins last, so it initiates to both pages.
+    sig = new SignalingClient({ url: signal.url, rooms: [room], WebSocketImpl: WebSocket as unknown as WebSocketCtor });
+    const conn = new WebRtcConnector(sig, Peer as unknown as SimplePeerCtor, { wrtc });
+    const links: Link[] = [];
+    sig.onPeers = (_r, peers) => {
+      for (const p of peers) conn.connect(room, p).then((l) => {
+        links.push(l);
+        l.onFrame = (f) => received.push(Buffer.from(f).toString());
+        l.send(new TextEncoder().encode('hello from node'));
+      });
+    };
+    sig.start();
+    await until(() => received.length >= 2, 'frames from both Firefox pages at the Node peer');
+    assert.deepEqual([...received].sort(), ['hello from A', 'hello from B']);
+    for (const [i, page] of pages.entries()) {
+      const got: string[] = await until(async () => {
+        const r: string[] = await page.evaluate(() => (window as any).bt.received);
+        return r.length >= 2 ? r : undefined;
+      }, `frames at Firefox page ${'AB'[i]}`);
+      const other = i === 0 ? 'B' : 'A';
+      assert.deepEqual([...got].sort(), [`hello from ${other}`, 'hello from node'].sort(), 'each page hears the other page and the Node peer');
+      assert.deepEqual(page.errors, []);
+    }
+    assert.equal(links.length, 2);
+  } finally {
+    sig?.stop();
+    await browser.close();
+    await vite.server.close();
+    await signal.close();
+  }
+});
