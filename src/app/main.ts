@@ -41,11 +41,13 @@ export interface Booted {
 }
 
 /**
- * Integration point for the network bridge (src/app/page/net-bridge.ts): gets the page end of the
- * worker's network port in the tab that runs the node. Until it is plugged in, the port stays open
- * and unused.
+ * The network bridge (src/app/page/net-bridge.ts) gets the page end of the worker's network port in
+ * the tab that runs the node: the page holds the WebRTC links, the worker's node sees MessagePorts.
  */
-const attachNet: ((port: MessagePort, config: AppConfig) => void) | undefined = undefined;
+function attachNet(port: MessagePort, config: AppConfig): void {
+  // simple-peer and the transport load after first paint, in the tab that runs the node only.
+  void import('./page/net-bridge.ts').then(({ serveNetBridge }) => serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers }));
+}
 
 async function boot(): Promise<Booted | null> {
   const update = new PageUpdate();
@@ -72,4 +74,5 @@ async function boot(): Promise<Booted | null> {
   return booted;
 }
 
-void boot();
+// The views load after first paint (their light-DOM placeholder shows until then).
+void boot().then(() => import('./ui/index.ts'));

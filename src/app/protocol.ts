@@ -138,6 +138,12 @@ export type IntentType = Intent['type'];
 export type AppEvent = { type: 'new-exposure'; alert: Alert } | { type: 'erased' };
 
 export type ToEngine = { kind: 'intent'; id: number; intent: Intent };
+/**
+ * The page's time (Date.now on the page), posted to the worker on the app port every second and
+ * before every intent. The engine's one clock follows it, so a test that moves the page's clock
+ * (Playwright's `page.clock`) moves the engine's too (a worker has a clock of its own).
+ */
+export type ClockMessage = { kind: 'clock'; now: number };
 export type FromEngine =
   | { kind: 'state'; state: AppState }
   | { kind: 'reply'; id: number; ok: true; value?: unknown }

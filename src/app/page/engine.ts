@@ -8,7 +8,7 @@
  * const wire = startWorkerEngine(config, (port) => startNetBridge(port, config));
  * @module
  */
-import { initialState, type AppConfig, type FromEngine, type WorkerInit } from '../protocol.ts';
+import { initialState, type AppConfig, type ClockMessage, type FromEngine, type WorkerInit } from '../protocol.ts';
 import { portWire, type Wire } from './client.ts';
 
 /** Starts the worker; a worker that fails to load (or dies) turns into a `fatal` state, not silence. */
@@ -20,8 +20,15 @@ export function startWorkerEngine(config: AppConfig, attachNet?: (port: MessageP
   worker.postMessage(init, [app.port2, net.port2]);
   attachNet?.(net.port1, config);
   const inner = portWire(app.port1);
+  // The engine's clock follows the page's (src/app/worker.ts): every second, and before every intent.
+  const tellTime = () => app.port1.postMessage({ kind: 'clock', now: Date.now() } satisfies ClockMessage);
+  tellTime();
+  setInterval(tellTime, 1000);
   return {
-    post: (m) => inner.post(m),
+    post: (m) => {
+      tellTime();
+      inner.post(m);
+    },
     listen(fn: (m: FromEngine) => void) {
       const stop = inner.listen(fn);
       const onError = (e: ErrorEvent) => {
