@@ -83,18 +83,19 @@ export class FullNode {
     readonly config: NodeConfig,
     private readonly c: CryptoProvider,
     private readonly now: () => number,
+    checkpointSec?: number,
   ) {
     if (role === 'solver') this.solver = new SolverRole(c, ledger, config.roleKey!, config.epochKeys);
-    if (role === 'validator') this.validator = new ValidatorRole(c, ledger, config.roleKey!);
+    if (role === 'validator') this.validator = new ValidatorRole(c, ledger, config.roleKey!, checkpointSec);
   }
 
   /** Open (or create) a node's data directory and rebuild its ledger from disk. */
-  static async open(o: { dir: string; role: FullNodeRole; crypto: CryptoProvider; now?: () => number; config?: NodeConfig }): Promise<FullNode> {
+  static async open(o: { dir: string; role: FullNodeRole; crypto: CryptoProvider; now?: () => number; config?: NodeConfig; checkpointSec?: number }): Promise<FullNode> {
     const config = o.config ?? (await readNodeConfig(o.dir, o.crypto, o.role));
     const store = await openFileStore(join(o.dir, 'blocks'));
     const now = o.now ?? Date.now;
     const ledger = await openLedger({ crypto: o.crypto, store, rootKey: config.rootKey, region: config.region, now, role: 'full' });
-    return new FullNode(ledger, store, o.role, config, o.crypto, now);
+    return new FullNode(ledger, store, o.role, config, o.crypto, now, o.checkpointSec);
   }
 
   /** Check and store a block; resolves only after it is durable on disk (then it may be acknowledged). */

@@ -24,7 +24,7 @@ import { FullNode, type FullNodeRole } from './full-node.ts';
 import { nodeCrypto } from './node-crypto.ts';
 import { CheckpointWatch, signalingReporter, statusLine } from './status.ts';
 
-export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS] [--status SECONDS]
+export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS] [--status SECONDS] [--interval SECONDS]
 
   --role     archive: store and serve both chains; validator: also sign checkpoints;
              solver: also match and publish notifications
@@ -32,6 +32,8 @@ export const NODE_HELP = `beeptrace node --role archive|validator|solver --signa
   --data     data directory: DIR/node.json (configuration) and DIR/blocks (the chains)
   --region   overrides node.json's region
   --tick     seconds between role duties (default 60)
+  --interval a validator's checkpoint interval, seconds (default 600; every validator of a
+             region must use the same, or their checkpoints never reach a quorum)
   --status   seconds between status lines on stderr: role, peers, blocks and the last final
              checkpoint per chain (default 30; 0 = none)
 `;
@@ -40,7 +42,7 @@ export const NODE_HELP = `beeptrace node --role archive|validator|solver --signa
 export async function runNode(argv: string[], log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
-    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, status: { type: 'string' }, help: { type: 'boolean' } },
+    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, status: { type: 'string' }, interval: { type: 'string' }, help: { type: 'boolean' } },
   });
   if (values.help) {
     process.stdout.write(NODE_HELP);
@@ -54,7 +56,9 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   if (!Number.isInteger(tickSec) || tickSec < 1 || tickSec > 86_400) throw new InputError('usage', `--tick must be whole seconds 1..86400, got "${values.tick}"`);
   const statusSec = values.status === undefined ? 30 : Number(values.status);
   if (!Number.isInteger(statusSec) || statusSec < 0 || statusSec > 86_400) throw new InputError('usage', `--status must be whole seconds 0..86400, got "${values.status}"`);
-  const full = await FullNode.open({ dir: values.data, role, crypto: nodeCrypto });
+  const intervalSec = values.interval === undefined ? 600 : Number(values.interval);
+  if (!Number.isInteger(intervalSec) || intervalSec < 1 || intervalSec > 86_400) throw new InputError('usage', `--interval must be whole seconds 1..86400, got "${values.interval}"`);
+  const full = await FullNode.open({ dir: values.data, role, crypto: nodeCrypto, checkpointSec: intervalSec });
   if (values.region !== undefined) {
     if (!/^\d+$/.test(values.region) || Number(values.region) !== full.config.region) throw new InputError('usage', `--region ${values.region} does not match node.json's region ${full.config.region}`);
   }

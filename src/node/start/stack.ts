@@ -77,6 +77,8 @@ export interface StackOptions {
   build?: boolean;
   /** Seconds between the full nodes' duties. */
   ticks?: { solver?: number; validator?: number };
+  /** The validators' checkpoint interval, seconds (default 600). */
+  checkpointSeconds?: number;
   /** Start the full nodes (default true). */
   nodes?: boolean;
   /** Where output lines go (default stderr). */
@@ -194,7 +196,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await seed(dir, s.role, authority);
       return spawnNode({
         name: s.name, log, env,
-        args: ['--role', s.role, '--data', dir, '--signal', signalUrl, '--tick', String(s.tick)],
+        args: ['--role', s.role, '--data', dir, '--signal', signalUrl, '--tick', String(s.tick), '--interval', String(o.checkpointSeconds ?? 600)],
         onExit: (code) => {
           if (!stopping) log(`${s.name} exited (${code}); the rest of the stack keeps running — restart beeptrace start to bring it back`);
         },
