@@ -130,7 +130,20 @@ export type Intent =
   /** Reply: the encrypted backup bytes. */
   | { type: 'export-backup'; passphrase: string }
   | { type: 'import-backup'; bytes: Uint8Array; passphrase: string }
-  | { type: 'set-relay'; on: boolean };
+  | { type: 'set-relay'; on: boolean }
+  /**
+   * The patient's consent to a diagnostician (DESIGN §4 Diagnosis): possession proofs of the chosen
+   * days' keys, bound to that diagnostician's key and its fresh challenge (hex). Reply: `ConsentProof[]`.
+   * Only public day keys and signatures leave the engine; the consent QR code carries them (issue 11).
+   */
+  | { type: 'prove-days'; diagnostician: string; challenge: string; days: Day[] };
+
+/** One day of a patient's consent: the day's public key and its possession proof (hex). */
+export interface ConsentProof {
+  day: Day;
+  dayPub: string;
+  proof: string;
+}
 
 export type IntentType = Intent['type'];
 

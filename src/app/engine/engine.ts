@@ -15,9 +15,9 @@ import type { BlockStore } from '../../core/store.ts';
 import type { CryptoProvider } from '../../core/crypto.ts';
 import { UserKeys } from '../../core/keys.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
-import { DeviceError } from '../../core/device.ts';
+import { DeviceError, possessionProofs } from '../../core/device.ts';
 import { Chain, dayOfMs, type Day, type Fix } from '../../core/types.ts';
-import { initialState, type AppConfig, type AppEvent, type AppState, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
+import { initialState, type AppConfig, type AppEvent, type AppState, type ConsentProof, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
 import { CREATED_KEY, SEED_KEY, loadDevice } from '../device.ts';
 import { isRelay, setRelay } from '../thin-node.ts';
 import { serialQueue, type EngineCtx, type NodeHandle } from './context.ts';
@@ -352,6 +352,17 @@ export class AppEngine {
         await setRelay(this.ctx.store, intent.on);
         this.relayOptIn = intent.on; // takes effect when the node is next opened
         return undefined;
+      case 'prove-days': {
+        const hex = (v: unknown, n: number, what: string) => {
+          if (typeof v !== 'string' || !new RegExp(`^[0-9a-f]{${2 * n}}$`).test(v)) throw new EngineError('bad_intent', `prove-days: ${what} must be ${n} bytes of lower-case hex`);
+          return fromHex(v);
+        };
+        const clinic = hex(intent.diagnostician, 32, 'diagnostician');
+        const challenge = hex(intent.challenge, 32, 'challenge');
+        if (!Array.isArray(intent.days) || intent.days.length === 0 || intent.days.length > 31) throw new EngineError('bad_intent', 'prove-days: days must be a list of 1..31 UTC day numbers');
+        return possessionProofs(this.ctx.keys, intent.days.map(checkDay), clinic, challenge)
+          .map((e): ConsentProof => ({ day: e.day, dayPub: toHex(e.dayPub), proof: toHex(e.proof) }));
+      }
       default:
         throw new EngineError('unknown_intent', `unknown intent ${JSON.stringify((intent as { type?: unknown }).type)}`);
     }
