@@ -88,7 +88,13 @@ test('the service worker controls the page after one visit, and a reload offline
     await page.goto(app.url);
     assert.match(await controlled(page), /\/sw\.js$/);
     const online = await engineReady(page);
+    // The page tells the engine its conditions (Chromium on Linux: charging known, no connection type).
+    const probe = () => page.evaluate(() => (globalThis as unknown as { beeptrace: Boot }).beeptrace.tabs.client.send({ type: 'export-backup', passphrase: '' })) as Promise<{ charging: boolean | null; wifi: boolean | null; online: boolean }[]>;
+    const first = await until(async () => (await probe())[0], 'the first conditions');
+    assert.equal(first.online, true);
+    assert.equal(first.wifi, null);
     await ctx.setOffline(true);
+    assert.equal((await until(async () => (await probe()).find((c) => !c.online), 'the offline conditions')).online, false);
     await page.reload();
     assert.match(await controlled(page), /\/sw\.js$/);
     const offline = await engineReady(page);

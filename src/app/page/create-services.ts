@@ -17,7 +17,7 @@
 import type { EngineClient } from '../protocol.ts';
 import type { PageServices, TabService, UpdateService } from './services.ts';
 import { PageGeo } from './geo.ts';
-import { PageConditions } from './conditions.ts';
+import { PageConditions, type Conditions } from './conditions.ts';
 import { PageWakeLock } from './wake-lock.ts';
 import { PageNotify } from './notify.ts';
 
@@ -42,11 +42,17 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
   const quiet = (p: Promise<unknown>) => { p.catch(() => {}); };
 
   const geo = new PageGeo({ send: (fix) => quiet(client.send({ type: 'fix', fix })), onChange: changed });
-  const conditions = new PageConditions((c) => quiet(client.send({ type: 'conditions', ...c })), changed);
+  // Conditions go to the engine from the tab that runs it (all tabs see the same device), and
+  // again whenever this tab becomes that tab (a new engine after a takeover).
+  const report = (c: Conditions) => { if (deps.tabs.leader) quiet(client.send({ type: 'conditions', ...c })); };
+  const conditions = new PageConditions(report, changed);
   const wakeLock = new PageWakeLock(changed);
   const notify = new PageNotify(changed);
   void conditions.start();
-  deps.tabs.subscribe?.(changed);
+  deps.tabs.subscribe?.(() => {
+    report({ charging: conditions.charging, wifi: conditions.wifi, online: conditions.online });
+    changed();
+  });
   deps.update.subscribe?.(changed);
 
   // Follow the engine's recording switch on its transitions (it may change in another tab).

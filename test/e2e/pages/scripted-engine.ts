@@ -6,6 +6,7 @@
  *   tell which tab's engine a mirror shows);
  * - 'fix' → kept (reply ok), `recording.lastFixAt` updated; 'trail' → every fix received;
  * - 'set-recording' → `recording.on`; 'upload-now' → a 'new-exposure' event, reply { engine };
+ * - 'conditions' → kept; 'export-backup' → every 'conditions' intent received (a probe for tests);
  * - anything else → reply { engine, type }.
  */
 import type { AppState, FromEngine, ToEngine, WorkerInit } from '../../../src/app/protocol.ts';
@@ -13,6 +14,7 @@ import type { Fix } from '../../../src/core/types.ts';
 
 const engine = 1 + Math.floor(Math.random() * 1e9);
 const fixes: Fix[] = [];
+const conditions: unknown[] = [];
 
 addEventListener('message', (e: MessageEvent) => {
   const init = e.data as WorkerInit;
@@ -41,6 +43,11 @@ addEventListener('message', (e: MessageEvent) => {
         return ok();
       case 'trail':
         return ok(fixes);
+      case 'conditions':
+        conditions.push({ charging: intent.charging, wifi: intent.wifi, online: intent.online });
+        return ok();
+      case 'export-backup':
+        return ok(conditions);
       case 'set-recording':
         state.recording.on = intent.on;
         post({ kind: 'state', state });
