@@ -234,6 +234,11 @@ test('geolocation: fixes keep coming and the state stays "watching" through Chro
     assert.ok(errors.includes(2), `Chromium fired code-2 errors (${JSON.stringify(errors)})`);
     const fixes = await trail();
     assert.ok(fixes.every((f) => f.acc === 5 && Number.isFinite(f.t)));
+    // A reload while recording: the tab resumes the watch without asking (permission is granted).
+    await page.reload();
+    await engineReady(page);
+    await until(async () => (await trail()).length >= 1, 'a fix after the reload, with no start() call');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { beeptrace: Boot }).beeptrace.services.geo.state), 'watching');
     // Pausing (here, or in another tab) stops the watch.
     await send({ type: 'set-recording', on: false });
     await until(() => page.evaluate(() => (globalThis as unknown as { beeptrace: Boot }).beeptrace.services.geo.state === 'idle'), 'the watch stopped');

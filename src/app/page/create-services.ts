@@ -5,9 +5,10 @@
  * several open tabs do not notify twice); the wake lock is released when recording stops.
  *
  * Recording follows the engine's `recording.on`: when it turns off (here or in another tab), the
- * position watch stops; when it is on after a reload and location permission is already granted,
- * the watch resumes without asking (the open stay survives a reload). Starting the first time goes
- * through `geo.start()`, which the views call on "Start recording".
+ * position watch stops; when it is on after a reload (or when this tab takes over from a closed
+ * one) and location permission is already granted, the tab that runs the node resumes the watch
+ * without asking (the open stay survives a reload). Starting the first time goes through
+ * `geo.start()`, which the views call on "Start recording", in whichever tab the user is.
  *
  * @example
  * const services = createPageServices(tabs.client, { tabs, update });
@@ -49,8 +50,14 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
   const wakeLock = new PageWakeLock(changed);
   const notify = new PageNotify(changed);
   void conditions.start();
+  /** Resumes the watch where recording is on and location already granted: in the tab that runs the node. */
+  const resume = () => {
+    if (!client.state.recording.on || geo.state !== 'idle' || !deps.tabs.leader) return;
+    void locationGranted().then((ok) => (ok && geo.state === 'idle' ? geo.start() : null));
+  };
   deps.tabs.subscribe?.(() => {
     report({ charging: conditions.charging, wifi: conditions.wifi, online: conditions.online });
+    resume();
     changed();
   });
   deps.update.subscribe?.(changed);
@@ -63,8 +70,8 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
     if (wasOn === true && !on) {
       geo.stop();
       if (wakeLock.active) void wakeLock.set(false);
-    } else if (on && wasOn !== true && geo.state === 'idle') {
-      void locationGranted().then((ok) => (ok && geo.state === 'idle' ? geo.start() : null));
+    } else if (on && wasOn !== true) {
+      resume();
     }
     wasOn = on;
   });
