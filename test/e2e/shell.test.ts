@@ -7,7 +7,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -79,6 +80,14 @@ test('manifest: the fields an install needs, and every icon is a PNG of its decl
   const touch = html.match(/<link rel="apple-touch-icon" href="([^"]+)"/);
   assert.ok(touch);
   assert.deepEqual(pngSize(Buffer.from(await (await fetch(new URL(touch[1], app.url))).arrayBuffer())), [180, 180]);
+});
+
+test('first load: the JS index.html loads before first paint stays within 100 KB gzipped (the issue\'s budget)', async () => {
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  const urls = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*rel="modulepreload"[^>]*\shref)="([^"]+\.js)"/g)].map((m) => m[1]);
+  assert.ok(urls.length >= 1, 'the entry script');
+  const gz = urls.reduce((n, u) => n + gzipSync(readFileSync(join(dir, u))).length, 0);
+  assert.ok(gz <= 100 * 1024, `${gz} bytes gzipped`);
 });
 
 test('the service worker controls the page after one visit, and a reload offline serves the app and its config', async () => {
