@@ -62,6 +62,9 @@ function serviceWorker(): Plugin {
         throw new Error('sw.js imports or exports a module: it must bundle into one classic script');
       }
       sw.code = sw.code.replace('self.__WB_MANIFEST', manifest);
+      // Its source map no longer matches the rewritten code: ship none for the service worker.
+      sw.code = sw.code.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n');
+      delete bundle['sw.js.map'];
     },
   };
 }

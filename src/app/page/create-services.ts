@@ -5,9 +5,10 @@
  * several open tabs do not notify twice); the wake lock is released when recording stops.
  *
  * Recording follows the engine's `recording.on`: when it turns off (here or in another tab), the
- * position watch stops; when it is on after a reload and location permission is already granted,
- * the watch resumes without asking (the open stay survives a reload). Starting the first time goes
- * through `geo.start()`, which the views call on "Start recording".
+ * position watch stops; when it is on after a reload (or when this tab takes over from a closed
+ * one) and location permission is already granted, the tab that runs the node resumes the watch
+ * without asking (the open stay survives a reload). Starting the first time goes through
+ * `geo.start()`, which the views call on "Start recording", in whichever tab the user is.
  *
  * @example
  * const services = createPageServices(tabs.client, { tabs, update });
@@ -17,7 +18,7 @@
 import type { EngineClient } from '../protocol.ts';
 import type { PageServices, TabService, UpdateService } from './services.ts';
 import { PageGeo } from './geo.ts';
-import { PageConditions } from './conditions.ts';
+import { PageConditions, type Conditions } from './conditions.ts';
 import { PageWakeLock } from './wake-lock.ts';
 import { PageNotify } from './notify.ts';
 
@@ -42,11 +43,23 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
   const quiet = (p: Promise<unknown>) => { p.catch(() => {}); };
 
   const geo = new PageGeo({ send: (fix) => quiet(client.send({ type: 'fix', fix })), onChange: changed });
-  const conditions = new PageConditions((c) => quiet(client.send({ type: 'conditions', ...c })), changed);
+  // Conditions go to the engine from the tab that runs it (all tabs see the same device), and
+  // again whenever this tab becomes that tab (a new engine after a takeover).
+  const report = (c: Conditions) => { if (deps.tabs.leader) quiet(client.send({ type: 'conditions', ...c })); };
+  const conditions = new PageConditions(report, changed);
   const wakeLock = new PageWakeLock(changed);
   const notify = new PageNotify(changed);
   void conditions.start();
-  deps.tabs.subscribe?.(changed);
+  /** Resumes the watch where recording is on and location already granted: in the tab that runs the node. */
+  const resume = () => {
+    if (!client.state.recording.on || geo.state !== 'idle' || !deps.tabs.leader) return;
+    void locationGranted().then((ok) => (ok && geo.state === 'idle' ? geo.start() : null));
+  };
+  deps.tabs.subscribe?.(() => {
+    report({ charging: conditions.charging, wifi: conditions.wifi, online: conditions.online });
+    resume();
+    changed();
+  });
   deps.update.subscribe?.(changed);
 
   // Follow the engine's recording switch on its transitions (it may change in another tab).
@@ -57,8 +70,8 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
     if (wasOn === true && !on) {
       geo.stop();
       if (wakeLock.active) void wakeLock.set(false);
-    } else if (on && wasOn !== true && geo.state === 'idle') {
-      void locationGranted().then((ok) => (ok && geo.state === 'idle' ? geo.start() : null));
+    } else if (on && wasOn !== true) {
+      resume();
     }
     wasOn = on;
   });
