@@ -57,11 +57,10 @@ test('CLI: a negative number is checked by our own rules, not called "ambiguous"
 });
 
 test('CLI: a bare `beeptrace` prints the help to stderr and exits 2; --help exits 0', async () => {
-  const bare = await cli([]);
+  const [bare, help] = await Promise.all([cli([]), cli(['--help'])]);
   assert.equal(bare.code, 2);
   assert.equal(bare.out, '');
   assert.match(bare.err, /beeptrace start \[options\]/);
-  const help = await cli(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.out, /beeptrace sim/);
 });
@@ -74,11 +73,10 @@ test('CLI: one simulated day is "1 day"', async () => {
 });
 
 test('beeptrace start --help lists its flags; bad flags name themselves', async () => {
-  const r = await cli(['start', '--help']);
+  const [r, neg] = await Promise.all([cli(['start', '--help']), cli(['start', '--port', '-1'])]);
   assert.equal(r.code, 0);
   for (const flag of ['--port', '--data', '--policy FILE', '--lan', '--region', '--host', '--solver-tick', '--no-build']) assert.ok(r.out.includes(flag), flag);
   assert.throws(() => parseStartArgs(['--port', 'x']), /--port must be an integer/);
-  const neg = await cli(['start', '--port', '-1']);
   assert.equal(neg.code, 2);
   assert.match(neg.err, /--port must be an integer 0\.\.65535, got "-1"/);
   assert.throws(() => parseStartArgs(['--policy', '/nonexistent/p.json']), /cannot read policy/);

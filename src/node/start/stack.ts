@@ -20,6 +20,7 @@ import { createServer as createHttp, type IncomingMessage, type Server as HttpSe
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Peer from 'simple-peer';
@@ -131,6 +132,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
 
   const distDir = o.distDir ?? join(REPO_ROOT, 'dist');
   if (!o.distDir && o.build !== false) await ensureBuilt(REPO_ROOT, log);
+  if (!existsSync(join(distDir, 'index.html'))) log(`warning: ${distDir} holds no built app (index.html): the app's pages will be 404 (build it with npm run build)`);
 
   const authority = await LocalAuthority.open({ dir: join(dataDir, 'authority'), region, crypto: nodeCrypto, policy: o.policy });
   const cleanup: (() => Promise<unknown> | unknown)[] = [() => authority.close()];
