@@ -24,6 +24,7 @@ import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { startSignalingServer } from '../../signaling/server.ts';
 import { Role } from '../../src/core/codec/records.ts';
 import { InputError } from '../../src/core/errors.ts';
+import { DEFAULT_POLICY } from '../../src/core/policy.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -114,6 +115,10 @@ test('the local authority: made once in its folder (keys 0600), reused after, an
   assert.equal(again.ledger.count(), blocks, 'nothing re-published on a quick restart');
   assert.equal(await again.refresh(), 1 + 4 + 2, 'refresh: policy, four certificates, two epoch keys');
   await again.close();
+  const stricter = await LocalAuthority.open({ dir, region: 3, crypto: c, policy: { ...DEFAULT_POLICY, retentionDays: 21 } });
+  assert.equal(stricter.ledger.authority.policy.retentionDays, 21, 'a changed --policy is published on the next start');
+  assert.deepEqual(stricter.keys.root.publicKey, ca.keys.root.publicKey);
+  await stricter.close();
   await assert.rejects(LocalAuthority.open({ dir, region: 4, crypto: c }), (e: Error) => e instanceof InputError && /region 3/.test(e.message));
 });
 
