@@ -34,7 +34,7 @@ import type { EpochKeyPair } from '../../core/solver.ts';
 import { Chain, type ChainId } from '../../core/types.ts';
 import { openFileStore, type FileStore } from '../../store/file-store.ts';
 
-/** The role keys the local CA holds. */
+/** The role keys the local CA holds. @example ca.keys.validators.length === 2 */
 export interface AuthorityKeys {
   root: RoleKey;
   diagnostician: RoleKey;
@@ -72,6 +72,7 @@ export async function readKeyFile(file: string, c: CryptoProvider): Promise<Role
   return { secretKey, publicKey: c.ed25519PublicKey(secretKey) };
 }
 
+/** The local CA (see the module comment). @example const ca = await LocalAuthority.open({ dir, region: 1, crypto: nodeCrypto }) */
 export class LocalAuthority {
   /** Epoch secrets the CA made (the solver holds them). */
   readonly epochs = new Map<number, EpochKeyPair>();
