@@ -27,13 +27,14 @@ import { fromHex, toHex } from '../../core/bytes.ts';
 import { InputError } from '../../core/errors.ts';
 import { certificateBlock, epochKeyBlock, newRoleKey, policyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
 import { Role, type RoleCode } from '../../core/codec/records.ts';
+import { Kind } from '../../core/codec/block.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, parsePolicy, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair } from '../../core/solver.ts';
 import { Chain, type ChainId } from '../../core/types.ts';
 import { openFileStore, type FileStore } from '../../store/file-store.ts';
 
-/** The role keys the local CA holds. */
+/** The role keys the local CA holds. @example ca.keys.validators.length === 2 */
 export interface AuthorityKeys {
   root: RoleKey;
   diagnostician: RoleKey;
@@ -71,6 +72,7 @@ export async function readKeyFile(file: string, c: CryptoProvider): Promise<Role
   return { secretKey, publicKey: c.ed25519PublicKey(secretKey) };
 }
 
+/** The local CA (see the module comment). @example const ca = await LocalAuthority.open({ dir, region: 1, crypto: nodeCrypto }) */
 export class LocalAuthority {
   /** Epoch secrets the CA made (the solver holds them). */
   readonly epochs = new Map<number, EpochKeyPair>();
@@ -134,7 +136,9 @@ export class LocalAuthority {
         }, ca.common()));
       }
     } else if (normalPolicy(ledger.authority.policy) !== normalPolicy(policy)) {
-      await ca.publish(policyBlock(c, keys.root, JSON.stringify(policy), ca.common()));
+      // Strictly later than the policy in force, so it wins even within the same second.
+      const last = Math.max(0, ...ledger.entries(Chain.NOTIFICATION).filter((e) => e.kind === Kind.POLICY).map((e) => e.time));
+      await ca.publish(policyBlock(c, keys.root, JSON.stringify(policy), { ...ca.common(), timeSec: Math.max(ca.timeSec(), last + 1) }));
     }
     await ca.ensureEpochs();
     if (!created && now() - state.refreshedAt > (ledger.authority.policy.retentionDays * 86_400_000) / 3) await ca.refresh();

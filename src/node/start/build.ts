@@ -18,13 +18,13 @@ import { InputError } from '../../core/errors.ts';
 
 const require = createRequire(import.meta.url);
 
-/** What goes into the build. */
+/** What goes into the build. @example BUILD_INPUTS.includes('index.html') */
 export const BUILD_INPUTS = ['src', 'public', 'index.html', 'vite.config.ts'];
 
 /** Not in the app's bundle: changes here need no new build. */
 const NOT_APP = new Set(['src/node']);
 
-/** Newest modification time (ms) of a file or folder tree; 0 if it does not exist. */
+/** Newest modification time (ms) of a file or folder tree; 0 if it does not exist. @example await newestMtime('src') */
 export async function newestMtime(path: string, skip: (p: string) => boolean = () => false): Promise<number> {
   if (skip(path)) return 0;
   let st;
@@ -51,7 +51,7 @@ export async function staleReason(root: string, outDir = join(root, 'dist')): Pr
   return null;
 }
 
-/** Build the app with Vite if it is missing or stale. */
+/** Build the app with Vite if it is missing or stale. @example await ensureBuilt(REPO_ROOT, console.log) */
 export async function ensureBuilt(root: string, log: (m: string) => void): Promise<{ built: boolean; reason: string | null }> {
   const reason = await staleReason(root);
   if (!reason) return { built: false, reason };

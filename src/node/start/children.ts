@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** The `beeptrace` command of this checkout. */
+/** The `beeptrace` command of this checkout. @example spawn(process.execPath, [BIN, 'node', '--help']) */
 export const BIN = fileURLToPath(new URL('../../../bin/beeptrace.js', import.meta.url));
 
 export interface ChildNode {
@@ -27,7 +27,10 @@ export interface ChildNode {
   readonly child: ChildProcess;
 }
 
-/** Start `beeptrace node ARGS` as a child; its output lines go to `log` as "name | line". */
+/**
+ * Start `beeptrace node ARGS` as a child; its output lines go to `log` as "name | line".
+ * @example const n = spawnNode({ name: 'solver', args: ['--role', 'solver', '--data', dir, '--signal', url], log: console.log });
+ */
 export function spawnNode(o: { name: string; args: string[]; log: (line: string) => void; env?: NodeJS.ProcessEnv; onExit?: (code: number | string) => void }): ChildNode {
   // Detached: its own process group, so a Ctrl-C in the terminal reaches only `beeptrace start`,
   // which then stops each node exactly once (SIGTERM) and waits for it.

@@ -16,6 +16,7 @@ import { parsePolicy } from '../../core/policy.ts';
 import { DEFAULT_APP_PORT, DEFAULT_TICKS, SIGNAL_PATH, startStack, type Stack } from './stack.ts';
 import { terminalQr } from './terminal-qr.ts';
 
+/** `beeptrace start --help`. @example process.stdout.write(START_HELP) */
 export const START_HELP = `beeptrace start [options]   (npm start -- [options])
 
 Builds the app if needed and runs it with a whole local BeepTrace network: the app and its
@@ -81,7 +82,7 @@ export function parseStartArgs(argv: string[]) {
   };
 }
 
-/** Run `beeptrace start` until a signal; returns the exit code. */
+/** Run `beeptrace start` until a signal; returns the exit code. @example process.exitCode = await startCommand(['--port', '0']) */
 export async function startCommand(argv: string[]): Promise<number> {
   const a = parseStartArgs(argv);
   if (a.help) {
@@ -114,7 +115,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** What `beeptrace start` prints once everything runs. */
+/** What `beeptrace start` prints once everything runs. @example process.stdout.write(guide(stack, DEFAULT_TICKS)) */
 export function guide(s: Stack, ticks: { solver: number; validator: number }): string {
   const rel = relative(process.cwd(), s.dataDir) || '.';
   const data = rel.startsWith('..') ? s.dataDir : rel;

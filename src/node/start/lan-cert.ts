@@ -38,7 +38,10 @@ export interface LanCertificate {
   created: boolean;
 }
 
-/** Load the certificate in `dir`, or make one (valid 825 days) if it is missing or does not name every address. */
+/**
+ * Load the certificate in `dir`, or make one (valid 825 days) if it is missing or does not name every address.
+ * @example const { cert, key } = await lanCertificate('.beeptrace/tls', lanAddresses());
+ */
 export async function lanCertificate(dir: string, addresses: string[]): Promise<LanCertificate> {
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');

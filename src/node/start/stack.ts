@@ -20,6 +20,7 @@ import { createServer as createHttp, type IncomingMessage, type Server as HttpSe
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Peer from 'simple-peer';
@@ -44,16 +45,16 @@ import { spawnNode, type ChildNode } from './children.ts';
 import { lanAddresses, lanCertificate, type LanCertificate } from './lan-cert.ts';
 import { staticHandler } from './static-server.ts';
 
-/** The checkout's root (where index.html and vite.config.ts are). */
+/** The checkout's root (where index.html and vite.config.ts are). @example join(REPO_ROOT, 'dist') */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** Default port of the app (and signaling, under /signal). */
+/** Default port of the app (and signaling, under /signal). @example startStack({ port: DEFAULT_APP_PORT }) */
 export const DEFAULT_APP_PORT = 8080;
-/** Path of the signaling endpoint on the app's origin. */
+/** Path of the signaling endpoint on the app's origin. @example `${appUrl.slice(0, -1)}${SIGNAL_PATH}/health` */
 export const SIGNAL_PATH = '/signal';
-/** Default seconds between duties: a solver every 10 s so a local demo answers quickly; validators every 30 s. */
+/** Default seconds between duties: a solver every 10 s so a local demo answers quickly; validators every 30 s. @example { ...DEFAULT_TICKS, solver: 1 } */
 export const DEFAULT_TICKS = { solver: 10, validator: 30 };
 
-/** Signaling limits of the local stack (the rest keep signaling/limits.ts's defaults). */
+/** Signaling limits of the local stack (the rest keep signaling/limits.ts's defaults). @example startSignalingServer({ limits: LOCAL_SIGNALING_LIMITS }) */
 export const LOCAL_SIGNALING_LIMITS = { messagesPerSecond: 100, burst: 400 };
 
 export interface StackOptions {
@@ -112,7 +113,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** The port is taken and `strictPort` was set. */
+/** The port is taken and `strictPort` was set. @example e instanceof PortInUseError && e.port === 8080 */
 export class PortInUseError extends InputError {
   constructor(readonly port: number) {
     super('port_in_use', `port ${port} is already in use (another beeptrace start?): stop what uses it, or choose another with --port N (0 = any free port)`);
@@ -121,7 +122,10 @@ export class PortInUseError extends InputError {
 
 const systemClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
-/** Start the stack; resolves once everything listens and the full nodes are spawned. */
+/**
+ * Start the stack; resolves once everything listens and the full nodes are spawned.
+ * @example const s = await startStack({ dataDir: tmp, port: 0, distDir }); await s.stop();
+ */
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const dataDir = resolve(o.dataDir ?? '.beeptrace');
@@ -133,6 +137,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
 
   const distDir = o.distDir ?? join(REPO_ROOT, 'dist');
   if (!o.distDir && o.build !== false) await ensureBuilt(REPO_ROOT, log);
+  if (!existsSync(join(distDir, 'index.html'))) log(`warning: ${distDir} holds no built app (index.html): the app's pages will be 404 (build it with npm run build)`);
 
   const authority = await LocalAuthority.open({ dir: join(dataDir, 'authority'), region, crypto: nodeCrypto, policy: o.policy });
   const cleanup: (() => Promise<unknown> | unknown)[] = [() => authority.close()];

@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AppConfig } from '../../app/protocol.ts';
 
-/** Content types by file extension. */
+/** Content types by file extension. @example MIME['.webmanifest'] // 'application/manifest+json; charset=utf-8' */
 export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

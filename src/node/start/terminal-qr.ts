@@ -9,7 +9,7 @@
  */
 import encodeQR from 'qr';
 
-/** Lines of half-block characters; a trailing newline. */
+/** Lines of half-block characters; a trailing newline. @example process.stdout.write(terminalQr('https://192.168.1.20:8080/')) */
 export function terminalQr(text: string): string {
   const m = encodeQR(text, 'raw', { ecc: 'medium', border: 2 });
   const dark = (y: number, x: number) => y < m.length && m[y][x] === true;
