@@ -53,7 +53,11 @@ test('a page whose node runs in a Worker syncs from a full node and hands it an 
     assert.equal(await until(() => call('inWorker'), 'the worker node', 20_000), true, 'the node answers from a dedicated worker');
     assert.equal(await call('role'), 'thin');
     const total = full.ledger.count(Chain.NOTIFICATION);
-    await until(async () => (await call('count', Chain.NOTIFICATION)) === total, 'the worker synced the notification chain through the page', 30_000);
+    await until(async () => {
+      const have = await call('count', Chain.NOTIFICATION);
+      if (process.env.BEEPTRACE_DEBUG) console.error('worker has', have, 'of', total, 'peers', await call('peers'), 'signaling', await call('signaling'), 'full peers', JSON.stringify(n.node.peers()), 'worker peers', JSON.stringify(await call('peerInfo')));
+      return have === total;
+    }, 'the worker synced the notification chain through the page', 60_000, 500);
     assert.equal(await call('signaling'), 'open', 'the page tells the worker the signaling state');
     assert.ok((await call('peers')) as number >= 1);
 

@@ -3,6 +3,13 @@
  * the signaling server sampled for us (we are the initiator); a peer that initiates to us is
  * accepted and handed to `onIncoming`. Each connection gets a fresh random link id.
  *
+ * Crossed dials (both peers dial each other at once, so an offer arrives while our own offer to
+ * the same peer is pending): the side with the lower signaling id keeps its dial and ignores the
+ * other's offer — and the rest of that abandoned attempt, up to the answer to its own offer; the
+ * side with the higher id gives its dial up (its `connect` rejects) and answers. Without this both
+ * ends would feed one peer object two sessions' signals and end up with data channels that never
+ * meet.
+ *
  * @example
  * const conn = new WebRtcConnector(sig, Peer, { wrtc });
  * conn.onIncoming = (room, link) => node.accept(link);
@@ -42,6 +49,10 @@ function randomId(): string {
 export class WebRtcConnector {
   onIncoming?: (room: string, link: Link, peer: string) => void;
   private pending = new Map<string, InstanceType<SimplePeerCtor>>();
+  /** Dials we started (initiator), by key: only these can cross. */
+  private dialling = new Set<string>();
+  /** Peers whose abandoned crossed dial we ignore until their answer to ours arrives. */
+  private ignoring = new Set<string>();
 
   constructor(
     private readonly sig: SignalingClient,
@@ -72,20 +83,28 @@ export class WebRtcConnector {
     if (this.pending.has(k)) return Promise.reject(new Error('a connection to this peer is already being set up'));
     if (this.pending.size >= (this.opts.maxPending ?? 16)) return Promise.reject(new Error('too many connections being set up'));
     const p = this.make(room, peer, true);
+    this.dialling.add(k);
+    const done = () => {
+      if (this.pending.get(k) === p) {
+        this.pending.delete(k);
+        this.dialling.delete(k);
+        this.ignoring.delete(k);
+      }
+    };
     return new Promise<Link>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(k);
+        done();
         p.destroy();
         reject(new Error(`no data channel to ${peer.slice(0, 8)}… within ${this.opts.timeoutMs ?? 15_000} ms`));
       }, this.opts.timeoutMs ?? 15_000);
       p.on('connect', () => {
         clearTimeout(timer);
-        this.pending.delete(k);
+        done();
         resolve(peerLink(p, randomId()));
       });
       p.on('error', (e: Error) => {
         clearTimeout(timer);
-        this.pending.delete(k);
+        done();
         reject(e);
       });
     });
@@ -93,25 +112,44 @@ export class WebRtcConnector {
 
   private handleSignal(room: string, from: string, data: unknown): void {
     const k = this.key(room, from);
+    const type = data && typeof data === 'object' ? (data as { type?: string }).type : undefined;
+    if (this.ignoring.has(k)) {
+      if (type !== 'answer') return; // the rest of their abandoned crossed dial
+      this.ignoring.delete(k);
+    }
     let p = this.pending.get(k);
+    if (p && type === 'offer' && this.dialling.has(k)) {
+      // crossed dials: the lower signaling id keeps its own
+      if ((this.sig.id ?? '') < from) {
+        this.ignoring.add(k);
+        return;
+      }
+      this.pending.delete(k);
+      this.dialling.delete(k);
+      p.destroy(new Error(`crossed dials with ${from.slice(0, 8)}…: answering theirs`));
+      p = undefined;
+    }
     if (!p) {
       // Only an offer may start an incoming connection.
       if (!data || typeof data !== 'object' || (data as { type?: string }).type !== 'offer') return;
       if (this.pending.size >= (this.opts.maxPending ?? 16)) return;
       p = this.make(room, from, false);
       const peer = p;
+      const forget = () => {
+        if (this.pending.get(k) === peer) this.pending.delete(k);
+      };
       const timer = setTimeout(() => {
-        this.pending.delete(k);
+        forget();
         peer.destroy();
       }, this.opts.timeoutMs ?? 15_000);
       peer.on('connect', () => {
         clearTimeout(timer);
-        this.pending.delete(k);
+        forget();
         this.onIncoming?.(room, peerLink(peer, randomId()), from);
       });
       peer.on('error', () => {
         clearTimeout(timer);
-        this.pending.delete(k);
+        forget();
       });
     }
     try {

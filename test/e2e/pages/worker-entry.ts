@@ -27,6 +27,7 @@ self.onmessage = async (ev: MessageEvent<Init>) => {
     signaling: () => transport.signaling,
     inWorker: () => typeof (globalThis as { document?: unknown }).document === 'undefined' && typeof (globalThis as { importScripts?: unknown }).importScripts === 'function',
     retained: () => node.retained(),
+    peerInfo: () => JSON.parse(JSON.stringify(node.peers())),
     /** Seal and publish one trace batch of today: handed to a peer that carries the tracing chain. */
     async upload() {
       const now = Date.now();
