@@ -200,7 +200,7 @@ test('a blocked location says how to allow it and leaves recording off', async (
 const axeMs: number[] = [];
 after(() => { if (axeMs.length) console.log(`# axe: ${axeMs.length} runs, median ${axeMs.sort((a, b) => a - b)[axeMs.length >> 1]} ms`); });
 
-test('every view reflows at 320 px and has 0 axe violations in English and Arabic at 360×640 and 1280×800', async () => {
+test('every view reflows at 320 px (also with text at 200 %) and has 0 axe violations in English and Arabic at 360×640 and 1280×800', async () => {
   for (const lang of ['en', 'ar'] as Lang[]) {
     for (const size of SIZES) {
       const { page, errors } = await open(`lang=${lang}&onboarded=0`, 'status', size, lang === 'ar' ? 'ar' : 'en-GB');
@@ -225,6 +225,15 @@ test('every view reflows at 320 px and has 0 axe violations in English and Arabi
             await page.setViewportSize({ width: 320, height: 640 });
             const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             assert.ok(over <= 0, `${lang} ${name} scrolls sideways by ${over} px at 320 px`);
+            // Text at 200 % (every size is in rem): still no sideways scrolling of the page.
+            const overZoom = await page.evaluate(async () => {
+              document.documentElement.style.fontSize = '200%';
+              await new Promise((r) => requestAnimationFrame(() => r(null)));
+              const o = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+              document.documentElement.style.fontSize = '';
+              return o;
+            });
+            assert.ok(overZoom <= 0, `${lang} ${name} scrolls sideways by ${overZoom} px at 320 px with text at 200 %`);
             await page.setViewportSize(size);
           }
         }
