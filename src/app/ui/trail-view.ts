@@ -21,7 +21,7 @@ const W = 320, H = 240;
 @customElement('bt-trail-view')
 export class TrailView extends ViewBase {
   static override styles = [base, css`
-    .map { display: block; inline-size: 100%; max-inline-size: 40rem; block-size: auto; background: var(--bt-map);
+    .map { display: block; inline-size: 100%; max-inline-size: 30rem; block-size: auto; background: var(--bt-map);
       border: 1px solid var(--bt-border); border-radius: 0.5rem;
       direction: ltr; /* a drawing of the ground: east stays on the right in every language */ }
     .stay { fill: color-mix(in srgb, var(--bt-primary) 25%, transparent); stroke: var(--bt-primary); stroke-width: 2; }
