@@ -36,7 +36,7 @@ const intents = (page: Page): Promise<Intent[]> =>
   page.evaluate(() => (window as any).bt.calls.filter((c: any) => c.kind === 'intent').map((c: any) => c.value));
 const calls = (page: Page): Promise<string[]> => page.evaluate(() => (window as any).bt.calls.map((c: any) => c.kind));
 async function lastIntent(page: Page, type: Intent['type']): Promise<Intent> {
-  return until(async () => (await intents(page)).filter((i) => i.type === type).at(-1), `intent ${type}`, 5000);
+  return until(async () => (await intents(page)).filter((i) => i.type === type).at(-1), `intent ${type}`);
 }
 const goto = async (page: Page, view: string) => {
   await page.evaluate((v) => { location.hash = `#/${v}`; }, view);
