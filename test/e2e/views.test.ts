@@ -81,6 +81,7 @@ test('status, trail, my data, network and settings keep the names and send the r
     await page.getByText('This risk was worked out on this device. Nobody else can see it.').waitFor();
     await page.getByText(/^Last checked .*, up to the verified checkpoint of /).waitFor();
     assert.equal(await page.locator('bt-exposure-card li').count(), 2, 'past alerts listed');
+    await page.getByText('Recorded on 4 of the past 14 days.').waitFor();
     // Recording: asks for location in context, then turns recording on; then offers pause and the wake lock.
     await page.getByRole('button', { name: 'Start recording' }).click();
     assert.deepEqual(await lastIntent(page, 'set-recording'), { type: 'set-recording', on: true });
@@ -172,6 +173,9 @@ test('banners: new version (reload on click), another tab leads, offline; and no
   try {
     await page.getByText('BeepTrace is also open in another tab.', { exact: false }).waitFor();
     await page.getByText('You are offline.', { exact: false }).waitFor();
+    // Paused for a day: a reminder to start again.
+    await page.evaluate(() => (window as any).bt.setState({ recording: { on: false, lastFixAt: Date.now() - 86_400_000, openStay: null } }));
+    await page.getByText('Recording has been paused since', { exact: false }).waitFor();
     assert.equal((await page.getByRole('status').innerText()).trim(), 'No exposure found');
     assert.equal(await page.locator('bt-exposure-card time').count(), 2, 'no exposure day, only the check times');
     // A new exposure found while open is told, with its day, even on another view.
