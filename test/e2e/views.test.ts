@@ -36,7 +36,7 @@ const intents = (page: Page): Promise<Intent[]> =>
   page.evaluate(() => (window as any).bt.calls.filter((c: any) => c.kind === 'intent').map((c: any) => c.value));
 const calls = (page: Page): Promise<string[]> => page.evaluate(() => (window as any).bt.calls.map((c: any) => c.kind));
 async function lastIntent(page: Page, type: Intent['type']): Promise<Intent> {
-  return until(async () => (await intents(page)).filter((i) => i.type === type).at(-1), `intent ${type}`, 5000);
+  return until(async () => (await intents(page)).filter((i) => i.type === type).at(-1), `intent ${type}`);
 }
 const goto = async (page: Page, view: string) => {
   await page.evaluate((v) => { location.hash = `#/${v}`; }, view);
@@ -81,6 +81,7 @@ test('status, trail, my data, network and settings keep the names and send the r
     await page.getByText('This risk was worked out on this device. Nobody else can see it.').waitFor();
     await page.getByText(/^Last checked .*, up to the verified checkpoint of /).waitFor();
     assert.equal(await page.locator('bt-exposure-card li').count(), 2, 'past alerts listed');
+    await page.getByText('Recorded on 4 of the past 14 days.').waitFor();
     // Recording: asks for location in context, then turns recording on; then offers pause and the wake lock.
     await page.getByRole('button', { name: 'Start recording' }).click();
     assert.deepEqual(await lastIntent(page, 'set-recording'), { type: 'set-recording', on: true });
@@ -172,6 +173,9 @@ test('banners: new version (reload on click), another tab leads, offline; and no
   try {
     await page.getByText('BeepTrace is also open in another tab.', { exact: false }).waitFor();
     await page.getByText('You are offline.', { exact: false }).waitFor();
+    // Paused for a day: a reminder to start again.
+    await page.evaluate(() => (window as any).bt.setState({ recording: { on: false, lastFixAt: Date.now() - 86_400_000, openStay: null } }));
+    await page.getByText('Recording has been paused since', { exact: false }).waitFor();
     assert.equal((await page.getByRole('status').innerText()).trim(), 'No exposure found');
     assert.equal(await page.locator('bt-exposure-card time').count(), 2, 'no exposure day, only the check times');
     // A new exposure found while open is told, with its day, even on another view.
@@ -200,7 +204,7 @@ test('a blocked location says how to allow it and leaves recording off', async (
 const axeMs: number[] = [];
 after(() => { if (axeMs.length) console.log(`# axe: ${axeMs.length} runs, median ${axeMs.sort((a, b) => a - b)[axeMs.length >> 1]} ms`); });
 
-test('every view reflows at 320 px and has 0 axe violations in English and Arabic at 360×640 and 1280×800', async () => {
+test('every view reflows at 320 px (also with text at 200 %) and has 0 axe violations in English and Arabic at 360×640 and 1280×800', async () => {
   for (const lang of ['en', 'ar'] as Lang[]) {
     for (const size of SIZES) {
       const { page, errors } = await open(`lang=${lang}&onboarded=0`, 'status', size, lang === 'ar' ? 'ar' : 'en-GB');
@@ -225,6 +229,15 @@ test('every view reflows at 320 px and has 0 axe violations in English and Arabi
             await page.setViewportSize({ width: 320, height: 640 });
             const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             assert.ok(over <= 0, `${lang} ${name} scrolls sideways by ${over} px at 320 px`);
+            // Text at 200 % (every size is in rem): still no sideways scrolling of the page.
+            const overZoom = await page.evaluate(async () => {
+              document.documentElement.style.fontSize = '200%';
+              await new Promise((r) => requestAnimationFrame(() => r(null)));
+              const o = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+              document.documentElement.style.fontSize = '';
+              return o;
+            });
+            assert.ok(overZoom <= 0, `${lang} ${name} scrolls sideways by ${overZoom} px at 320 px with text at 200 %`);
             await page.setViewportSize(size);
           }
         }

@@ -97,6 +97,8 @@ export const ar: Messages = {
   'rec.today': 'اليوم: سُجّل {covered}.',
   'rec.recent': 'ما سُجّل في الأيام الأخيرة',
   'rec.gap': 'لا يوجد موقع منذ {time}. أبقِ BeepTrace مفتوحًا والشاشة مضاءة للتسجيل.',
+  'rec.daysActive': 'سُجّل في {n} من الأيام الأربعة عشر الماضية.',
+  'rec.pausedSince': 'التسجيل متوقف مؤقتًا منذ {time}. اضغط «ابدأ التسجيل» كي يستطيع BeepTrace تنبيهك بشأن الأماكن التي تزورها.',
   'rec.day': 'اليوم',
   'rec.covered': 'المسجَّل',
 

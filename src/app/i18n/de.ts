@@ -97,6 +97,8 @@ export const de: Messages = {
   'rec.today': 'Heute: {covered} aufgezeichnet.',
   'rec.recent': 'Aufgezeichnet an den letzten Tagen',
   'rec.gap': 'Keine Position seit {time}. Lassen Sie BeepTrace geöffnet und den Bildschirm an, um aufzuzeichnen.',
+  'rec.daysActive': 'An {n} der letzten 14 Tage aufgezeichnet.',
+  'rec.pausedSince': 'Die Aufzeichnung ist seit {time} pausiert. Drücken Sie „Aufzeichnung starten“, damit BeepTrace Sie zu Orten warnen kann, an denen Sie sind.',
   'rec.day': 'Tag',
   'rec.covered': 'Aufgezeichnet',
 

@@ -97,6 +97,8 @@ export const en = {
   'rec.today': 'Today: {covered} recorded.',
   'rec.recent': 'Recorded on recent days',
   'rec.gap': 'No position since {time}. Keep BeepTrace open and the screen on to record.',
+  'rec.daysActive': 'Recorded on {n} of the past 14 days.',
+  'rec.pausedSince': 'Recording has been paused since {time}. Press “Start recording” so BeepTrace can warn you about places you visit.',
   'rec.day': 'Day',
   'rec.covered': 'Recorded',
 

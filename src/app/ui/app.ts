@@ -53,6 +53,7 @@ export class BeepTraceApp extends LitElement {
       text-decoration: none; color: var(--bt-text); border-block-end: 3px solid transparent; font-weight: 600; }
     nav a[aria-current='page'] { border-block-end-color: var(--bt-primary); color: var(--bt-link); }
     main { max-inline-size: 48rem; margin-inline: auto; padding: 1rem; }
+    @media (max-width: 30rem) { main { padding-inline: 0.5rem; } .bar { padding-inline: 0.5rem; } }
     main:focus { outline: none; }
     .banner.alert { border-inline-start: 6px solid var(--bt-danger); }
     .banner { background: var(--bt-banner); border: 1px solid var(--bt-border-strong); border-radius: 0.5rem;

@@ -27,7 +27,7 @@ function radios<T extends string>(name: string, legend: string, options: Option<
   </fieldset>`;
 }
 
-/** Precision radios: "Exact", "About 10 m", "About 100 m". */
+/** Precision radios: "Exact", "About 10 m", "About 100 m". @example precisionChoices('10m', (p) => save({ precision: p })) */
 export function precisionChoices(value: PrecisionChoice, onChange: (v: PrecisionChoice) => void): TemplateResult {
   return radios<PrecisionChoice>('precision', i18n.t('precision.legend'), [
     { value: 'exact', label: 'precision.exact', help: 'precision.exactHelp' },
@@ -36,7 +36,7 @@ export function precisionChoices(value: PrecisionChoice, onChange: (v: Precision
   ], value, onChange);
 }
 
-/** Upload policy radios: "As soon as possible", "Only when charging and on Wi-Fi". */
+/** Upload policy radios: "As soon as possible", "Only when charging and on Wi-Fi". @example uploadChoices('asap', (u) => save({ uploadPolicy: u })) */
 export function uploadChoices(value: UploadPolicy, onChange: (v: UploadPolicy) => void): TemplateResult {
   return radios<UploadPolicy>('upload', i18n.t('upload.legend'), [
     { value: 'asap', label: 'upload.asap', help: 'upload.asapHelp' },
@@ -44,7 +44,7 @@ export function uploadChoices(value: UploadPolicy, onChange: (v: UploadPolicy) =
   ], value, onChange);
 }
 
-/** Language radios, each language named in itself (with its own lang attribute). */
+/** Language radios, each language named in itself (with its own lang attribute). @example langChoices(i18n.lang, (l) => i18n.setLang(l)) */
 export function langChoices(value: Lang, onChange: (v: Lang) => void): TemplateResult {
   return html`<fieldset>
     <legend>${i18n.t('lang.legend')}</legend>

@@ -20,7 +20,7 @@ const LEVEL: Record<'none' | 'low' | 'high', MessageKey> = { none: 'status.none'
 /** Shapes as well as colours: a tick, a triangle, an exclamation in a circle (colour is never the only carrier). */
 const ICON: Record<'none' | 'low' | 'high', string> = { none: '✓', low: '△', high: '!' };
 
-/** The alert the status is about: the newest still within its advice period at the status level. */
+/** The alert the status is about: the newest still within its advice period at the status level. @example currentAlert(state.exposure.alerts, state.exposure.status)?.day */
 export function currentAlert(alerts: Alert[], status: 'none' | 'low' | 'high', now = today()): Alert | null {
   if (status === 'none') return null;
   return alerts.find((a) => a.level === status && a.adviceUntil >= now) ?? alerts.find((a) => a.level === status) ?? null;

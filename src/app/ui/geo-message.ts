@@ -15,6 +15,7 @@ const TEXT: Partial<Record<GeoState, MessageKey>> = {
   unsupported: 'geo.unsupported',
 };
 
+/** The sentence for a location state, or nothing when there is nothing to say. @example geoMessage('denied') */
 export function geoMessage(geo: GeoState): TemplateResult | typeof nothing {
   const key = TEXT[geo];
   if (!key) return nothing;

@@ -17,6 +17,8 @@ import { geoMessage } from './geo-message.ts';
 
 /** A gap longer than this while recording is on gets a reminder. */
 const GAP_MS = 15 * 60_000;
+/** Paused for longer than this (no fix since) gets a reminder to start again. */
+const PAUSED_MS = 12 * 3_600_000;
 
 @customElement('bt-recording-card')
 export class RecordingCard extends ViewBase {
@@ -49,6 +51,8 @@ export class RecordingCard extends ViewBase {
     const minutesToday = Math.min(1440, Math.floor((Date.now() - d0 * 86_400_000) / 60_000));
     const recent = this.state.days.filter((d) => d.day < d0).slice(0, 6);
     const gap = rec.on && rec.lastFixAt !== null && Date.now() - rec.lastFixAt > GAP_MS;
+    const pausedLong = !rec.on && rec.lastFixAt !== null && Date.now() - rec.lastFixAt > PAUSED_MS;
+    const daysActive = this.state.days.filter((d) => d.day > d0 - 14 && d.coveredMinutes > 0).length;
     return html`<section class="card" aria-labelledby="rec-h">
       <h2 id="rec-h">${i18n.t('rec.title')}</h2>
       <p><strong>${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</strong></p>
@@ -60,12 +64,14 @@ export class RecordingCard extends ViewBase {
       ${geoMessage(sv?.geo.state ?? 'idle')}
       ${this.error ? html`<p class="error">${this.error}</p>` : ''}
       ${gap ? html`<p class="warn">${msg('rec.gap', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
+      ${pausedLong ? html`<p class="warn">${msg('rec.pausedSince', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
       ${rec.on && sv?.wakeLock.supported ? html`<div class="choice">
         <input type="checkbox" id="wake" .checked=${sv.wakeLock.active} aria-describedby="wake-help" @change=${this.wake} />
         <div><label for="wake">${i18n.t('rec.wake')}</label><span class="help" id="wake-help">${i18n.t('rec.wakeHelp')}</span></div>
       </div>` : ''}
       <p>${i18n.t('rec.today', { covered: i18n.duration(todays?.coveredMinutes ?? 0) })}
         <span class="help">(${i18n.number(Math.round(100 * Math.min(1, (todays?.coveredMinutes ?? 0) / Math.max(1, minutesToday))))} %)</span></p>
+      <p>${i18n.t('rec.daysActive', { n: i18n.number(daysActive) })}</p>
       ${recent.length ? html`<table>
         <caption>${i18n.t('rec.recent')}</caption>
         <thead><tr><th scope="col">${i18n.t('rec.day')}</th><th scope="col">${i18n.t('rec.covered')}</th></tr></thead>

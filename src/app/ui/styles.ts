@@ -28,7 +28,13 @@ export const tokens = css`
 
 /** Elements every view uses. */
 export const base = css`
-  :host { display: block; color: var(--bt-text); font-size: 1rem; line-height: 1.5; }
+  :host { display: block; color: var(--bt-text); font-size: 1rem; line-height: 1.5; overflow-wrap: anywhere; hyphens: auto; }
+  /* Narrow screens and large text: less padding, so words keep their room. */
+  @media (max-width: 30rem) { .card { padding: 0.75rem; } fieldset { padding: 0.5rem; } }
+  .choice > div, .choice > label { min-inline-size: 0; }
+  /* A wide data table may scroll inside its own focusable region (WCAG 1.4.10 allows it for tables). */
+  .table-wrap { overflow-x: auto; margin-block-end: 0.75rem; }
+  .table-wrap table { margin: 0; overflow-wrap: normal; }
   *, *::before, *::after { box-sizing: border-box; }
   h1 { font-size: 1.6rem; line-height: 1.25; margin-block: 0 1rem; }
   h2 { font-size: 1.25rem; line-height: 1.3; margin-block: 0 0.5rem; }

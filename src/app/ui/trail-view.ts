@@ -21,7 +21,7 @@ const W = 320, H = 240;
 @customElement('bt-trail-view')
 export class TrailView extends ViewBase {
   static override styles = [base, css`
-    .map { display: block; inline-size: 100%; max-inline-size: 40rem; block-size: auto; background: var(--bt-map);
+    .map { display: block; inline-size: 100%; max-inline-size: 30rem; block-size: auto; background: var(--bt-map);
       border: 1px solid var(--bt-border); border-radius: 0.5rem;
       direction: ltr; /* a drawing of the ground: east stays on the right in every language */ }
     .stay { fill: color-mix(in srgb, var(--bt-primary) 25%, transparent); stroke: var(--bt-primary); stroke-width: 2; }
@@ -84,13 +84,14 @@ export class TrailView extends ViewBase {
 
   private table(day: Day, stays: Stay[]) {
     const t = (min: number) => html`<time datetime=${new Date(min * 60_000).toISOString()}>${i18n.time(min * 60_000)}</time>`;
-    return html`<table>
-      <caption>${i18n.t('trail.caption', { day: i18n.dayLong(day) })}</caption>
+    const caption = i18n.t('trail.caption', { day: i18n.dayLong(day) });
+    return html`<div class="table-wrap" role="region" tabindex="0" aria-label=${caption}><table>
+      <caption>${caption}</caption>
       <thead><tr><th scope="col">${i18n.t('trail.n')}</th><th scope="col">${i18n.t('trail.from')} – ${i18n.t('trail.to')}</th>
         <th scope="col">${i18n.t('trail.length')}</th><th scope="col">${i18n.t('trail.radius')}</th></tr></thead>
       <tbody>${stays.map((s, i) => html`<tr><td>${i18n.number(i + 1)}</td><td class="num">${t(s.start)}–${t(s.start + s.minutes)}</td>
         <td>${i18n.duration(s.minutes, true)}</td><td>${s.venue ? '—' : i18n.distance(s.radius)}</td></tr>`)}</tbody>
-    </table>`;
+    </table></div>`;
   }
 
   override render() {

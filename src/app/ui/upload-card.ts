@@ -12,7 +12,7 @@ import { i18n, type MessageKey } from '../i18n/index.ts';
 import { ViewBase } from './view-base.ts';
 import { dayTime } from './dates.ts';
 
-/** The words for each upload state. */
+/** The words for each upload state. @example i18n.t(UPLOAD_TEXT.proven) === 'Proven by a checkpoint' */
 export const UPLOAD_TEXT: Record<DayUpload, MessageKey> = {
   recording: 'up.s.recording', waiting: 'up.s.waiting', sent: 'up.s.sent',
   received: 'up.s.received', proven: 'up.s.proven', withdrawn: 'up.s.withdrawn',

@@ -10,6 +10,8 @@ import type { GeoState, PageServices } from '../../../src/app/page/services.ts';
 import type { Stay } from '../../../src/core/types.ts';
 
 const q = new URLSearchParams(location.search);
+// ?text=200 enlarges the text as a browser's text-size setting does (every view sizes in rem).
+if (q.get('text')) document.documentElement.style.fontSize = `${Number(q.get('text'))}%`;
 const now = Date.now();
 const today = Math.floor(now / 86_400_000);
 const calls: { kind: string; value?: unknown }[] = [];
