@@ -57,12 +57,14 @@ export async function openDevice(browser: Browser, url: string, at: { latitude: 
 }
 
 /** The engine's state as the page's client sees it. */
-export function appState(page: Page): Promise<AppState> {
+export async function appState(page: Page): Promise<AppState> {
+  await page.waitForFunction(() => !!(globalThis as unknown as { beeptrace?: { tabs?: unknown } }).beeptrace?.tabs, undefined, { timeout: 30_000 });
   return page.evaluate(() => (globalThis as unknown as { beeptrace: { tabs: { client: { state: AppState } } } }).beeptrace.tabs.client.state);
 }
 
 /** Send an intent through the page's client (what a view does). */
-export function sendIntent<T = unknown>(page: Page, intent: Intent): Promise<T> {
+export async function sendIntent<T = unknown>(page: Page, intent: Intent): Promise<T> {
+  await page.waitForFunction(() => !!(globalThis as unknown as { beeptrace?: { tabs?: unknown } }).beeptrace?.tabs, undefined, { timeout: 30_000 });
   return page.evaluate((i) => (globalThis as unknown as { beeptrace: { tabs: { client: { send(i: unknown): Promise<unknown> } } } }).beeptrace.tabs.client.send(i), intent) as Promise<T>;
 }
 
