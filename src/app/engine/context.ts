@@ -9,7 +9,7 @@ import type { UserKeys } from '../../core/keys.ts';
 import type { Ledger } from '../../core/ledger/ledger.ts';
 import type { NetNode } from '../../net/node.ts';
 
-/** The network side the engine drives: a ledger and the NetNode on it (built by src/net/assemble.ts, or by a test). */
+/** The network side the engine drives: a ledger and the NetNode on it (built by src/net/assemble.ts, or by a test). @example { ledger, node, stop: () => thin.stop() } */
 export interface NodeHandle {
   ledger: Ledger;
   node: NetNode;
@@ -19,6 +19,7 @@ export interface NodeHandle {
   stop?(): Promise<void>;
 }
 
+/** Shared by the engine's parts. @example await ctx.locked(async () => writeDay(ctx.store, rec)) */
 export interface EngineCtx {
   store: BlockStore;
   c: CryptoProvider;

@@ -30,7 +30,7 @@ import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeD
 
 export type { NodeHandle } from './context.ts';
 
-/** How to open an engine. */
+/** How to open an engine. @example AppEngine.open({ store, crypto: nobleCrypto, config: { region: 1 }, net }) */
 export interface AppEngineOptions {
   /** The opened store (IdbStore in the browser); the node's ledger uses the same one. */
   store: BlockStore;
@@ -55,7 +55,7 @@ export interface AppEngineOptions {
   signaling?: () => NetworkState['signaling'];
 }
 
-/** An intent failed: the reply's error code. */
+/** An intent failed: the reply's error code. @example throw new EngineError('closed', 'the engine is closed') */
 export class EngineError extends Error {
   constructor(
     readonly code: string,
@@ -66,9 +66,13 @@ export class EngineError extends Error {
   }
 }
 
-/** Part numbers a restored backup skips on the days it was exported (the old phone may go on recording them). */
+/** Part numbers a restored backup skips on the days it was exported (the old phone may go on recording them). @example IMPORT_PART_MARGIN === 16 */
 export const IMPORT_PART_MARGIN = 16;
 
+/**
+ * The engine behind the app's views. Open it with `AppEngine.open`; see the module comment.
+ * @example const engine = await AppEngine.open(options); await engine.handle({ kind: 'intent', id: 1, intent: { type: 'upload-now' } });
+ */
 export class AppEngine {
   private readonly listeners = new Set<(m: FromEngine) => void>();
   private readonly now: () => number;
