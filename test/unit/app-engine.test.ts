@@ -107,7 +107,7 @@ async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: Bloc
       });
       await engine.handle({ kind: 'intent', id: my, intent });
       off();
-      assert.ok(reply && reply.kind === 'reply', `a reply to ${intent.type}`);
+      assert.ok(reply && reply.kind === 'reply', `a reply to ${intent?.type}`);
       if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
       return reply.value as T;
     },
@@ -334,6 +334,12 @@ test('withdraw publishes withdrawal records; delete-day keeps the counters; eras
   await walk(app, day);
   await runUntil(sim, () => app.node().node.peers().length > 0, 10_000);
   const keys = await keysOf(app.store);
+  const code = (e: { code?: string }) => e.code;
+  await assert.rejects(app.send(null as unknown as Intent), (e: { code?: string }) => code(e) === 'bad_intent');
+  await assert.rejects(app.send({ type: 'fix', fix: { t: 1, lat: 200, lon: 0, acc: 5 } }), (e: { code?: string }) => code(e) === 'bad_input');
+  await assert.rejects(app.send({ type: 'trail', day: -1 }), (e: { code?: string }) => code(e) === 'bad_intent');
+  await assert.rejects(app.send({ type: 'set-settings', settings: { lang: 'fr' as never } }), (e: { code?: string }) => code(e) === 'bad_intent');
+  await assert.rejects(app.send({ type: 'launch' } as unknown as Intent), (e: { code?: string }) => code(e) === 'unknown_intent');
 
   await app.send({ type: 'delete-day', day });
   let s = await app.engine.refresh();

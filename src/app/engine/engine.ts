@@ -284,8 +284,9 @@ export class AppEngine {
 
   /** One message from the page; the reply (and any new state) goes to the listeners. Never throws. */
   async handle(m: ToEngine): Promise<void> {
-    if (!m || m.kind !== 'intent' || typeof m.id !== 'number' || !m.intent || typeof m.intent !== 'object') return;
+    if (!m || m.kind !== 'intent' || typeof m.id !== 'number') return; // not ours: nothing to reply to
     try {
+      if (!m.intent || typeof m.intent !== 'object') throw new TypeError('intent must be an object with a type');
       if (this.closed) throw new EngineError('closed', 'the engine is closed (erased or stopped)');
       const value = await this.run(m.intent);
       this.emit({ kind: 'reply', id: m.id, ok: true, value });
