@@ -15,6 +15,7 @@
  * - backup round trip restores the same pseudonyms and skips used part numbers; a wrong
  *   passphrase and a damaged file are told apart and overwrite nothing;
  * - local retention deletes day records older than the window;
+ * - the charging-and-Wi-Fi policy, with known, unknown and offline conditions;
  * - two tabs loading a fresh database at once get the same seed.
  */
 import 'fake-indexeddb/auto';
@@ -35,6 +36,7 @@ import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 import { openIdbStore } from '../../src/store/idb-store.ts';
 import { SEED_KEY, loadDevice } from '../../src/app/device.ts';
 import { AppEngine } from '../../src/app/engine/engine.ts';
+import { readDay } from '../../src/app/engine/state.ts';
 import type { AppEvent, AppState, FromEngine, Intent } from '../../src/app/protocol.ts';
 import { fixture } from './net-fixture.ts';
 
@@ -188,6 +190,7 @@ test('first run → route → stays → upload now → full node; exposures told
   await runUntil(sim, () => app.node().node.retained().some((u) => u.state === 'received'));
   s = await app.engine.refresh();
   assert.equal(s.days[0].parts, 1);
+  assert.equal(s.days[0].upload, 'received');
   assert.equal(s.network.retained.length, 1);
 
   // A notification naming the user (exposure on `day`, high).
@@ -430,6 +433,36 @@ test('local retention: day records older than the retention window are deleted',
   await app.engine.tick();
   assert.deepEqual((await app.engine.refresh()).days, [], 'gone after it');
   assert.deepEqual(await app.send({ type: 'trail', day }), []);
+  await app.engine.close();
+});
+
+test("'charging-wifi': today's stays only while charging and on Wi-Fi; unknown conditions let completed days go; never offline", async () => {
+  const sim = newSim(7);
+  let shift = 0;
+  const app = await openApp(sim, `engine-policy-${++dbSeq}`, 't1', undefined, () => shift);
+  const day = dayOfMs(sim.net.now());
+  await app.send({ type: 'finish-first-run', precision: '10m', uploadPolicy: 'charging-wifi', lang: 'en' });
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  await app.send({ type: 'set-recording', on: false });
+  const sealed = async () => (await readDay(app.store, day)).uploaded;
+  const conditions = async (charging: boolean | null, wifi: boolean | null, online = true) => {
+    await app.send({ type: 'conditions', charging, wifi, online });
+    await app.engine.tick();
+    return sealed();
+  };
+  assert.equal(await conditions(false, true), 0, 'not charging');
+  assert.equal(await conditions(true, false), 0, 'not on Wi-Fi');
+  assert.equal(await conditions(null, null), 0, 'unknown: today waits');
+  assert.equal(await conditions(true, true, false), 0, 'offline');
+  assert.equal(await conditions(true, true), 3, 'charging and on Wi-Fi: today goes');
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day, 200);
+  await app.send({ type: 'set-recording', on: false });
+  assert.equal(await conditions(null, true), 3);
+  shift = 86_400_000; // the day is complete
+  assert.equal(await conditions(false, true), 3, 'a reported false still blocks');
+  assert.equal(await conditions(null, true), 6, 'unknown charging: the completed day goes');
   await app.engine.close();
 });
 
