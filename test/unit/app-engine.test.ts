@@ -35,7 +35,8 @@ import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
 import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 import { openIdbStore } from '../../src/store/idb-store.ts';
 import { SEED_KEY, loadDevice } from '../../src/app/device.ts';
-import { AppEngine } from '../../src/app/engine/engine.ts';
+import { AppEngine, ENGINE_RELAY_KEY } from '../../src/app/engine/engine.ts';
+import { RELAY_KEY, isRelay } from '../../src/app/thin-node.ts';
 import { readDay } from '../../src/app/engine/state.ts';
 import type { AppEvent, AppState, FromEngine, Intent } from '../../src/app/protocol.ts';
 import { fixture } from './net-fixture.ts';
@@ -343,6 +344,16 @@ test('withdraw publishes withdrawal records; delete-day keeps the counters; eras
   await assert.rejects(app.send({ type: 'trail', day: -1 }), (e: { code?: string }) => code(e) === 'bad_intent');
   await assert.rejects(app.send({ type: 'set-settings', settings: { lang: 'fr' as never } }), (e: { code?: string }) => code(e) === 'bad_intent');
   await assert.rejects(app.send({ type: 'launch' } as unknown as Intent), (e: { code?: string }) => code(e) === 'unknown_intent');
+
+  assert.equal(ENGINE_RELAY_KEY, RELAY_KEY, 'the engine keeps the opt-in where the node factory reads it');
+  await app.send({ type: 'set-relay', on: true });
+  assert.equal(await isRelay(app.store), true);
+  let st = await app.engine.refresh();
+  assert.equal(st.network.relayOptIn, true);
+  assert.equal(st.network.role, 'thin', 'the opt-in takes effect the next time the node is opened');
+  await app.send({ type: 'set-relay', on: false });
+  st = await app.engine.refresh();
+  assert.equal(st.network.relayOptIn, false);
 
   await app.send({ type: 'delete-day', day });
   let s = await app.engine.refresh();

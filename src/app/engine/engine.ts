@@ -19,7 +19,6 @@ import { DeviceError } from '../../core/device.ts';
 import { Chain, dayOfMs, type Day, type Fix } from '../../core/types.ts';
 import { initialState, type AppConfig, type AppEvent, type AppState, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
 import { CREATED_KEY, SEED_KEY, loadDevice } from '../device.ts';
-import { isRelay, setRelay } from '../thin-node.ts';
 import { serialQueue, type EngineCtx, type NodeHandle } from './context.ts';
 import { CheckpointTracker } from './checkpoints.ts';
 import { Recording } from './recording.ts';
@@ -65,6 +64,13 @@ export class EngineError extends Error {
     this.name = 'EngineError';
   }
 }
+
+/**
+ * Store key of the relay opt-in (one byte, 1 = relay): the same key as `RELAY_KEY` of
+ * src/app/thin-node.ts, which is not imported here because that module brings WebRTC (simple-peer)
+ * into the worker's bundle. @example await store.getValue(ENGINE_RELAY_KEY)
+ */
+export const ENGINE_RELAY_KEY = 'net/relay';
 
 /** Part numbers a restored backup skips on the days it was exported (the old phone may go on recording them). @example IMPORT_PART_MARGIN === 16 */
 export const IMPORT_PART_MARGIN = 16;
@@ -115,7 +121,7 @@ export class AppEngine {
     this.keysCreated = device.created;
     this.settings = { ...DEFAULT_SETTINGS, ...(await readJson<Partial<Settings>>(store, K.settings, {})) };
     this.onboarded = await readJson<boolean>(store, K.onboarded, false);
-    this.relayOptIn = await isRelay(store);
+    this.relayOptIn = (await store.getValue(ENGINE_RELAY_KEY))?.[0] === 1;
     const net = typeof this.o.net === 'function' ? await this.o.net({ store, keys: device.keys }) : this.o.net;
     this.ctx = {
       store, c: this.o.crypto, now: this.now, region: this.o.config.region, keys: device.keys, net, locked: serialQueue(), changed: () => this.changed(),
@@ -354,7 +360,7 @@ export class AppEngine {
         return undefined;
       case 'set-relay':
         if (typeof intent.on !== 'boolean') throw new TypeError('set-relay: on must be true or false');
-        await setRelay(this.ctx.store, intent.on);
+        await this.ctx.store.setValue(ENGINE_RELAY_KEY, new Uint8Array([intent.on ? 1 : 0]));
         this.relayOptIn = intent.on; // takes effect when the node is next opened
         return undefined;
       default:
