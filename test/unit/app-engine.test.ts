@@ -239,9 +239,21 @@ test('first run → route → stays → upload now → full node; exposures told
   assert.equal(s.exposure.checkedUpTo, to);
   assert.deepEqual(s.network.lastCheckpoint, { chain: 'tracing', toSec: to });
   await app.engine.close();
+
+  // A reload tells nothing again; a device that had not kept the alerts finds them on opening and
+  // tells them to the first listener (the page attaches after open).
+  const db = `engine-main-${dbSeq}`;
+  let again = await openApp(sim, db, 't1');
+  assert.equal((await again.engine.refresh()).exposure.alerts.length, 2);
+  assert.equal(again.events.length, 0, 'known alerts are not told twice');
+  await again.store.deleteValue('app/alerts');
+  await again.engine.close();
+  again = await openApp(sim, db, 't1');
+  assert.deepEqual(again.events.map((e) => e.type === 'new-exposure' && e.alert.day).sort(), [day - 1, day]);
+  await again.engine.close();
 });
 
-async function waitFor(cond: () => boolean, tries = 200): Promise<void> {
+async function waitFor(cond: () => boolean, tries = 2000): Promise<void> {
   for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond(), 'condition reached');
 }

@@ -98,6 +98,7 @@ export class AppEngine {
   private timer: ReturnType<typeof setInterval> | null = null;
   private unsubscribe: (() => void) | null = null;
   private closed = false;
+  private readonly heldEvents: FromEngine[] = [];
 
   private constructor(private readonly o: AppEngineOptions) {
     this.now = o.now ?? (() => Date.now());
@@ -153,6 +154,8 @@ export class AppEngine {
   onMessage(fn: (m: FromEngine) => void): () => void {
     this.listeners.add(fn);
     fn({ kind: 'state', state: this.current });
+    const held = this.heldEvents.splice(0);
+    for (const m of held) this.emit(m);
     return () => this.listeners.delete(fn);
   }
 
@@ -162,6 +165,10 @@ export class AppEngine {
   }
 
   private emit(m: FromEngine): void {
+    if (m.kind === 'event' && this.listeners.size === 0) {
+      this.heldEvents.push(m); // found while opening (before the page listened): told on the first onMessage
+      return;
+    }
     for (const fn of this.listeners) {
       try {
         fn(m);

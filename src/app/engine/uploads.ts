@@ -146,6 +146,14 @@ export class Uploads {
 
   /** Hand every pending block to the node (each at most once at a time). Never throws. */
   async publishPending(): Promise<void> {
+    try {
+      await this.publishAll();
+    } catch {
+      // the store closed (erase, reload) or failed: what is pending stays pending
+    }
+  }
+
+  private async publishAll(): Promise<void> {
     const node = this.ctx.net.node;
     const work: Promise<void>[] = [];
     for (const day of await listDays(this.ctx.store)) {
