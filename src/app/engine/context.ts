@@ -15,7 +15,7 @@ export interface NodeHandle {
   node: NetNode;
   /** Start the node and its transport (default: `node.start()`). */
   start?(): void;
-  /** Stop the network and finish pending writes (default: `node.stop()` then `node.settle()`); must not close the store. */
+  /** Stop the network and finish pending writes (default: `node.stop()` then `node.settle()`). It may close the store; the engine closes it afterwards anyway (close is idempotent). */
   stop?(): Promise<void>;
 }
 
