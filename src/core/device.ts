@@ -32,17 +32,17 @@ import type { Day, Stay } from './types.ts';
 
 /** Most stays in one part (the largest bucket). @example MAX_PART_STAYS === BUCKETS.at(-1) */
 export const MAX_PART_STAYS = BUCKETS[BUCKETS.length - 1];
-/** Part numbers are one byte (the first byte of the AEAD nonce): 0..255 per pseudonym-day. */
+/** Part numbers are one byte (the first byte of the AEAD nonce): 0..255 per pseudonym-day. @example MAX_PART === 255 */
 export const MAX_PART = 255;
 
-/** What sealing a day needs from the authority: the epoch, its public key and the policy's proof-of-work. */
+/** What sealing a day needs from the authority: the epoch, its public key and the policy's proof-of-work. @example sealingParams(ledger.authority, day).pow.traceBits */
 export interface SealingParams {
   epoch: number;
   epochPub: Uint8Array;
   pow: Policy['pow'];
 }
 
-/** A device flow could not run: no epoch key for the day yet, or the day ran out of part numbers. */
+/** A device flow could not run: no epoch key for the day yet, or the day ran out of part numbers. @example if (e instanceof DeviceError && e.code === 'no_epoch_key') retryLater() */
 export class DeviceError extends Error {
   constructor(
     readonly code: 'no_epoch_key' | 'parts_exhausted',
@@ -75,7 +75,7 @@ export function partsFor(stayCount: number): number {
   return Math.max(1, Math.ceil(stayCount / MAX_PART_STAYS));
 }
 
-/** Arguments of `traceBatches`. */
+/** Arguments of `traceBatches`. @example { region: 1, timeSec, day, stays, firstPart: 0, epoch, epochPub, powBits: 8 } */
 export interface TraceBatchesArgs {
   region: number;
   /** Block time, seconds. */

@@ -24,7 +24,7 @@ export interface RiskRule {
   minMinutes: number;
 }
 
-/** The authority's advice for one level: what to do, in each language, and for how many days after the exposure day. */
+/** The authority's advice for one level: what to do, in each language, and for how many days after the exposure day. @example { days: 10, text: { en: 'Get a test.' } } */
 export interface Advice {
   /** The advice applies from the exposure day through exposure day + `days` (UTC, inclusive). */
   days: number;

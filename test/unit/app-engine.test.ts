@@ -15,6 +15,7 @@
  * - backup round trip restores the same pseudonyms and skips used part numbers; a wrong
  *   passphrase and a damaged file are told apart and overwrite nothing;
  * - local retention deletes day records older than the window;
+ * - the charging-and-Wi-Fi policy, with known, unknown and offline conditions;
  * - two tabs loading a fresh database at once get the same seed.
  */
 import 'fake-indexeddb/auto';
@@ -34,7 +35,9 @@ import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
 import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 import { openIdbStore } from '../../src/store/idb-store.ts';
 import { SEED_KEY, loadDevice } from '../../src/app/device.ts';
-import { AppEngine } from '../../src/app/engine/engine.ts';
+import { AppEngine, ENGINE_RELAY_KEY } from '../../src/app/engine/engine.ts';
+import { RELAY_KEY, isRelay } from '../../src/app/thin-node.ts';
+import { readDay } from '../../src/app/engine/state.ts';
 import type { AppEvent, AppState, FromEngine, Intent } from '../../src/app/protocol.ts';
 import { fixture } from './net-fixture.ts';
 
@@ -107,7 +110,7 @@ async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: Bloc
       });
       await engine.handle({ kind: 'intent', id: my, intent });
       off();
-      assert.ok(reply && reply.kind === 'reply', `a reply to ${intent.type}`);
+      assert.ok(reply && reply.kind === 'reply', `a reply to ${intent?.type}`);
       if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
       return reply.value as T;
     },
@@ -188,6 +191,7 @@ test('first run → route → stays → upload now → full node; exposures told
   await runUntil(sim, () => app.node().node.retained().some((u) => u.state === 'received'));
   s = await app.engine.refresh();
   assert.equal(s.days[0].parts, 1);
+  assert.equal(s.days[0].upload, 'received');
   assert.equal(s.network.retained.length, 1);
 
   // A notification naming the user (exposure on `day`, high).
@@ -235,9 +239,21 @@ test('first run → route → stays → upload now → full node; exposures told
   assert.equal(s.exposure.checkedUpTo, to);
   assert.deepEqual(s.network.lastCheckpoint, { chain: 'tracing', toSec: to });
   await app.engine.close();
+
+  // A reload tells nothing again; a device that had not kept the alerts finds them on opening and
+  // tells them to the first listener (the page attaches after open).
+  const db = `engine-main-${dbSeq}`;
+  let again = await openApp(sim, db, 't1');
+  assert.equal((await again.engine.refresh()).exposure.alerts.length, 2);
+  assert.equal(again.events.length, 0, 'known alerts are not told twice');
+  await again.store.deleteValue('app/alerts');
+  await again.engine.close();
+  again = await openApp(sim, db, 't1');
+  assert.deepEqual(again.events.map((e) => e.type === 'new-exposure' && e.alert.day).sort(), [day - 1, day]);
+  await again.engine.close();
 });
 
-async function waitFor(cond: () => boolean, tries = 200): Promise<void> {
+async function waitFor(cond: () => boolean, tries = 2000): Promise<void> {
   for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond(), 'condition reached');
 }
@@ -334,6 +350,22 @@ test('withdraw publishes withdrawal records; delete-day keeps the counters; eras
   await walk(app, day);
   await runUntil(sim, () => app.node().node.peers().length > 0, 10_000);
   const keys = await keysOf(app.store);
+  const code = (e: { code?: string }) => e.code;
+  await assert.rejects(app.send(null as unknown as Intent), (e: { code?: string }) => code(e) === 'bad_intent');
+  await assert.rejects(app.send({ type: 'fix', fix: { t: 1, lat: 200, lon: 0, acc: 5 } }), (e: { code?: string }) => code(e) === 'bad_input');
+  await assert.rejects(app.send({ type: 'trail', day: -1 }), (e: { code?: string }) => code(e) === 'bad_intent');
+  await assert.rejects(app.send({ type: 'set-settings', settings: { lang: 'fr' as never } }), (e: { code?: string }) => code(e) === 'bad_intent');
+  await assert.rejects(app.send({ type: 'launch' } as unknown as Intent), (e: { code?: string }) => code(e) === 'unknown_intent');
+
+  assert.equal(ENGINE_RELAY_KEY, RELAY_KEY, 'the engine keeps the opt-in where the node factory reads it');
+  await app.send({ type: 'set-relay', on: true });
+  assert.equal(await isRelay(app.store), true);
+  let st = await app.engine.refresh();
+  assert.equal(st.network.relayOptIn, true);
+  assert.equal(st.network.role, 'thin', 'the opt-in takes effect the next time the node is opened');
+  await app.send({ type: 'set-relay', on: false });
+  st = await app.engine.refresh();
+  assert.equal(st.network.relayOptIn, false);
 
   await app.send({ type: 'delete-day', day });
   let s = await app.engine.refresh();
@@ -424,6 +456,36 @@ test('local retention: day records older than the retention window are deleted',
   await app.engine.tick();
   assert.deepEqual((await app.engine.refresh()).days, [], 'gone after it');
   assert.deepEqual(await app.send({ type: 'trail', day }), []);
+  await app.engine.close();
+});
+
+test("'charging-wifi': today's stays only while charging and on Wi-Fi; unknown conditions let completed days go; never offline", async () => {
+  const sim = newSim(7);
+  let shift = 0;
+  const app = await openApp(sim, `engine-policy-${++dbSeq}`, 't1', undefined, () => shift);
+  const day = dayOfMs(sim.net.now());
+  await app.send({ type: 'finish-first-run', precision: '10m', uploadPolicy: 'charging-wifi', lang: 'en' });
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day);
+  await app.send({ type: 'set-recording', on: false });
+  const sealed = async () => (await readDay(app.store, day)).uploaded;
+  const conditions = async (charging: boolean | null, wifi: boolean | null, online = true) => {
+    await app.send({ type: 'conditions', charging, wifi, online });
+    await app.engine.tick();
+    return sealed();
+  };
+  assert.equal(await conditions(false, true), 0, 'not charging');
+  assert.equal(await conditions(true, false), 0, 'not on Wi-Fi');
+  assert.equal(await conditions(null, null), 0, 'unknown: today waits');
+  assert.equal(await conditions(true, true, false), 0, 'offline');
+  assert.equal(await conditions(true, true), 3, 'charging and on Wi-Fi: today goes');
+  await app.send({ type: 'set-recording', on: true });
+  await walk(app, day, 200);
+  await app.send({ type: 'set-recording', on: false });
+  assert.equal(await conditions(null, true), 3);
+  shift = 86_400_000; // the day is complete
+  assert.equal(await conditions(false, true), 3, 'a reported false still blocks');
+  assert.equal(await conditions(null, true), 6, 'unknown charging: the completed day goes');
   await app.engine.close();
 });
 

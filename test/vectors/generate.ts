@@ -60,7 +60,7 @@ export const INPUT = {
   /** Tag set salts. */
   tagSalt: seq(0xe0, 16),
   fillerSalt: seq(0xf0, 16),
-  /** The policy statement, verbatim (it spells out the default policy; P of the tag set derives from it). */
+  /** The policy statement, verbatim (it spells out the default policy, except `advice`, which takes its default texts; P of the tag set derives from it). */
   policyJson:
     '{"version":1,"rules":[{"level":"high","withinMetres":10,"minMinutes":15},{"level":"low","withinMetres":10,"minMinutes":1},' +
     '{"level":"low","sameVenue":true,"minMinutes":15}],"retentionDays":14,"epochDays":7,"lookbackDays":14,' +

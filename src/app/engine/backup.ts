@@ -35,7 +35,7 @@ const VERSION = 1;
 const KDF_SCRYPT = 1;
 const HEADER = 49;
 
-/** scrypt cost: N = 2^logN, r, p. The default costs about 128 MiB and a second or two. */
+/** scrypt cost: N = 2^logN, r, p. The default costs about 128 MiB and a second or two. @example { logN: 17, r: 8, p: 1 } */
 export interface KdfParams {
   logN: number;
   r: number;
@@ -44,7 +44,7 @@ export interface KdfParams {
 /** @example DEFAULT_KDF.logN === 17 */
 export const DEFAULT_KDF: KdfParams = { logN: 17, r: 8, p: 1 };
 
-/** Everything a backup restores. */
+/** Everything a backup restores. @example (await openBackup(bytes, passphrase)).seed */
 export interface BackupDoc {
   v: 1;
   /** When it was made (ms). */
@@ -59,7 +59,7 @@ export interface BackupDoc {
   alerts: StoredAlert[];
 }
 
-/** A backup could not be read. */
+/** A backup could not be made or read; `code` is the reply's error code. @example if (e instanceof BackupError && e.code === 'bad_passphrase') … */
 export class BackupError extends Error {
   constructor(
     readonly code: 'bad_passphrase' | 'bad_backup' | 'weak_passphrase',

@@ -15,6 +15,10 @@ import { decodeCheckpoint, type CheckpointBody } from '../../core/codec/records.
 import type { Ledger } from '../../core/ledger/ledger.ts';
 import { Chain, type ChainId } from '../../core/types.ts';
 
+/**
+ * Final checkpoints by content, from the ledger's checkpoint blocks.
+ * @example const t = new CheckpointTracker(ledger); await t.load(); t.covers(Chain.TRACING, blockTimeSec)
+ */
 export class CheckpointTracker {
   private groups = new Map<string, { cp: CheckpointBody; signers: Set<string> }>();
 

@@ -9,16 +9,17 @@ import type { UserKeys } from '../../core/keys.ts';
 import type { Ledger } from '../../core/ledger/ledger.ts';
 import type { NetNode } from '../../net/node.ts';
 
-/** The network side the engine drives: a ledger and the NetNode on it (built by src/net/assemble.ts, or by a test). */
+/** The network side the engine drives: a ledger and the NetNode on it (built by src/net/assemble.ts, or by a test). @example { ledger, node, stop: () => thin.stop() } */
 export interface NodeHandle {
   ledger: Ledger;
   node: NetNode;
   /** Start the node and its transport (default: `node.start()`). */
   start?(): void;
-  /** Stop the network and finish pending writes (default: `node.stop()` then `node.settle()`); must not close the store. */
+  /** Stop the network and finish pending writes (default: `node.stop()` then `node.settle()`). It may close the store; the engine closes it afterwards anyway (close is idempotent). */
   stop?(): Promise<void>;
 }
 
+/** Shared by the engine's parts. @example await ctx.locked(async () => writeDay(ctx.store, rec)) */
 export interface EngineCtx {
   store: BlockStore;
   c: CryptoProvider;

@@ -16,21 +16,23 @@ import type { CryptoProvider } from '../../core/crypto.ts';
 import { UserKeys } from '../../core/keys.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { DeviceError, possessionProofs } from '../../core/device.ts';
-import { Chain, dayOfMs, type Day, type Fix } from '../../core/types.ts';
+import { dayOfMs, type Day, type Fix } from '../../core/types.ts';
 import { initialState, type AppConfig, type AppEvent, type AppState, type ConsentProof, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
-import { CREATED_KEY, SEED_KEY, loadDevice } from '../device.ts';
-import { isRelay, setRelay } from '../thin-node.ts';
+import { loadDevice } from '../device.ts';
 import { serialQueue, type EngineCtx, type NodeHandle } from './context.ts';
 import { CheckpointTracker } from './checkpoints.ts';
 import { Recording } from './recording.ts';
 import { Uploads } from './uploads.ts';
 import { Exposure } from './exposure.ts';
-import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type BackupDoc, type KdfParams } from './backup.ts';
-import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson, type RecordingDoc, type StoredAlert } from './state.ts';
+import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type KdfParams } from './backup.ts';
+import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
+import { networkState } from './network.ts';
+import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
+export { IMPORT_PART_MARGIN } from './my-data.ts';
 
-/** How to open an engine. */
+/** How to open an engine. @example AppEngine.open({ store, crypto: nobleCrypto, config: { region: 1 }, net }) */
 export interface AppEngineOptions {
   /** The opened store (IdbStore in the browser); the node's ledger uses the same one. */
   store: BlockStore;
@@ -55,7 +57,7 @@ export interface AppEngineOptions {
   signaling?: () => NetworkState['signaling'];
 }
 
-/** An intent failed: the reply's error code. */
+/** An intent failed: the reply's error code. @example throw new EngineError('closed', 'the engine is closed') */
 export class EngineError extends Error {
   constructor(
     readonly code: string,
@@ -66,9 +68,17 @@ export class EngineError extends Error {
   }
 }
 
-/** Part numbers a restored backup skips on the days it was exported (the old phone may go on recording them). */
-export const IMPORT_PART_MARGIN = 16;
+/**
+ * Store key of the relay opt-in (one byte, 1 = relay): the same key as `RELAY_KEY` of
+ * src/app/thin-node.ts, which is not imported here because that module brings WebRTC (simple-peer)
+ * into the worker's bundle. @example await store.getValue(ENGINE_RELAY_KEY)
+ */
+export const ENGINE_RELAY_KEY = 'net/relay';
 
+/**
+ * The engine behind the app's views. Open it with `AppEngine.open`; see the module comment.
+ * @example const engine = await AppEngine.open(options); await engine.handle({ kind: 'intent', id: 1, intent: { type: 'upload-now' } });
+ */
 export class AppEngine {
   private readonly listeners = new Set<(m: FromEngine) => void>();
   private readonly now: () => number;
@@ -88,6 +98,7 @@ export class AppEngine {
   private timer: ReturnType<typeof setInterval> | null = null;
   private unsubscribe: (() => void) | null = null;
   private closed = false;
+  private readonly heldEvents: FromEngine[] = [];
 
   private constructor(private readonly o: AppEngineOptions) {
     this.now = o.now ?? (() => Date.now());
@@ -111,7 +122,7 @@ export class AppEngine {
     this.keysCreated = device.created;
     this.settings = { ...DEFAULT_SETTINGS, ...(await readJson<Partial<Settings>>(store, K.settings, {})) };
     this.onboarded = await readJson<boolean>(store, K.onboarded, false);
-    this.relayOptIn = await isRelay(store);
+    this.relayOptIn = (await store.getValue(ENGINE_RELAY_KEY))?.[0] === 1;
     const net = typeof this.o.net === 'function' ? await this.o.net({ store, keys: device.keys }) : this.o.net;
     this.ctx = {
       store, c: this.o.crypto, now: this.now, region: this.o.config.region, keys: device.keys, net, locked: serialQueue(), changed: () => this.changed(),
@@ -143,6 +154,8 @@ export class AppEngine {
   onMessage(fn: (m: FromEngine) => void): () => void {
     this.listeners.add(fn);
     fn({ kind: 'state', state: this.current });
+    const held = this.heldEvents.splice(0);
+    for (const m of held) this.emit(m);
     return () => this.listeners.delete(fn);
   }
 
@@ -152,6 +165,10 @@ export class AppEngine {
   }
 
   private emit(m: FromEngine): void {
+    if (m.kind === 'event' && this.listeners.size === 0) {
+      this.heldEvents.push(m); // found while opening (before the page listened): told on the first onMessage
+      return;
+    }
     for (const fn of this.listeners) {
       try {
         fn(m);
@@ -225,29 +242,7 @@ export class AppEngine {
       recording: { on: this.recording.on, lastFixAt: this.recording.lastFixAt, openStay: open },
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
-      network: this.network(),
-    };
-  }
-
-  private network(): NetworkState {
-    const node = this.ctx.net.node;
-    const peers = node.peers();
-    const sync = node.syncProgress();
-    const notif = sync.find((s) => s.chain === Chain.NOTIFICATION);
-    let lastCheckpoint: NetworkState['lastCheckpoint'] = null;
-    for (const chain of [Chain.TRACING, Chain.NOTIFICATION] as const) {
-      const end = this.tracker.latestEnd(chain);
-      if (end !== null && (!lastCheckpoint || end > lastCheckpoint.toSec)) lastCheckpoint = { chain: chain === Chain.TRACING ? 'tracing' : 'notification', toSec: end };
-    }
-    return {
-      role: node.role === 'thin' ? 'thin' : 'relay',
-      signaling: this.o.signaling?.() ?? (peers.length ? 'open' : 'connecting'),
-      peers: peers.map((p) => ({ link: p.link, role: p.role, outbound: p.outbound, connectedMs: p.connectedMs })),
-      chains: sync.map((s) => ({ chain: s.chain === Chain.TRACING ? 'tracing' : 'notification', have: s.have, lastSyncAt: s.lastSyncAt })),
-      syncProgress: notif?.lastSyncAt != null ? 1 : 0,
-      lastCheckpoint,
-      retained: node.retained().map((u) => ({ id: u.id, time: u.time, state: u.state })),
-      relayOptIn: this.relayOptIn,
+      network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
     };
   }
 
@@ -280,8 +275,9 @@ export class AppEngine {
 
   /** One message from the page; the reply (and any new state) goes to the listeners. Never throws. */
   async handle(m: ToEngine): Promise<void> {
-    if (!m || m.kind !== 'intent' || typeof m.id !== 'number' || !m.intent || typeof m.intent !== 'object') return;
+    if (!m || m.kind !== 'intent' || typeof m.id !== 'number') return; // not ours: nothing to reply to
     try {
+      if (!m.intent || typeof m.intent !== 'object') throw new TypeError('intent must be an object with a type');
       if (this.closed) throw new EngineError('closed', 'the engine is closed (erased or stopped)');
       const value = await this.run(m.intent);
       this.emit({ kind: 'reply', id: m.id, ok: true, value });
@@ -349,7 +345,7 @@ export class AppEngine {
         return undefined;
       case 'set-relay':
         if (typeof intent.on !== 'boolean') throw new TypeError('set-relay: on must be true or false');
-        await setRelay(this.ctx.store, intent.on);
+        await this.ctx.store.setValue(ENGINE_RELAY_KEY, new Uint8Array([intent.on ? 1 : 0]));
         this.relayOptIn = intent.on; // takes effect when the node is next opened
         return undefined;
       case 'prove-days': {
@@ -376,34 +372,17 @@ export class AppEngine {
   }
 
   private async exportBackup(passphrase: string): Promise<Uint8Array> {
-    const doc = await this.ctx.locked(async (): Promise<BackupDoc> => {
-      const days = [];
-      for (const d of await listDays(this.ctx.store)) days.push(await readDay(this.ctx.store, d));
-      return {
-        v: 1, exportedAt: this.now(), seed: toHex(this.ctx.keys.seed), keysCreated: this.keysCreated ?? this.now(), settings: { ...this.settings },
-        onboarded: this.onboarded, recording: await readJson<RecordingDoc | null>(this.ctx.store, K.recording, null), days, alerts: this.exposure.stored(),
-      };
-    });
+    const doc = await this.ctx.locked(() => collectBackup(this.ctx, {
+      settings: this.settings, onboarded: this.onboarded, keysCreated: this.keysCreated ?? this.now(), alerts: this.exposure.stored(),
+    }));
     return sealBackup(doc, passphrase, (n) => this.ctx.c.randomBytes(n), this.o.backupKdf ?? DEFAULT_KDF);
   }
 
   /** Replace this device's keys, settings, days and alerts with a backup's; nothing is written unless it opens and checks. */
   private async importBackup(bytes: Uint8Array, passphrase: string): Promise<void> {
     const doc = await openBackup(bytes, passphrase);
-    const exportDay = dayOfMs(doc.exportedAt);
     await this.ctx.locked(async () => {
-      const store = this.ctx.store;
-      for (const d of await listDays(store)) await store.deleteValue(K.day(d));
-      await writeJson(store, K.days, []);
-      for (const rec of doc.days) {
-        const margin = rec.day >= exportDay - 1 ? IMPORT_PART_MARGIN : 0;
-        await writeDay(store, { ...rec, nextPart: Math.min(256, rec.nextPart + margin) });
-      }
-      await writeJson(store, K.alerts, doc.alerts satisfies StoredAlert[]);
-      await writeJson(store, K.settings, doc.settings);
-      await writeJson(store, K.onboarded, doc.onboarded);
-      await store.setValue(SEED_KEY, fromHex(doc.seed));
-      await store.setValue(CREATED_KEY, new TextEncoder().encode(String(doc.keysCreated)));
+      await restoreBackup(this.ctx.store, doc);
       this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed));
       this.keysCreated = doc.keysCreated;
       this.onboarded = doc.onboarded;
@@ -422,10 +401,8 @@ export class AppEngine {
       const name = (this.o.store as { name?: unknown }).name;
       const factory = this.o.idbFactory ?? globalThis.indexedDB;
       if (typeof name !== 'string' || !factory) throw new EngineError('erase_failed', 'no way to delete this store: pass eraseDatabase');
-      await new Promise<void>((resolve, reject) => {
-        const r = factory.deleteDatabase(name);
-        r.onsuccess = () => resolve();
-        r.onerror = () => reject(new EngineError('erase_failed', `deleting the database failed: ${r.error?.message}`));
+      await deleteDatabase(factory, name).catch((e: Error) => {
+        throw new EngineError('erase_failed', e.message);
       });
     }
     this.current = initialState();

@@ -22,6 +22,10 @@ import type { EngineCtx } from './context.ts';
 import type { CheckpointTracker } from './checkpoints.ts';
 import { K, readJson, writeJson, type StoredAlert } from './state.ts';
 
+/**
+ * Self-match, alerts and status (see the module comment).
+ * @example const x = new Exposure(ctx, tracker, (a) => notify(a)); await x.load(); x.state('en').status
+ */
 export class Exposure {
   private checker: ExposureChecker;
   private alerts: StoredAlert[] = [];

@@ -22,6 +22,7 @@ import type { Day, RiskLevel, Stay } from '../../core/types.ts';
 import type { RecorderSnapshot } from '../../core/recorder.ts';
 import type { Settings } from '../protocol.ts';
 
+/** Store keys of the engine. @example K.day(20500) === 'app/day/20500' */
 export const K = {
   settings: 'app/settings',
   onboarded: 'app/onboarded',
@@ -32,21 +33,21 @@ export const K = {
   day: (d: Day) => `app/day/${d}`,
 } as const;
 
-/** A sealed block of this device's: its id (hex) and bytes (hex). */
+/** A sealed block of this device's: its id (hex) and bytes (hex). @example { hex: 'ab…', bytes: '01…', kind: 'trace' } */
 export interface QueuedBlock {
   hex: string;
   bytes: string;
   kind: 'trace' | 'withdrawal';
 }
 
-/** A block handed to the node: its id (hex) and block time (seconds). */
+/** A block handed to the node: its id (hex) and block time (seconds). @example { hex: 'ab…', time: 1772500000, kind: 'trace' } */
 export interface SentBlock {
   hex: string;
   time: number;
   kind: 'trace' | 'withdrawal';
 }
 
-/** Everything the device holds for one UTC day. */
+/** Everything the device holds for one UTC day. @example (await readDay(store, 20500)).nextPart */
 export interface DayRecord {
   day: Day;
   /** Closed stays, in time order (local only; deleted by 'delete-day'). */
@@ -64,13 +65,14 @@ export interface DayRecord {
   lastSealAt: number | null;
 }
 
-/** An exposure as kept: the advice text is looked up when shown (language may change). */
+/** An exposure as kept: the advice text is looked up when shown (language may change). @example { day: 20500, level: 'high', foundAt: 1772500000000 } */
 export interface StoredAlert {
   day: Day;
   level: Exclude<RiskLevel, 'none'>;
   foundAt: number;
 }
 
+/** The recording document (`app/recording`). @example { on: true, lastFixAt: null, recorder: rec.snapshot() } */
 export interface RecordingDoc {
   on: boolean;
   lastFixAt: number | null;

@@ -29,14 +29,14 @@ import type { EngineCtx } from './context.ts';
 import type { CheckpointTracker } from './checkpoints.ts';
 import { listDays, readDay, writeDay, type DayRecord, type QueuedBlock } from './state.ts';
 
-/** Battery and network as the page last saw them (null: the browser does not say). */
+/** Battery and network as the page last saw them (null: the browser does not say). @example { charging: null, wifi: true, online: true } */
 export interface Conditions {
   charging: boolean | null;
   wifi: boolean | null;
   online: boolean;
 }
 
-/** What "upload now" did. */
+/** What "upload now" did. @example { sealed: 1, skipped: [{ day: 20500, code: 'no_epoch_key' }] } */
 export interface UploadResult {
   /** Trace batches sealed now. */
   sealed: number;
@@ -44,6 +44,10 @@ export interface UploadResult {
   skipped: { day: Day; code: string }[];
 }
 
+/**
+ * The upload queue of the engine (see the module comment).
+ * @example const u = new Uploads(ctx, tracker); u.conditions = { charging: true, wifi: true, online: true }; await u.tick('charging-wifi');
+ */
 export class Uploads {
   conditions: Conditions = { charging: null, wifi: null, online: true };
   private inFlight = new Set<string>();
@@ -142,6 +146,14 @@ export class Uploads {
 
   /** Hand every pending block to the node (each at most once at a time). Never throws. */
   async publishPending(): Promise<void> {
+    try {
+      await this.publishAll();
+    } catch {
+      // the store closed (erase, reload) or failed: what is pending stays pending
+    }
+  }
+
+  private async publishAll(): Promise<void> {
     const node = this.ctx.net.node;
     const work: Promise<void>[] = [];
     for (const day of await listDays(this.ctx.store)) {
