@@ -80,6 +80,25 @@ export async function openBrowser(kind: BrowserKind): Promise<TestBrowser> {
 }
 
 /**
+ * One page in a freshly launched engine; closing the page closes the engine.
+ *
+ * @example
+ * const page = await openPage('firefox', { viewport: { width: 360, height: 640 } });
+ * await page.goto(appUrl);
+ * await page.close();
+ */
+export async function openPage(kind: BrowserKind, opts?: PageOptions): Promise<TestPage> {
+  const browser = await openBrowser(kind);
+  try {
+    const page = await browser.newPage(opts);
+    return { ...page, close: async () => { await page.close().catch(() => {}); await browser.close(); } };
+  } catch (e) {
+    await browser.close();
+    throw e;
+  }
+}
+
+/**
  * The init script behind `clockStartMs`: `Date.now()` and `new Date()` read the real time plus a
  * shift, which `__btClockAdvance(ms)` grows; kept in sessionStorage so a reload keeps the time.
  * Plain JavaScript source (a TypeScript function would pick up tsx's `__name` helper, which the
