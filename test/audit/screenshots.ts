@@ -62,8 +62,8 @@ const url = a.url ?? `${server!.url}/`;
 const browser = await launchChromium();
 try {
   mkdirSync(a.out!, { recursive: true });
-  for (const [i, size] of sizes.entries()) {
-    const suffix = i === 0 && sizes.length >= 1 && size.width === 360 && size.height === 640 ? '' : `-${size.width}x${size.height}`;
+  for (const size of sizes) {
+    const suffix = size.width === 360 && size.height === 640 ? '' : `-${size.width}x${size.height}`;
     const shot = async (page: Page, name: string) => {
       await painted(page);
       const path = join(a.out!, `${name}${suffix}.png`);

@@ -51,6 +51,8 @@ export async function launchFirefox(opts: { prefs?: Record<string, unknown> } = 
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
+    // Launch takes 2–4 s on a quiet machine, but over 30 s (puppeteer's default limit) on a loaded one.
+    timeout: 120_000,
     extraPrefsFirefox: { ...FIREFOX_PREFS, ...opts.prefs },
   });
 }
