@@ -193,7 +193,7 @@ interface Sample {
 }
 
 /** Per-minute samples from raw events: a fix holds until the next event (at most GAP_MINUTES); a check-in until the next event (at most MAX_VENUE_MINUTES). */
-function toSamples(events: SimEvent[]): Sample[] {
+export function toSamples(events: SimEvent[]): Sample[] {
   const out: Sample[] = [];
   let lastMinute = -Infinity;
   for (let i = 0; i < events.length; i++) {
@@ -210,7 +210,7 @@ function toSamples(events: SimEvent[]): Sample[] {
   return out;
 }
 
-function computeTruth(pop: Population, infected: Set<number>, samples: Map<number, Sample[]>, policy: Policy, buildings?: BuildingIndex): Record<string, UserResult> {
+export function computeTruth(pop: Population, infected: Set<number>, samples: Map<number, Sample[]>, policy: Policy, buildings?: BuildingIndex): Record<string, UserResult> {
   const thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))];
   const maxT = Math.max(0, ...thresholds);
   // minute → infected samples at that minute
