@@ -16,7 +16,10 @@
  *   entirely: a 1 km circle can neither tell that the user moved nor that they stayed, and
  *   recording it would match a whole district (false alarms). They behave like missing fixes.
  * - **Gap**: with no fix for longer than `gapMinutes`, the stay ends at last fix + gap; we cannot
- *   assume the user stayed.
+ *   assume the user stayed. **Except** when the next fix, at most `bridgeMinutes` (default 60)
+ *   after the last one, is within the radius of the anchor again: a phone whose browser wakes the
+ *   page only now and then saw a person who never left, and the stay continues across the gap
+ *   (a 90-minute visit seen every 30 minutes is credited 90 minutes, not 3 × 10).
  * - **Venues**: `checkIn` starts a venue stay that ends at the next accepted fix, check-in (of
  *   another venue: re-scanning the same one just continues it), `checkOut`, `flush`, or at the
  *   latest `maxVenueMinutes` after the last scan, so a forgotten check-out is not days of presence.
@@ -46,6 +49,8 @@ export interface StayRecorderOptions {
   maxStayMinutes?: number;
   /** No fix for longer than this (minutes, 1..1440) ends the stay at last fix + gap. Default 10. */
   gapMinutes?: number;
+  /** A gap up to this long (minutes, 0..1440) is bridged when the next fix is at the same place. Default 60. */
+  bridgeMinutes?: number;
   /** Grid the published coordinates are snapped to. Default `Precision.M10`. */
   precision?: PrecisionLevel;
   /** Fixes with a worse accuracy are ignored. Default 3 × radiusMetres. */
@@ -127,6 +132,7 @@ export class StayRecorder {
   private readonly radiusMetres: number;
   private readonly maxStayMinutes: number;
   private readonly gapMs: number;
+  private readonly bridgeMs: number;
   private readonly precision: PrecisionLevel;
   private readonly maxAccuracyMetres: number;
   private readonly maxVenueMs: number;
@@ -141,6 +147,7 @@ export class StayRecorder {
     this.maxStayMinutes = inRange(options.maxStayMinutes ?? 30, 1, 30, 'maxStayMinutes');
     if (!Number.isInteger(this.maxStayMinutes)) throw new RangeError(`StayRecorder: maxStayMinutes must be whole, got ${this.maxStayMinutes}`);
     this.gapMs = inRange(options.gapMinutes ?? 10, 1, 1440, 'gapMinutes') * MIN_MS;
+    this.bridgeMs = inRange(options.bridgeMinutes ?? 60, 0, 1440, 'bridgeMinutes') * MIN_MS;
     this.precision = options.precision ?? Precision.M10;
     if (PRECISION_METRES[this.precision] === undefined) throw new RangeError(`StayRecorder: unknown precision ${this.precision}`);
     this.maxAccuracyMetres = options.maxAccuracyMetres ?? 3 * this.radiusMetres;
@@ -163,6 +170,9 @@ export class StayRecorder {
     this.lastT = t;
     const latE7 = toE7(lat, 'lat');
     const lonE7 = toE7(lon, 'lon');
+    const b = this.open;
+    // sparse fixes: back at the anchor after a gap of at most bridgeMinutes → the stay never ended
+    if (b && b.venue === undefined && t > b.expiresMs && t - (b.expiresMs - this.gapMs) <= this.bridgeMs && distanceMetres(b.latE7, b.lonE7, latE7, lonE7) <= this.radiusMetres) b.expiresMs = t;
     const out = this.advance(t);
     const o = this.open;
     if (o && (o.venue !== undefined || distanceMetres(o.latE7, o.lonE7, latE7, lonE7) > this.radiusMetres)) this.closeAt(out, t);
