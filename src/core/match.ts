@@ -73,6 +73,8 @@ export function detExpNeg(y: number): number {
   return s;
 }
 const LN2 = 0.6931471805599453;
+/** Centres farther apart than REACH × t never count for threshold t (so the index stays local). */
+export const REACH = 2;
 
 /**
  * Probability, in 1/65536 (an integer 0..65536), that two people were within `t` metres of each
@@ -85,11 +87,12 @@ const LN2 = 0.6931471805599453;
  * - `spread`, both stays' spread (1/48 m², `spread48` summed): how far from its centre a person is
  *   at a given minute, added as Gaussian noise.
  * The result is the CDF at t of a Rice distribution, summed as a Poisson mixture of χ² CDFs.
- * Deterministic: + − × / and `detExpNeg` only.
+ * Centres farther apart than `REACH` × t give 0. Deterministic: + − × / and `detExpNeg` only.
  * @example contactProbability(0, 10, 48 * 25, 0) // 56757 ≈ 0.87: same centre, σ = 5 m per axis
  */
 export function contactProbability(d2: number, t: number, spread: number, snap: number): number {
   const t2 = t * t;
+  if (d2 > REACH * REACH * t2) return 0;
   const k = (24 * t2) / (24 * t2 + snap); // prior t²/2 per axis = 24·t² in 1/48 m²
   const s2 = (k * snap + spread) / 48;
   if (s2 <= 0) return d2 <= t2 ? 65536 : 0;
@@ -123,7 +126,7 @@ export function pairProbability(a: Stay, b: Stay, t: number): number {
 
 export class ExposureMatcher {
   private readonly thresholds: number[];
-  /** Cell size of the index: no pair farther apart than the largest threshold can match. */
+  /** Cell size of the index: no pair farther apart than REACH × the largest threshold can match. */
   private readonly reach: number;
   /** day → cell → patient position stays */
   private readonly cells = new Map<number, Map<number, OwnedStay[]>>();
@@ -135,7 +138,7 @@ export class ExposureMatcher {
   constructor(patients: OwnedStay[], policy: Policy, buildings?: BuildingIndex) {
     this.thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))].sort((x, y) => x - y);
     const useVenue = policy.rules.some((r) => r.sameVenue);
-    this.reach = Math.max(1, ...this.thresholds);
+    this.reach = Math.max(1, REACH * Math.max(0, ...this.thresholds));
     this.patientStays = patients.length;
     const used = new Set<number>();
     for (const s of patients) {
