@@ -291,7 +291,7 @@ export class StayRecorder {
     o.lastLonE7 = lon;
     const rms = Math.sqrt(Math.max(0, o.sumSq / o.n - mx * mx - my * my));
     // the spread seen, or for fixes that barely differ the receiver error of their mean
-    o.lastRadius = Math.min(65535, Math.ceil(Math.max(rms, o.minAcc / Math.sqrt(o.n))));
+    o.lastRadius = Math.min(65535, Math.round(Math.max(rms, o.minAcc / Math.sqrt(o.n))));
     Object.assign(o, NO_FIXES);
   }
 
