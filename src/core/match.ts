@@ -5,11 +5,13 @@
  *
  * - Each patient stay is put in the grid cell of every point within `reach` (the largest rule
  *   distance) of it, per UTC day. A user stay then looks in its own cell only.
- * - Candidates are decided by `likelyWithin`: the contact is counted when it is **more likely
- *   than not** that the two people were within the rule's distance, with each stay's spread
- *   (its radius) and snapping error (its precision) as uncertainty. This estimates; the old rule
- *   (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was false.
- *   Every step is IEEE-754 + − × / and a fixed-point table, so every solver decides alike.
+ * - Each candidate pair gives each minute both stays cover a **contact probability**
+ *   (`contactProbability`): how likely the two people were within the rule's distance, with each
+ *   stay's spread (its radius) and snapping error (its precision) as uncertainty. Per minute the
+ *   highest over all patients counts; a rule's minutes are the expected contact minutes (the sum,
+ *   rounded). One minute counts when the contact is more likely than not. This estimates; the old
+ *   rule (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was
+ *   false. Every step is IEEE-754 + − × / and integers, so every solver decides alike.
  * - Venue rule: a patient venue check-in matches user check-ins at the same venue id; a patient
  *   position inside a building polygon matches user positions inside the same polygon (only the
  *   few buildings that contain patient stays are indexed).
@@ -88,7 +90,7 @@ export const REACH = 2;
  *   at a given minute, added as Gaussian noise.
  * The result is the CDF at t of a Rice distribution, summed as a Poisson mixture of χ² CDFs.
  * Centres farther apart than `REACH` × t give 0. Deterministic: + − × / and `detExpNeg` only.
- * @example contactProbability(0, 10, 48 * 25, 0) // 56757 ≈ 0.87: same centre, σ = 5 m per axis
+ * @example contactProbability(0, 10, 48 * 25, 0) // 56667 ≈ 0.865: same centre, σ = 5 m per axis
  */
 export function contactProbability(d2: number, t: number, spread: number, snap: number): number {
   const t2 = t * t;
