@@ -104,6 +104,21 @@ function cosDegAbs(deg: number): number {
   return Math.max(0, detCos(Math.min(90, Math.abs(deg)) * (Math.PI / 180)));
 }
 
+/**
+ * Square of `equirectMetres`, bit-for-bit the same on every JS engine: the cosine is `detCos`
+ * and the rest is IEEE-754 + − × /, so a solver's decision at a threshold never depends on the
+ * engine (docs/PROTOCOL.md §11.2, Appendix A item 10).
+ * @example equirectSquaredMetres(0, 0, 898_000, 0) // ≈ 9.985² m²
+ */
+export function equirectSquaredMetres(latE7a: number, lonE7a: number, latE7b: number, lonE7b: number): number {
+  let dLon = lonE7b - lonE7a;
+  if (dLon > MAX_LON_E7) dLon -= TURN_E7;
+  else if (dLon < -MAX_LON_E7) dLon += TURN_E7;
+  const x = dLon * RAD_PER_E7 * cosDegAbs((latE7a + latE7b) / 2 / E7);
+  const y = (latE7b - latE7a) * RAD_PER_E7;
+  return EARTH_RADIUS_METRES * EARTH_RADIUS_METRES * (x * x + y * y);
+}
+
 function checkPoint(latE7: number, lonE7: number, fn: string): void {
   if (!Number.isInteger(latE7) || Math.abs(latE7) > MAX_LAT_E7) throw new RangeError(`${fn}: latE7 ${latE7} is not an integer in ±${MAX_LAT_E7}`);
   if (!Number.isInteger(lonE7) || Math.abs(lonE7) > MAX_LON_E7) throw new RangeError(`${fn}: lonE7 ${lonE7} is not an integer in ±${MAX_LON_E7}`);

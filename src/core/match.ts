@@ -1,14 +1,17 @@
 /**
- * Exposure matching (docs/PROTOCOL.md §Solver, DESIGN §7). Built once from the patients' stays,
+ * Exposure matching (docs/PROTOCOL.md §11.2, DESIGN §7). Built once from the patients' stays,
  * then fed every user-day's stays one at a time, so cost grows with the number of records and
  * not with records × patient records:
  *
- * - Each patient stay is put in the grid cell of every point within `reach` of it (the 3×3 block
- *   of cells of size `reach` around it), per UTC day. A user stay then looks in its own cell only.
- * - Candidates are checked exactly: centre distance ≤ withinMetres + slack, overlapping minutes.
- *   Slack = √(eA² + eB²) with e the worst snapping error of each stay's precision: the two
- *   snapping errors are independent, so they add in quadrature; this covers ~95% of pairs on a
- *   10 m grid, where the linear worst case (eA + eB) tripled the low-risk false alarms in `sim`.
+ * - Each patient stay is put in the grid cell of every point within `reach` (the largest rule
+ *   distance) of it, per UTC day. A user stay then looks in its own cell only.
+ * - Each candidate pair gives each minute both stays cover a **contact probability**
+ *   (`contactProbability`): how likely the two people were within the rule's distance, with each
+ *   stay's spread (its radius) and snapping error (its precision) as uncertainty. Per minute the
+ *   highest over all patients counts; a rule's minutes are the expected contact minutes (the sum,
+ *   rounded). One minute counts when the contact is more likely than not. This estimates; the old
+ *   rule (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was
+ *   false. Every step is IEEE-754 + − × / and integers, so every solver decides alike.
  * - Venue rule: a patient venue check-in matches user check-ins at the same venue id; a patient
  *   position inside a building polygon matches user positions inside the same polygon (only the
  *   few buildings that contain patient stays are indexed).
@@ -21,10 +24,10 @@
  * levelFor(policy, minutes)
  * @module
  */
-import { cellKey, equirectMetres, neighbourKeys, snapErrorMetres } from './geo.ts';
+import { cellKey, equirectSquaredMetres, neighbourKeys } from './geo.ts';
 import type { Policy } from './policy.ts';
 import type { BuildingIndex } from './buildings.ts';
-import type { Stay } from './types.ts';
+import { PRECISION_METRES, type Stay } from './types.ts';
 
 /** A patient stay, tagged with an owner key so a patient's own user-day never matches itself. */
 export interface OwnedStay extends Stay {
@@ -37,32 +40,108 @@ export interface Minutes {
   venue: number;
 }
 
-interface Grid {
-  /** Cell size: the largest distance at which a patient stay can still match a user stay of this precision. */
-  reach: number;
-  /** day → cell → patient stays */
-  cells: Map<number, Map<number, OwnedStay[]>>;
+/**
+ * A stay's spread per axis, in 1/48 m² (an integer): radius² / 2, the radius being the
+ * root-mean-square distance of the person from the centre over the stay.
+ * @example spread48({ radius: 5 }) === 600 // 12.5 m²
+ */
+export function spread48(s: Pick<Stay, 'radius'>): number {
+  return 24 * s.radius * s.radius;
+}
+
+/**
+ * A stay's snapping error per axis, in 1/48 m² (an integer): size² / 12, the true centre being
+ * uniform in a grid cell of side `size` (0 at exact precision).
+ * @example snap48({ precision: Precision.M10 }) === 400 // 8.33 m²
+ */
+export function snap48(s: Pick<Stay, 'precision'>): number {
+  const size = PRECISION_METRES[s.precision] ?? 0;
+  return 4 * size * size;
+}
+
+/**
+ * e^−y for y ≥ 0 from + − × / only (so every engine gives the same bits, unlike `Math.exp`):
+ * y = k·ln 2 + r with 0 ≤ r < ln 2, e^−r by its Taylor series (error < 1e−17), then k halvings.
+ * @example detExpNeg(1) // 0.36787944117144233
+ */
+export function detExpNeg(y: number): number {
+  if (!(y >= 0)) throw new RangeError(`detExpNeg: y must be ≥ 0, got ${y}`);
+  if (y > 745) return 0;
+  const k = Math.floor(y / LN2);
+  const r = y - k * LN2;
+  let s = 1;
+  for (let i = 22; i >= 1; i--) s = 1 - (s * r) / i;
+  for (let i = 0; i < k; i++) s *= 0.5;
+  return s;
+}
+const LN2 = 0.6931471805599453;
+/** Centres farther apart than REACH × t never count for threshold t (so the index stays local). */
+export const REACH = 2;
+
+/**
+ * Probability, in 1/65536 (an integer 0..65536), that two people were within `t` metres of each
+ * other at a minute both stays cover (docs/PROTOCOL.md §11.2), given:
+ * - `d2`, the squared distance of the published centres (m²);
+ * - `snap`, both stays' snapping variance per axis (1/48 m², `snap48` summed): the true offset of
+ *   the centres is the published one plus this Gaussian error. Prior: people whose contact is in
+ *   question are within about t of each other (an offset ~ N(0, t²/2) per axis: RMS distance t), so the published
+ *   offset is shrunk by k = t² / (t² + snapping variance) and its variance becomes k × snapping;
+ * - `spread`, both stays' spread (1/48 m², `spread48` summed): how far from its centre a person is
+ *   at a given minute, added as Gaussian noise.
+ * The result is the CDF at t of a Rice distribution, summed as a Poisson mixture of χ² CDFs.
+ * Centres farther apart than `REACH` × t give 0. Deterministic: + − × / and `detExpNeg` only.
+ * @example contactProbability(0, 10, 48 * 25, 0) // 56667 ≈ 0.865: same centre, σ = 5 m per axis
+ */
+export function contactProbability(d2: number, t: number, spread: number, snap: number): number {
+  const t2 = t * t;
+  if (d2 > REACH * REACH * t2) return 0;
+  const k = (24 * t2) / (24 * t2 + snap); // prior t²/2 per axis = 24·t² in 1/48 m²
+  const s2 = (k * snap + spread) / 48;
+  if (s2 <= 0) return d2 <= t2 ? 65536 : 0;
+  const mu = (k * k * d2) / (2 * s2); // half the non-centrality
+  const z = t2 / (2 * s2); // half the χ² bound
+  if (mu > 600 || z > 600) return k * k * d2 <= t2 ? 65536 : 0; // σ under 1/35 of the distances: a step
+  let w = detExpNeg(mu); // Poisson weight of j
+  let c = detExpNeg(z); // z^i e^−z / i!
+  let cdfTail = c; // Σ_{i ≤ j} z^i e^−z / i!
+  let p = 0;
+  for (let j = 0; ; j++) {
+    if (j > 0) {
+      w = (w * mu) / j;
+      c = (c * z) / j;
+      cdfTail += c;
+    }
+    p += w * (1 - cdfTail);
+    if ((j > mu && w < 1e-12) || j > 2000) break;
+  }
+  return Math.floor(Math.max(0, Math.min(1, p)) * 65536 + 0.5);
+}
+
+/**
+ * The proximity estimate of §11.2 for one pair of position stays: the probability (1/65536) that
+ * their people were within `t` metres of each other at a minute both stays cover.
+ * @example pairProbability(userStay, patientStay, 10) >= 32768 // more likely than not
+ */
+export function pairProbability(a: Stay, b: Stay, t: number): number {
+  return contactProbability(equirectSquaredMetres(a.latE7, a.lonE7, b.latE7, b.lonE7), t, spread48(a) + spread48(b), snap48(a) + snap48(b));
 }
 
 export class ExposureMatcher {
   private readonly thresholds: number[];
-  private readonly maxThreshold: number;
-  /** Largest snapping error among the patients' positions. */
-  private readonly patientError: number;
-  private readonly positions: OwnedStay[] = [];
-  /** One grid per user precision level, built on first use, so cells fit the slack actually needed. */
-  private readonly grids = new Map<number, Grid>();
+  /** Cell size of the index: no pair farther apart than REACH × the largest threshold can match. */
+  private readonly reach: number;
+  /** day → cell → patient position stays */
+  private readonly cells = new Map<number, Map<number, OwnedStay[]>>();
   /** place key (venue id or building index) → patient stays there */
   private readonly places = new Map<string, OwnedStay[]>();
   private readonly patientBuildings: BuildingIndex | undefined;
   readonly patientStays: number;
 
   constructor(patients: OwnedStay[], policy: Policy, buildings?: BuildingIndex) {
-    this.thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))];
+    this.thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))].sort((x, y) => x - y);
     const useVenue = policy.rules.some((r) => r.sameVenue);
-    this.maxThreshold = Math.max(0, ...this.thresholds);
+    this.reach = Math.max(1, REACH * Math.max(0, ...this.thresholds));
     this.patientStays = patients.length;
-    let err = 0;
     const used = new Set<number>();
     for (const s of patients) {
       if (s.venue !== undefined) {
@@ -70,8 +149,10 @@ export class ExposureMatcher {
         continue;
       }
       if (this.thresholds.length) {
-        this.positions.push(s);
-        err = Math.max(err, snapErrorMetres(s.precision));
+        const day = Math.floor(s.start / 1440);
+        let cells = this.cells.get(day);
+        if (!cells) this.cells.set(day, (cells = new Map()));
+        for (const k of neighbourKeys(s.latE7, s.lonE7, this.reach)) push(cells, k, s);
       }
       if (useVenue && buildings) {
         for (const b of buildings.containing(s.latE7, s.lonE7)) {
@@ -80,27 +161,36 @@ export class ExposureMatcher {
         }
       }
     }
-    this.patientError = err;
     this.patientBuildings = buildings && used.size ? buildings.subset(used) : undefined;
   }
 
-  /** The grid for user stays of a given precision (slack √(eUser² + ePatient²) on top of the threshold). */
-  private grid(precision: number): Grid {
-    let g = this.grids.get(precision);
-    if (!g) {
-      const eu = snapErrorMetres(precision as 0 | 1 | 2);
-      const reach = Math.max(1, this.maxThreshold + Math.sqrt(eu * eu + this.patientError * this.patientError));
-      g = { reach, cells: new Map() };
-      for (const s of this.positions) {
-        const day = Math.floor(s.start / 1440);
-        let cells = g.cells.get(day);
-        if (!cells) g.cells.set(day, (cells = new Map()));
-        for (const k of neighbourKeys(s.latE7, s.lonE7, reach)) push(cells, k, s);
-      }
-      this.grids.set(precision, g);
+  /**
+   * `contactProbability`, remembered: on a snapping grid the same distances and spreads recur
+   * (a desk, a home), and the series costs ~2 µs where a lookup costs ~0.1 µs.
+   */
+  private probability(d2: number, t: number, spread: number, snap: number): number {
+    if (d2 > REACH * REACH * t * t) return 0;
+    // snap48 sums are < 2^17 (≤ 2 × 4 × 100²); spread × 2^17 + snap is exact below 2^53
+    if (spread >= 2 ** 35 || snap >= 2 ** 17) return contactProbability(d2, t, spread, snap);
+    let byD = this.memo.get(t);
+    if (!byD) this.memo.set(t, (byD = new Map()));
+    let bySpread = byD.get(d2);
+    if (!bySpread) {
+      if (byD.size >= 1 << 16) byD.clear();
+      byD.set(d2, (bySpread = new Map()));
     }
-    return g;
+    const k = spread * 2 ** 17 + snap;
+    let q = bySpread.get(k);
+    if (q === undefined) {
+      q = contactProbability(d2, t, spread, snap);
+      bySpread.set(k, q);
+    }
+    return q;
   }
+  /** threshold → per-minute probabilities of the user-day being scanned (all 0 between scans) */
+  private readonly scratch = new Map<number, Uint32Array>();
+  /** threshold → squared distance → spread · 2^17 + snap → probability */
+  private readonly memo = new Map<number, Map<number, Map<number, number>>>();
 
   /** True when no patient stay was given (nothing can match). */
   get empty(): boolean {
@@ -112,10 +202,13 @@ export class ExposureMatcher {
    * the same `owner`. Returns null when nothing overlaps.
    */
   scan(stays: Stay[], owner: string): Minutes | null {
-    let near: Map<number, [number, number][]> | undefined;
+    /** threshold → per-minute probability of the day (1/65536), the highest over all patients */
+    // per threshold: the day's per-minute probabilities (reused scratch, cleared below), the range
+    // touched, and minutes of any other day (a user-day has one day; a caller may pass more)
+    let near: Map<number, { pm: Uint32Array; lo: number; hi: number; other?: Map<number, number> }> | undefined;
+    let day0 = 0;
     let venue: [number, number][] | undefined;
     let lastLat = NaN, lastLon = NaN, lastKey = 0;
-    let lastGrid: Grid | undefined;
     for (const s of stays) {
       const end = s.start + s.minutes;
       if (s.venue !== undefined) {
@@ -123,35 +216,49 @@ export class ExposureMatcher {
         if (list) venue = overlaps(list, s.start, end, owner, venue);
         continue;
       }
-      const g = this.positions.length ? this.grid(s.precision) : undefined;
-      const cells = g?.cells.get(Math.floor(s.start / 1440));
+      const cells = this.cells.get(Math.floor(s.start / 1440));
       let cand: OwnedStay[] | undefined;
       if (cells) {
-        // consecutive stays at one place (a night at home is 14 of them) share their cell key
-        if (s.latE7 !== lastLat || s.lonE7 !== lastLon || g !== lastGrid) {
-          lastKey = cellKey(s.latE7, s.lonE7, g!.reach);
+        // consecutive stays at one place (a night at home is several of them) share their cell key
+        if (s.latE7 !== lastLat || s.lonE7 !== lastLon) {
+          lastKey = cellKey(s.latE7, s.lonE7, this.reach);
           lastLat = s.latE7;
           lastLon = s.lonE7;
-          lastGrid = g;
         }
         cand = cells.get(lastKey);
       }
       if (cand) {
-        const ea = snapErrorMetres(s.precision);
+        const ra = spread48(s);
+        const sa = snap48(s);
         for (const p of cand) {
           if (p.owner === owner) continue;
           const a = Math.max(s.start, p.start);
           const b = Math.min(end, p.start + p.minutes);
           if (b <= a) continue;
-          const d = equirectMetres(s.latE7, s.lonE7, p.latE7, p.lonE7);
-          const eb = snapErrorMetres(p.precision);
-          const slack = Math.sqrt(ea * ea + eb * eb);
+          const d2 = equirectSquaredMetres(s.latE7, s.lonE7, p.latE7, p.lonE7);
+          const rv = ra + spread48(p);
+          const sv = sa + snap48(p);
           for (const t of this.thresholds) {
-            if (d <= t + slack) {
-              near ??= new Map();
-              let iv = near.get(t);
-              if (!iv) near.set(t, (iv = []));
-              iv.push([a, b]);
+            const q = this.probability(d2, t, rv, sv);
+            if (!q) continue;
+            if (!near) {
+              near = new Map();
+              day0 = Math.floor(s.start / 1440) * 1440;
+            }
+            let acc = near.get(t);
+            if (!acc) {
+              let pm = this.scratch.get(t);
+              if (!pm) this.scratch.set(t, (pm = new Uint32Array(1440)));
+              near.set(t, (acc = { pm, lo: 1440, hi: 0 }));
+            }
+            if (a >= day0 && b <= day0 + 1440) {
+              const pm = acc.pm;
+              for (let m = a - day0; m < b - day0; m++) if (pm[m] < q) pm[m] = q;
+              if (a - day0 < acc.lo) acc.lo = a - day0;
+              if (b - day0 > acc.hi) acc.hi = b - day0;
+            } else {
+              const o = (acc.other ??= new Map());
+              for (let m = a; m < b; m++) if ((o.get(m) ?? 0) < q) o.set(m, q);
             }
           }
         }
@@ -165,7 +272,18 @@ export class ExposureMatcher {
     }
     if (!near && !venue) return null;
     const out: Minutes = { near: new Map(), venue: venue ? unionLength(venue) : 0 };
-    if (near) for (const [t, iv] of near) out.near.set(t, unionLength(iv));
+    // expected minutes of contact: the sum of the per-minute probabilities, rounded half up
+    if (near) {
+      for (const [t, { pm, lo, hi, other }] of near) {
+        let sum = 0;
+        for (let m = lo; m < hi; m++) sum += pm[m];
+        pm.fill(0, lo, Math.max(lo, hi));
+        if (other) for (const q of other.values()) sum += q;
+        const minutes = Math.floor((sum + 32768) / 65536);
+        if (minutes) out.near.set(t, minutes);
+      }
+    }
+    if (!venue && !out.near.size) return null;
     // a contact within a smaller threshold is also within every larger one
     for (const t of this.thresholds) {
       let best = out.near.get(t) ?? 0;

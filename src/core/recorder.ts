@@ -4,16 +4,22 @@
  * while the position does not change beyond the current stay").
  *
  * Rules, and why:
- * - **Centre = the first fix of the stay.** Every fix the stay absorbed is then within `radius` of
- *   the published centre, which is exactly what a stay claims. A running mean would drift with a
- *   slow walk and could end up claiming a place the user never was within `radius` of.
- * - **Moving**: a fix farther than `radiusMetres` from the centre closes the stay at that fix's
- *   time and starts a new one there.
+ * - **Anchor = the first fix of the stay.** A fix farther than `radiusMetres` from the anchor
+ *   closes the stay at that fix's time and starts a new one there (moving). Testing against a
+ *   fixed anchor, not a running mean, keeps a slow walk from dragging one stay along a street.
+ * - **Centre = the mean of the stay's fixes; radius = their root-mean-square distance from it**
+ *   (at least the best fix accuracy). The matcher uses the radius as the person's spread around
+ *   the centre (docs/PROTOCOL.md §11.2): it estimates where the person was, it does not bound it.
+ *   A single fix is as noisy as the receiver (~3 m per axis); the mean of a half-hour's fixes is
+ *   not, and two people at one table no longer miss each other by their first fixes' noise.
  * - **Coarse fixes** (accuracy worse than `maxAccuracyMetres`, default 3 × radius) are ignored
  *   entirely: a 1 km circle can neither tell that the user moved nor that they stayed, and
  *   recording it would match a whole district (false alarms). They behave like missing fixes.
  * - **Gap**: with no fix for longer than `gapMinutes`, the stay ends at last fix + gap; we cannot
- *   assume the user stayed.
+ *   assume the user stayed. **Except** when the next fix, at most `bridgeMinutes` (default 60)
+ *   after the last one, is within the radius of the anchor again: a phone whose browser wakes the
+ *   page only now and then saw a person who never left, and the stay continues across the gap
+ *   (a 90-minute visit seen every 30 minutes is credited 90 minutes, not 3 × 10).
  * - **Venues**: `checkIn` starts a venue stay that ends at the next accepted fix, check-in (of
  *   another venue: re-scanning the same one just continues it), `checkOut`, `flush`, or at the
  *   latest `maxVenueMinutes` after the last scan, so a forgotten check-out is not days of presence.
@@ -43,6 +49,8 @@ export interface StayRecorderOptions {
   maxStayMinutes?: number;
   /** No fix for longer than this (minutes, 1..1440) ends the stay at last fix + gap. Default 10. */
   gapMinutes?: number;
+  /** A gap up to this long (minutes, 0..1440) is bridged when the next fix is at the same place. Default 60. */
+  bridgeMinutes?: number;
   /** Grid the published coordinates are snapped to. Default `Precision.M10`. */
   precision?: PrecisionLevel;
   /** Fixes with a worse accuracy are ignored. Default 3 × radiusMetres. */
@@ -53,6 +61,24 @@ export interface StayRecorderOptions {
 
 const MIN_MS = 60_000;
 const DAY_MIN = 1440;
+const NO_FIXES = { n: 0, sumX: 0, sumY: 0, sumSq: 0, minAcc: Infinity };
+const M_PER_E7 = (6_371_008.8 * Math.PI) / 180 / 1e7;
+
+/** Metres east and north of `b` from `a` (local plane; stays are metres across). */
+function offsetMetres(latA: number, lonA: number, latB: number, lonB: number): [number, number] {
+  let dLon = lonB - lonA;
+  if (dLon > 1_800_000_000) dLon -= 3_600_000_000;
+  else if (dLon < -1_800_000_000) dLon += 3_600_000_000;
+  return [dLon * M_PER_E7 * Math.cos((latA * Math.PI) / 180 / 1e7), (latB - latA) * M_PER_E7];
+}
+/** The point `x` metres east and `y` north of (lat, lon), in E7, clamped to the valid range. */
+function shiftE7(latE7: number, lonE7: number, x: number, y: number): [number, number] {
+  const lat = Math.max(-900_000_000, Math.min(900_000_000, Math.round(latE7 + y / M_PER_E7)));
+  let lon = Math.round(lonE7 + x / (M_PER_E7 * Math.max(1e-9, Math.cos((latE7 * Math.PI) / 180 / 1e7))));
+  if (lon > 1_800_000_000) lon -= 3_600_000_000;
+  else if (lon < -1_800_000_000) lon += 3_600_000_000;
+  return [lat, lon];
+}
 
 /** The stay being recorded. */
 interface Open {
@@ -61,12 +87,20 @@ interface Open {
   cutMin: number;
   /** Time at which it ends by itself: last fix + gap, or last scan + maxVenue. */
   expiresMs: number;
-  /** Unsnapped centre (the distance test uses it) and the snapped one (published). */
+  /** Anchor: the first fix, unsnapped (the moving test uses it). */
   latE7: number;
   lonE7: number;
-  snapLatE7: number;
-  snapLonE7: number;
-  radius: number;
+  /** Fixes of the current piece (since the last cut), as metres east / north of the anchor. */
+  n: number;
+  sumX: number;
+  sumY: number;
+  sumSq: number;
+  /** Best (smallest) accuracy seen in the piece, metres. */
+  minAcc: number;
+  /** Centre and radius of the last piece with fixes, for a piece without any (a cut, then a gap). */
+  lastLatE7: number;
+  lastLonE7: number;
+  lastRadius: number;
   source: number;
   venue?: string;
 }
@@ -98,6 +132,7 @@ export class StayRecorder {
   private readonly radiusMetres: number;
   private readonly maxStayMinutes: number;
   private readonly gapMs: number;
+  private readonly bridgeMs: number;
   private readonly precision: PrecisionLevel;
   private readonly maxAccuracyMetres: number;
   private readonly maxVenueMs: number;
@@ -112,6 +147,7 @@ export class StayRecorder {
     this.maxStayMinutes = inRange(options.maxStayMinutes ?? 30, 1, 30, 'maxStayMinutes');
     if (!Number.isInteger(this.maxStayMinutes)) throw new RangeError(`StayRecorder: maxStayMinutes must be whole, got ${this.maxStayMinutes}`);
     this.gapMs = inRange(options.gapMinutes ?? 10, 1, 1440, 'gapMinutes') * MIN_MS;
+    this.bridgeMs = inRange(options.bridgeMinutes ?? 60, 0, 1440, 'bridgeMinutes') * MIN_MS;
     this.precision = options.precision ?? Precision.M10;
     if (PRECISION_METRES[this.precision] === undefined) throw new RangeError(`StayRecorder: unknown precision ${this.precision}`);
     this.maxAccuracyMetres = options.maxAccuracyMetres ?? 3 * this.radiusMetres;
@@ -134,17 +170,22 @@ export class StayRecorder {
     this.lastT = t;
     const latE7 = toE7(lat, 'lat');
     const lonE7 = toE7(lon, 'lon');
+    const b = this.open;
+    // sparse fixes: back at the anchor after a gap of at most bridgeMinutes → the stay never ended
+    if (b && b.venue === undefined && t > b.expiresMs && t - (b.expiresMs - this.gapMs) <= this.bridgeMs && distanceMetres(b.latE7, b.lonE7, latE7, lonE7) <= this.radiusMetres) b.expiresMs = t;
     const out = this.advance(t);
     const o = this.open;
     if (o && (o.venue !== undefined || distanceMetres(o.latE7, o.lonE7, latE7, lonE7) > this.radiusMetres)) this.closeAt(out, t);
-    if (this.open) {
-      this.open.expiresMs = t + this.gapMs;
-      this.open.radius = Math.max(this.open.radius, this.radiusOf(fix.acc));
-      this.open.source |= source;
-    } else {
-      const snap = snapE7(latE7, lonE7, this.precision);
-      this.start(t, t + this.gapMs, { latE7, lonE7, snapLatE7: snap.latE7, snapLonE7: snap.lonE7, radius: this.radiusOf(fix.acc), source });
-    }
+    if (!this.open) this.start(t, t + this.gapMs, { ...NO_FIXES, latE7, lonE7, lastLatE7: latE7, lastLonE7: lonE7, lastRadius: 0, source });
+    const o2 = this.open!;
+    o2.expiresMs = t + this.gapMs;
+    o2.source |= source;
+    const [x, y] = offsetMetres(o2.latE7, o2.lonE7, latE7, lonE7);
+    o2.n++;
+    o2.sumX += x;
+    o2.sumY += y;
+    o2.sumSq += x * x + y * y;
+    o2.minAcc = Math.min(o2.minAcc, fix.acc);
     return out;
   }
 
@@ -165,7 +206,7 @@ export class StayRecorder {
       return out;
     }
     this.closeAt(out, t);
-    this.start(t, t + this.maxVenueMs, { latE7: 0, lonE7: 0, snapLatE7: 0, snapLonE7: 0, radius: 0, source: bits, venue });
+    this.start(t, t + this.maxVenueMs, { ...NO_FIXES, latE7: 0, lonE7: 0, lastLatE7: 0, lastLonE7: 0, lastRadius: 0, source: bits, venue });
     return out;
   }
 
@@ -195,10 +236,6 @@ export class StayRecorder {
     return o && this.toStay(o, Math.max(1, Math.round(this.lastT / MIN_MS) - o.startMin));
   }
 
-  private radiusOf(acc: number): number {
-    return Math.min(65535, Math.ceil(Math.max(this.radiusMetres, acc)));
-  }
-
   private catchUp(tMs: number, name: string): number {
     this.lastT = Math.max(finite(tMs, name), this.lastT);
     return this.lastT;
@@ -225,6 +262,7 @@ export class StayRecorder {
 
   private cut(out: Stay[], o: Open): void {
     this.emit(out, o, o.cutMin);
+    this.settle(o);
     o.startMin = o.cutMin;
     o.cutMin = this.cutOf(o.startMin);
   }
@@ -243,13 +281,30 @@ export class StayRecorder {
     this.cursorMin = endMin;
   }
 
+  /** Fold the piece's fixes into its centre and radius (kept for a next piece without fixes) and start a new piece. */
+  private settle(o: Open): void {
+    if (o.n === 0) return;
+    const mx = o.sumX / o.n;
+    const my = o.sumY / o.n;
+    const [lat, lon] = shiftE7(o.latE7, o.lonE7, mx, my);
+    o.lastLatE7 = lat;
+    o.lastLonE7 = lon;
+    const rms = Math.sqrt(Math.max(0, o.sumSq / o.n - mx * mx - my * my));
+    // the spread seen, or for fixes that barely differ the receiver error of their mean
+    o.lastRadius = Math.min(65535, Math.round(Math.max(rms, o.minAcc / Math.sqrt(o.n))));
+    Object.assign(o, NO_FIXES);
+  }
+
   private toStay(o: Open, minutes: number): Stay {
+    const piece = { ...o };
+    this.settle(piece);
+    const snap = o.venue === undefined ? snapE7(piece.lastLatE7, piece.lastLonE7, this.precision) : { latE7: 0, lonE7: 0 };
     const s: Stay = {
       start: o.startMin,
       minutes,
-      latE7: o.snapLatE7,
-      lonE7: o.snapLonE7,
-      radius: o.radius,
+      latE7: snap.latE7,
+      lonE7: snap.lonE7,
+      radius: piece.lastRadius,
       source: o.source,
       // Venue stays carry no coordinates, so nothing was snapped.
       precision: o.venue === undefined ? this.precision : Precision.EXACT,

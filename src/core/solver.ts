@@ -240,7 +240,9 @@ function finish(exposures: Exposure[], stats: SolverStats, inp: SolverInput): So
   const P = riceParameterFor(fp);
   const rnd = inp.random ?? c.randomBytes;
   const notifications: NotificationBody[] = [];
-  for (const [sk, tags] of [...sets].sort()) {
+  // Sort by the key only: the default comparator stringifies each entry, every tag of it included
+  // (1.5 s for 28 sets of 20,000 tags); comparing the keys as strings keeps the §11.1 order.
+  for (const [sk, tags] of [...sets].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
     const [day, level] = sk.split(':').map(Number);
     // keep each set within the notification body limit (≈ P + 1.6 bits a tag; 3 bits of margin)
     const chunk = Math.min(MAX_TAGSET_N, Math.floor((MAX_TAGSET_BYTES * 8) / (P + 3)));

@@ -38,7 +38,8 @@ sim, replay:
 both:
   --venues FILE    GeoJSON building / venue polygons (FeatureCollection of Polygon / MultiPolygon)
   --policy FILE    policy JSON (see docs/PROTOCOL.md §Policy)
-  --precision P    exact | 10m | 100m (default 10m)
+  --precision P    exact | 10m | 100m, or a list (exact,10m): each user picks one of them (default 10m)
+  --sparse M       the phone's page sees one fix every M minutes (1..120; default 1: every minute)
   --json           print one JSON object {users, truth, stats} instead of a summary
 `;
 
@@ -115,7 +116,7 @@ async function sim(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       users: { type: 'string' }, days: { type: 'string' }, infected: { type: 'string' }, seed: { type: 'string' },
-      trace: { type: 'string' }, venues: { type: 'string' }, policy: { type: 'string' }, precision: { type: 'string' },
+      trace: { type: 'string' }, venues: { type: 'string' }, policy: { type: 'string' }, precision: { type: 'string' }, sparse: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -127,8 +128,11 @@ async function sim(argv: string[]): Promise<number> {
   const policy = values.policy ? parsePolicy(readText(values.policy, 'policy'), values.policy) : DEFAULT_POLICY;
   const buildings = values.venues ? parseBuildings(readText(values.venues, 'venues'), values.venues) : undefined;
   const precisions: Record<string, PrecisionLevel> = { exact: Precision.EXACT, '10m': Precision.M10, '100m': Precision.M100 };
-  const precision = values.precision === undefined ? Precision.M10 : precisions[values.precision];
-  if (precision === undefined) throw new InputError('usage', `--precision must be exact, 10m or 100m, got "${values.precision}"`);
+  const precision = (values.precision ?? '10m').split(',').map((p) => {
+    const level = precisions[p.trim()];
+    if (level === undefined) throw new InputError('usage', `--precision must be exact, 10m or 100m, or a comma list of them, got "${values.precision}"`);
+    return level;
+  });
   let pop;
   let infected: string[];
   if (values.trace) {
@@ -145,7 +149,8 @@ async function sim(argv: string[]): Promise<number> {
     infected = new Prng(seed ^ 0x1f).shuffle([...pop.names]).slice(0, k);
   }
   const log = values.json ? undefined : (m: string) => process.stderr.write(`· ${m}\n`);
-  const r = await simulate(pop, { infected, crypto: nodeCrypto, seed, policy, buildings, precision, log });
+  const sparseMinutes = int(values.sparse, 'sparse', 1, 120, 1);
+  const r = await simulate(pop, { infected, crypto: nodeCrypto, seed, policy, buildings, precision, sparseMinutes, log });
   if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else process.stdout.write(summary(r, infected, pop.firstDay, pop.lastDay));
   return 0;
@@ -168,7 +173,14 @@ function summary(r: SimResult, infected: string[], first: number, last: number):
     `  notified (protocol)      high ${count('high', r.users)}, low ${count('low', r.users)}, none ${count('none', r.users)}`,
     `  exact computation        high ${count('high', r.truth)}, low ${count('low', r.truth)}, none ${count('none', r.truth)}`,
     `  high-risk user-days      precision ${pct(s.high.precision)}, recall ${pct(s.high.recall)} (tp ${s.high.truePositives}, fp ${s.high.falsePositives}, fn ${s.high.falseNegatives})`,
-    `  any exposure user-days   precision ${pct(s.any.precision)}, recall ${pct(s.any.recall)}`,
+    `  any exposure user-days   precision ${pct(s.any.precision)}, recall ${pct(s.any.recall)} (tp ${s.any.truePositives}, fp ${s.any.falsePositives}, fn ${s.any.falseNegatives})`,
+    ...Object.entries(s.byPrecision).map(([p, b]) => `    users at ${p.padEnd(5)} ${String(b.users).padStart(5)}   high ${pct(b.high.precision)} / ${pct(b.high.recall)}, any ${pct(b.any.precision)} / ${pct(b.any.recall)} (precision / recall)`),
+    ``,
+    `  A user-day is scored against the exact per-minute computation on the raw positions, with the`,
+    `  same policy. "High-risk" counts only high-risk user-days; "any exposure" counts every user-day`,
+    `  notified at all, low or high, as one level (the low rule: within 10 m for at least a minute, or`,
+    `  15 minutes at the same venue). Precision: the share of notified user-days that really were`,
+    `  exposed; recall: the share of really exposed user-days that were notified.`,
     ``,
     `  infected: ${infected.slice(0, 10).join(', ')}${infected.length > 10 ? ', …' : ''}`,
     `  finished in ${s.seconds} s`,

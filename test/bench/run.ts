@@ -10,7 +10,10 @@
  *    run as a child process after the protocol figures, with `--nodes` (default 1,000), `--seed`
  *    (default 1) and `--city-users` (its `--users`: the city day to sync, default 10,000).
  *
- * `--only ingest|solver|notify` runs that protocol section (seal and upload figures included, they
+ * 3. Matching accuracy (`match.*`): `beeptrace sim` towns of `--match-users` (default 600) at each
+ *    location precision, scored against the exact per-minute computation.
+ *
+ * `--only match` runs only the matching figures; `--only ingest|solver|notify` runs that protocol section (seal and upload figures included, they
  * come with the city); `--only gossip|sync` runs that network section and builds no city here.
  */
 import { spawnSync } from 'node:child_process';
@@ -43,8 +46,10 @@ function int(name: string, v: string, min: number): number {
 }
 const PROTOCOL = ['ingest', 'solver', 'notify'];
 const NETWORK = ['gossip', 'sync'];
+const MATCH = ['match'];
 const only = flag('--only') ?? '';
-if (only && !PROTOCOL.includes(only) && !NETWORK.includes(only)) throw new Error(`--only must be one of ${[...PROTOCOL, ...NETWORK].join(', ')}`);
+if (only && !PROTOCOL.includes(only) && !NETWORK.includes(only) && !MATCH.includes(only)) throw new Error(`--only must be one of ${[...PROTOCOL, ...NETWORK, ...MATCH].join(', ')}`);
+const MATCH_USERS = int('--match-users', flag('--match-users') ?? '600', 50);
 const N = int('--users', flag('--users') ?? '100000', 1000);
 // The network flags, as gossip.ts names them. Checked here as well as there, so that a bad one
 // fails before minutes of protocol benchmarks rather than after.
@@ -195,5 +200,34 @@ function networkBench(): number {
   return r.status ?? 1; // killed by a signal: no status
 }
 
+/**
+ * Matching accuracy (issue 10): `beeptrace sim` towns of `--match-users` (default 600) users, 2
+ * days, 8 diagnosed, seed 7, at each location precision and with users mixing exact and 10 m;
+ * precision and recall of high-risk and of any-exposure user-days against the exact per-minute
+ * computation. `match.<precision>.<high|any>.<precision|recall>`.
+ */
+async function matchBench(): Promise<void> {
+  const { simulate } = await import('../../src/node/sim/run.ts');
+  const { City } = await import('../../src/node/sim/mobility.ts');
+  const { Precision } = await import('../../src/core/types.ts');
+  const firstDay = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000);
+  const runs: [string, (0 | 1 | 2) | (0 | 1 | 2)[]][] = [['exact', Precision.EXACT], ['10m', Precision.M10], ['mixed', [Precision.EXACT, Precision.M10]], ['100m', Precision.M100]];
+  for (const [name, precision] of runs) {
+    log(`match: town of ${MATCH_USERS} users at ${name}`);
+    const pop = new City({ users: MATCH_USERS, days: 2, seed: 7, firstDay });
+    const infected = new Prng(7 ^ 0x1f).shuffle([...pop.names]).slice(0, 8);
+    const s = (await simulate(pop, { infected, crypto: c, seed: 7, precision })).stats;
+    for (const level of ['high', 'any'] as const) {
+      const sc = s[level];
+      for (const m of ['precision', 'recall'] as const) {
+        const note = `${MATCH_USERS} users, 2 days, 8 diagnosed, seed 7: tp ${sc.truePositives}, fp ${sc.falsePositives}, fn ${sc.falseNegatives}`;
+        if (name === '100m') emit(`match.${name}.${level}.${m}`, sc[m], 'ratio', { note: `${note}; a 10 m rule cannot be decided on a 100 m grid (no target)` });
+        else emit(`match.${name}.${level}.${m}`, sc[m], 'ratio', { target: '≥ 0.95', ok: sc[m] >= 0.95, note });
+      }
+    }
+  }
+}
+
 if (!only || PROTOCOL.includes(only)) await protocolBench();
+if (!only || MATCH.includes(only)) await matchBench();
 if (!only || NETWORK.includes(only)) process.exitCode = networkBench();

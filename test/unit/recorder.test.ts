@@ -43,7 +43,8 @@ test('stationary for 2 h → four 30-minute stays at the same snapped place', ()
   assert.deepEqual(spans(stays), [[0, 30], [30, 30], [60, 30], [90, 30]]);
   const snap = snapE7(toE7(HOME.lat, 'lat'), toE7(HOME.lon), Precision.M10);
   for (const s of stays) {
-    assert.deepEqual([s.latE7, s.lonE7, s.radius, s.source, s.precision], [snap.latE7, snap.lonE7, 25, Source.GNSS, Precision.M10]);
+    // 30 identical fixes of accuracy 8: no spread, the receiver error of their mean, 8/√30 → 1 m
+    assert.deepEqual([s.latE7, s.lonE7, s.radius, s.source, s.precision], [snap.latE7, snap.lonE7, 1, Source.GNSS, Precision.M10]);
     assert.equal(s.venue, undefined);
     assert.equal('venue' in s, false);
   }
@@ -67,20 +68,24 @@ test('walking away → the stay closes at the new fix and a new one starts there
   assert.deepEqual(spans(rec.flush(T0 + 25 * MIN)), [[20, 5]]);
 });
 
-test('GPS jitter within the radius → one stay, centred on the first fix', () => {
+test('GPS jitter within the radius of the first fix → one stay, centred on the mean, radius = RMS spread', () => {
   const rec = new StayRecorder({ precision: Precision.EXACT });
   const jitter = [[0, 0], [12, -8], [-15, 10], [20, 3], [-5, -22], [9, 9], [24, 0], [0, -24]];
   const stays = [...feed(rec, jitter.map(([n, e], i) => at(i * 2, n, e, 12))), ...rec.flush(T0 + 20 * MIN)];
   assert.deepEqual(spans(stays), [[0, 20]]);
-  assert.equal(stays[0].latE7, toE7(HOME.lat, 'lat'));
-  assert.equal(stays[0].lonE7, toE7(HOME.lon));
+  const mn = jitter.reduce((a, [n]) => a + n, 0) / jitter.length;
+  const me = jitter.reduce((a, [, e]) => a + e, 0) / jitter.length;
+  const rms = Math.sqrt(jitter.reduce((a, [n, e]) => a + (n - mn) ** 2 + (e - me) ** 2, 0) / jitter.length);
+  assert.ok(Math.abs(stays[0].latE7 - toE7(HOME.lat + mn * DLAT, 'lat')) <= 2, 'mean latitude');
+  assert.ok(Math.abs(stays[0].lonE7 - toE7(HOME.lon + (me * DLAT) / Math.cos((HOME.lat * Math.PI) / 180))) <= 2, 'mean longitude');
+  assert.equal(stays[0].radius, Math.round(rms));
   assert.equal(stays[0].precision, Precision.EXACT);
 });
 
-test('radius is max(radius, accuracy seen) clamped to 65535, source is the OR of the sources', () => {
+test('radius of identical fixes is best accuracy / √n (rounded), clamped to 65535; source is the OR of the sources', () => {
   const rec = new StayRecorder();
   const stays = [...feed(rec, [at(0, 0, 0, 5, Source.WIFI), at(1, 0, 0, 40.2), at(2, 0, 0, 3, Source.GNSS)]), ...rec.flush(T0 + 5 * MIN)];
-  assert.equal(stays[0].radius, 41);
+  assert.equal(stays[0].radius, Math.round(3 / Math.sqrt(3)));
   assert.equal(stays[0].source, Source.WIFI | Source.GNSS);
   const wide = new StayRecorder({ radiusMetres: 65535, maxAccuracyMetres: Infinity });
   wide.addFix(at(0, 0, 0, 1e6));
@@ -88,11 +93,11 @@ test('radius is max(radius, accuracy seen) clamped to 65535, source is the OR of
 });
 
 test('coarse fixes (accuracy > 3 × radius) are ignored: they neither move nor extend a stay', () => {
-  const rec = new StayRecorder();
+  const rec = new StayRecorder({ bridgeMinutes: 0 });
   const stays = feed(rec, [at(0), at(2), at(5, 2000, 0, 900), at(8, 0, 0, 76), at(13, 0, 0, 500), at(20)]);
   // The stay ends at last good fix (2) + gap (10); the coarse ones at 5, 8 and 13 did not count.
   assert.deepEqual(spans(stays), [[0, 12]]);
-  assert.equal(stays[0].radius, 25);
+  assert.equal(stays[0].radius, Math.round(8 / Math.sqrt(2)), 'only the two good fixes of the stay count');
   assert.equal(new StayRecorder().addFix(at(0, 0, 0, Infinity)).length, 0);
 });
 
@@ -105,8 +110,8 @@ test('a UTC midnight splits a stay', () => {
   assert.deepEqual(stays.map((s) => [s.start - midnight, s.minutes]), [[-10, 10], [0, 20]]);
 });
 
-test('a gap longer than gapMinutes closes the stay at last fix + gap', () => {
-  const rec = new StayRecorder();
+test('a gap longer than gapMinutes closes the stay at last fix + gap (no bridging)', () => {
+  const rec = new StayRecorder({ bridgeMinutes: 0 });
   const stays = feed(rec, [at(0), at(5), at(60)]);
   assert.deepEqual(spans(stays), [[0, 15]]);
   assert.deepEqual(spans(rec.flush(T0 + 62 * MIN)), [[60, 2]]);
@@ -212,10 +217,25 @@ const walk = fc.record({
   tail: fc.integer({ min: 0, max: 40 * MIN }),
 });
 
+test('sparse fixes: a gap of up to bridgeMinutes is bridged when the next fix is at the same place', () => {
+  // a 90-minute visit seen every 30 minutes: credited 90 minutes (was 3 × 10)
+  const rec = new StayRecorder();
+  const stays = [...feed(rec, [at(0), at(30, 5, 5), at(60, -5, 0), at(90)]), ...rec.flush(T0 + 90 * MIN)];
+  assert.deepEqual(spans(stays), [[0, 30], [30, 30], [60, 30]]);
+  // pieces take the centre of the fixes they hold; all here snap to one 10 m cell or its neighbour
+  for (const s of stays) assert.ok(Math.abs(s.latE7 - stays[0].latE7) < 2000);
+  // elsewhere after the gap: not bridged, the stay ended at last fix + gap
+  const away = new StayRecorder();
+  assert.deepEqual(spans(feed(away, [at(0), at(30, 200, 0)])), [[0, 10]]);
+  // longer than bridgeMinutes: not bridged either
+  const late = new StayRecorder({ bridgeMinutes: 20 });
+  assert.deepEqual(spans(feed(late, [at(0), at(30)])), [[0, 10]]);
+});
+
 test('total minutes of emitted stays = minutes covered by observation; no overlap, ≤ 30 min, no midnight crossing (property)', () => {
   fc.assert(
     fc.property(walk, ({ start, steps, tail }) => {
-      const rec = new StayRecorder();
+      const rec = new StayRecorder({ bridgeMinutes: 0 }); // the gap rule alone (bridging: its own test)
       const gap = 10 * MIN;
       const stays: Stay[] = [];
       // Model: observed segments are runs of accepted fixes no more than `gap` apart; a segment

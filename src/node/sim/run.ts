@@ -30,7 +30,13 @@ export interface SimOptions {
   seed: number;
   policy?: Policy;
   buildings?: BuildingIndex;
-  precision?: PrecisionLevel;
+  /** Location precision of every user; or a list, each user choosing one of them (seeded). Default 10 m. */
+  precision?: PrecisionLevel | PrecisionLevel[];
+  /**
+   * Sparse fixes: the phone's page sees one fix every this many minutes (each user at its own
+   * phase; check-ins are all kept). The exact computation still uses every raw fix. Default 1.
+   */
+  sparseMinutes?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (msg: string) => void;
 }
@@ -56,7 +62,10 @@ export interface SimResult {
     days: number;
     infected: number;
     high: Score;
+    /** "Any exposure": a user-day at low or high risk (notified at all), scored as one level. */
     any: Score;
+    /** The same scores over the users of each location precision (`exact`, `10m`, `100m`), with their count. */
+    byPrecision: Record<string, { users: number; high: Score; any: Score }>;
     uploadBytesPerUserDay: number;
     notificationChainBytes: number;
     downloadBytesPerUserDay: number;
@@ -68,6 +77,8 @@ export interface SimResult {
 }
 
 const MINUTE = 60_000;
+/** Names of the location precisions, as the CLI spells them. */
+export const PRECISION_NAME: Record<PrecisionLevel, string> = { [Precision.EXACT]: 'exact', [Precision.M10]: '10m', [Precision.M100]: '100m' };
 const GAP_MINUTES = 10;
 const MAX_VENUE_MINUTES = 240;
 
@@ -83,6 +94,10 @@ export async function simulate(pop: Population, o: SimOptions): Promise<SimResul
   const w = await World.create({ crypto: c, startMs: pop.firstDay * 86_400_000, policy, buildings: o.buildings });
   const prng = new Prng(o.seed ^ 0x5eed);
   const keys = pop.names.map(() => new UserKeys(c, prng.bytes(32)));
+  const choices = Array.isArray(o.precision) ? o.precision : [o.precision ?? Precision.M10];
+  if (!choices.length) throw new InputError('usage', 'no location precision to choose from');
+  const pick = new Prng(o.seed ^ 0x9e3);
+  const precisionOf = pop.names.map(() => choices[pick.int(choices.length)]);
 
   // 1. Each device records its stays from its raw events.
   log(`recording stays for ${pop.names.length} users over ${pop.lastDay - pop.firstDay + 1} days`);
@@ -91,7 +106,7 @@ export async function simulate(pop: Population, o: SimOptions): Promise<SimResul
   let totalStays = 0;
   pop.names.forEach((_, u) => {
     const events = pop.events(u);
-    const rec = new StayRecorder({ precision: o.precision ?? Precision.M10 });
+    const rec = new StayRecorder({ precision: precisionOf[u] });
     const byDay: Stay[][] = Array.from({ length: pop.lastDay - pop.firstDay + 1 }, () => []);
     const emit = (ss: Stay[]) => {
       for (const s of ss) {
@@ -99,7 +114,10 @@ export async function simulate(pop: Population, o: SimOptions): Promise<SimResul
         totalStays++;
       }
     };
-    for (const e of events) emit(e.kind === 'fix' ? rec.addFix({ t: e.t, lat: e.lat, lon: e.lon, acc: e.acc }) : rec.checkIn(e.venue, e.t));
+    const every = o.sparseMinutes ?? 1;
+    const phase = (u * 7919) % every;
+    const seen = every <= 1 ? events : events.filter((e) => e.kind === 'venue' || Math.floor(e.t / MINUTE) % every === phase);
+    for (const e of seen) emit(e.kind === 'fix' ? rec.addFix({ t: e.t, lat: e.lat, lon: e.lon, acc: e.acc }) : rec.checkIn(e.venue, e.t));
     emit(rec.flush((pop.lastDay + 1) * 86_400_000 - 1));
     stays.push(byDay);
     if (infected.has(u)) samples.set(u, toSamples(events));
@@ -147,6 +165,16 @@ export async function simulate(pop: Population, o: SimOptions): Promise<SimResul
   const truth = computeTruth(pop, infected, samples, policy, o.buildings);
   const high = score(users, truth, (l) => l === 'high');
   const any = score(users, truth, (l) => l !== 'none');
+  const byPrecision: SimResult['stats']['byPrecision'] = {};
+  for (const p of [...new Set(choices)].sort()) {
+    const names = new Set(pop.names.filter((_, u) => precisionOf[u] === p));
+    const only = (r: Record<string, UserResult>) => Object.fromEntries(Object.entries(r).filter(([n]) => names.has(n)));
+    byPrecision[PRECISION_NAME[p]] = {
+      users: names.size,
+      high: score(only(users), only(truth), (l) => l === 'high'),
+      any: score(only(users), only(truth), (l) => l !== 'none'),
+    };
+  }
   const records: Record<string, number> = {};
   for (const chain of [Chain.TRACING, Chain.NOTIFICATION]) {
     for (const e of w.ledger.entries(chain)) records[KIND_NAME[e.kind]] = (records[KIND_NAME[e.kind]] ?? 0) + 1;
@@ -162,6 +190,7 @@ export async function simulate(pop: Population, o: SimOptions): Promise<SimResul
       infected: infected.size,
       high,
       any,
+      byPrecision,
       uploadBytesPerUserDay: userDays ? Math.round(uploadBytes / userDays) : 0,
       notificationChainBytes: notifBytes,
       downloadBytesPerUserDay: Math.round(notifBytes / days),
@@ -193,7 +222,7 @@ interface Sample {
 }
 
 /** Per-minute samples from raw events: a fix holds until the next event (at most GAP_MINUTES); a check-in until the next event (at most MAX_VENUE_MINUTES). */
-function toSamples(events: SimEvent[]): Sample[] {
+export function toSamples(events: SimEvent[]): Sample[] {
   const out: Sample[] = [];
   let lastMinute = -Infinity;
   for (let i = 0; i < events.length; i++) {
@@ -210,7 +239,7 @@ function toSamples(events: SimEvent[]): Sample[] {
   return out;
 }
 
-function computeTruth(pop: Population, infected: Set<number>, samples: Map<number, Sample[]>, policy: Policy, buildings?: BuildingIndex): Record<string, UserResult> {
+export function computeTruth(pop: Population, infected: Set<number>, samples: Map<number, Sample[]>, policy: Policy, buildings?: BuildingIndex): Record<string, UserResult> {
   const thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))];
   const maxT = Math.max(0, ...thresholds);
   // minute → infected samples at that minute

@@ -1,0 +1,127 @@
+/**
+ * The matcher (docs/PROTOCOL.md §11.2) against a brute-force oracle: for every user-day, every
+ * minute, the highest contact probability over all pairs, summed and rounded — on random stays at
+ * cell edges, around midnight, at every precision. Plus the solver's output on shuffled input.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ExposureMatcher, contactProbability, detExpNeg, pairProbability, type OwnedStay } from '../../src/core/match.ts';
+import { DEFAULT_POLICY, levelFor } from '../../src/core/policy.ts';
+import { Precision, type PrecisionLevel, type Stay } from '../../src/core/types.ts';
+
+const DAY = 20_514;
+const LAT = 558_721_234;
+const LON = -42_882_345;
+const E7_PER_M = 1e7 / 111_195;
+
+/** A stay near a point of the 10 m grid's and index grid's edges, within ±40 m, on DAY or DAY+1, near midnight or not. */
+const stayArb = fc.record({
+  north: fc.integer({ min: -400, max: 400 }),
+  east: fc.integer({ min: -400, max: 400 }),
+  day: fc.integer({ min: 0, max: 1 }),
+  start: fc.oneof(fc.integer({ min: 1380, max: 1439 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 1439 })),
+  minutes: fc.integer({ min: 1, max: 30 }),
+  radius: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 40 })),
+  precision: fc.constantFrom<PrecisionLevel>(Precision.EXACT, Precision.M10, Precision.M100),
+}).map((r): Stay => {
+  const start = (DAY + r.day) * 1440 + r.start;
+  return {
+    start,
+    minutes: Math.min(r.minutes, 1440 - r.start), // never across midnight
+    latE7: LAT + Math.round((r.north / 10) * E7_PER_M),
+    lonE7: LON + Math.round((r.east / 10) * E7_PER_M * 1.78),
+    radius: r.radius,
+    source: 1,
+    precision: r.precision,
+  };
+});
+
+/** All pairs, every minute: what §11.2 says, written the slow way. */
+function oracle(user: Stay[], owner: string, patients: OwnedStay[], t: number): number {
+  const best = new Map<number, number>();
+  for (const u of user) {
+    for (const p of patients) {
+      if (p.owner === owner) continue;
+      const q = pairProbability(u, p, t);
+      for (let m = Math.max(u.start, p.start); m < Math.min(u.start + u.minutes, p.start + p.minutes); m++) best.set(m, Math.max(best.get(m) ?? 0, q));
+    }
+  }
+  let sum = 0;
+  for (const q of best.values()) sum += q;
+  return Math.floor((sum + 32768) / 65536);
+}
+
+test('matcher = brute-force all pairs, per minute (random stays: cell edges, midnight, every precision)', () => {
+  fc.assert(
+    fc.property(fc.array(stayArb, { minLength: 1, maxLength: 12 }), fc.array(fc.tuple(stayArb, fc.constantFrom('p1', 'p2', 'me')), { minLength: 1, maxLength: 16 }), (mine, theirs) => {
+      // a user-day has one day; stays of two days (across midnight) must be summed alike
+      const user = [...mine].sort((a, b) => a.start - b.start);
+      const patients: OwnedStay[] = theirs.map(([s, owner]) => ({ ...s, owner }));
+      const got = new ExposureMatcher(patients, DEFAULT_POLICY).scan(user, 'me');
+      const want = oracle(user, 'me', patients, 10);
+      assert.equal(got?.near.get(10) ?? 0, want);
+      if (got) assert.equal(levelFor(DEFAULT_POLICY, got), levelFor(DEFAULT_POLICY, { near: new Map([[10, want]]), venue: 0 }));
+    }),
+    { numRuns: 300, seed: 10 },
+  );
+});
+
+test('contact probability: the Rice CDF at known points, symmetric, monotone in distance', () => {
+  // same centre, σ² = 25 per axis: P = 1 − e^(−t²/2σ²) = 1 − e^−2
+  assert.equal(contactProbability(0, 10, 48 * 25, 0), Math.floor((1 - Math.exp(-2)) * 65536 + 0.5));
+  assert.equal(contactProbability(81, 10, 0, 0), 65536, 'no uncertainty: a step at t');
+  assert.equal(contactProbability(101, 10, 0, 0), 0);
+  assert.equal(contactProbability(401, 10, 24, 0), 0, 'beyond 2t: 0');
+  let prev = 65537;
+  for (let d = 0; d <= 20; d += 0.5) {
+    const p = contactProbability(d * d, 10, 48 * 12.5, 4 * 100 * 2);
+    assert.ok(p <= prev, `monotone at ${d}`);
+    prev = p;
+  }
+  assert.ok(contactProbability(100, 10, 2 * 600, 0) < 32768, 'centres exactly t apart with spread: less than even');
+  for (const y of [0, 1e-9, 0.5, 0.6931471805599453, 3, 50, 700]) assert.ok(Math.abs(detExpNeg(y) - Math.exp(-y)) <= 1e-14 * Math.exp(-y), `e^-${y}`);
+  assert.equal(detExpNeg(800), 0);
+});
+
+test('a pair matches the same both ways (user ↔ patient)', () => {
+  fc.assert(
+    fc.property(stayArb, stayArb, (a, b) => {
+      assert.equal(pairProbability(a, b, 10), pairProbability(b, a, 10));
+    }),
+    { numRuns: 500, seed: 11 },
+  );
+});
+
+test('the solver gives the same output on shuffled input', async () => {
+  const { nodeCrypto: c } = await import('../../src/node/node-crypto.ts');
+  const { World } = await import('../../src/node/sim/world.ts');
+  const { UserKeys } = await import('../../src/core/keys.ts');
+  const { solve } = await import('../../src/core/solver.ts');
+  const { decodeBlock } = await import('../../src/core/codec/block.ts');
+  const { Prng } = await import('../../src/core/prng.ts');
+  const { Chain } = await import('../../src/core/types.ts');
+  const w = await World.create({ crypto: c, startMs: (DAY + 1) * 86_400_000 + 3_600_000 });
+  const r = new Prng(12);
+  const users = Array.from({ length: 12 }, () => new UserKeys(c, r.bytes(32)));
+  for (const [i, u] of users.entries()) {
+    const stays = Array.from({ length: 6 }, (_, k): Stay => ({
+      start: DAY * 1440 + 480 + k * 30, minutes: 30, latE7: LAT + Math.round(r.range(-15, 15) * E7_PER_M) + (i % 3) * 2000, lonE7: LON,
+      radius: 1 + r.int(6), source: 1, precision: r.chance(0.5) ? Precision.EXACT : Precision.M10,
+    }));
+    await w.upload(u, DAY, stays);
+  }
+  w.advanceTo(w.nowMs + 3_600_000);
+  await w.diagnose(users[0], DAY, 1);
+  await w.diagnose(users[1], DAY, 1);
+  const blocks: { id: Uint8Array; block: ReturnType<typeof decodeBlock> }[] = [];
+  for (const e of w.ledger.entries(Chain.TRACING)) blocks.push({ id: e.id, block: decodeBlock((await w.ledger.get(e.id))!) });
+  const run = (bs: typeof blocks) => solve({ crypto: c, policy: DEFAULT_POLICY, epochKeys: w.epochKeys, blocks: bs, timeSec: w.timeSec(), random: (n: number) => new Uint8Array(n).fill(7) } as Parameters<typeof solve>[0]);
+  const a = run(blocks);
+  assert.ok(a.exposures.length >= 2, `some exposures to compare (${a.exposures.length})`);
+  for (const seed of [1, 2, 3]) {
+    const b = run(new Prng(seed).shuffle([...blocks]));
+    assert.deepEqual(b.notifications, a.notifications);
+    assert.deepEqual(b.exposures.map((e) => [e.dayPub, e.level, e.minutes]).sort(), a.exposures.map((e) => [e.dayPub, e.level, e.minutes]).sort());
+  }
+});
