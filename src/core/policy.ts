@@ -16,7 +16,7 @@ import type { RiskLevel } from './types.ts';
 
 export interface RiskRule {
   level: Exclude<RiskLevel, 'none'>;
-  /** Proximity rule: stay centres within this many metres (plus snapping slack). */
+  /** Proximity rule: contact within this many metres, estimated from both stays' radius and snapping error (docs/PROTOCOL.md §11.2). */
   withinMetres?: number;
   /** Venue rule: same venue id, or same building polygon. */
   sameVenue?: boolean;

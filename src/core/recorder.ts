@@ -80,8 +80,8 @@ function shiftE7(latE7: number, lonE7: number, x: number, y: number): [number, n
   return [lat, lon];
 }
 
-/** The stay being recorded. */
-interface Open {
+/** The stay being recorded (also the open stay of a `RecorderSnapshot`). */
+export interface Open {
   startMin: number;
   /** Minute at which it is cut: start + maxStay, or the next UTC midnight if sooner. */
   cutMin: number;
@@ -323,7 +323,7 @@ export class StayRecorder {
    */
   snapshot(): RecorderSnapshot {
     return {
-      v: 1,
+      v: 2,
       open: this.open && { ...this.open },
       lastT: Number.isFinite(this.lastT) ? this.lastT : null,
       cursorMin: Number.isFinite(this.cursorMin) ? this.cursorMin : null,
@@ -331,17 +331,18 @@ export class StayRecorder {
   }
 
   /**
-   * Continue from a `snapshot()`. Throws TypeError on anything that is not one (nothing changes then).
+   * Continue from a `snapshot()`. Throws TypeError on anything that is not one of this version
+   * (nothing changes then; the caller starts afresh).
    * @example rec.restore(saved)
    */
   restore(s: RecorderSnapshot): void {
     const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     const o = s?.open as Record<string, unknown> | null | undefined;
     const okOpen = o === null || (typeof o === 'object' && o !== undefined &&
-      ['startMin', 'cutMin', 'expiresMs', 'latE7', 'lonE7', 'snapLatE7', 'snapLonE7', 'radius', 'source'].every((k) => num(o[k])) &&
+      OPEN_FIELDS.every((k) => num(o[k])) &&
       (o.venue === undefined || typeof o.venue === 'string'));
-    if (!s || s.v !== 1 || !okOpen || !(s.lastT === null || num(s.lastT)) || !(s.cursorMin === null || num(s.cursorMin))) {
-      throw new TypeError('StayRecorder.restore: not a recorder snapshot');
+    if (!s || s.v !== 2 || !okOpen || !(s.lastT === null || num(s.lastT)) || !(s.cursorMin === null || num(s.cursorMin))) {
+      throw new TypeError('StayRecorder.restore: not a recorder snapshot of version 2');
     }
     this.open = s.open && { ...s.open };
     this.lastT = s.lastT ?? -Infinity;
@@ -350,13 +351,13 @@ export class StayRecorder {
 
 }
 
+/** The numeric fields of an open stay, checked by `restore`. */
+const OPEN_FIELDS = ['startMin', 'cutMin', 'expiresMs', 'latE7', 'lonE7', 'n', 'sumX', 'sumY', 'sumSq', 'minAcc', 'lastLatE7', 'lastLonE7', 'lastRadius', 'source'] as const;
+
 /** What `StayRecorder.snapshot()` returns (JSON-safe). @example const s: RecorderSnapshot = rec.snapshot() */
 export interface RecorderSnapshot {
-  v: 1;
-  open: {
-    startMin: number; cutMin: number; expiresMs: number; latE7: number; lonE7: number; snapLatE7: number; snapLonE7: number;
-    radius: number; source: number; venue?: string;
-  } | null;
+  v: 2;
+  open: Open | null;
   lastT: number | null;
   cursorMin: number | null;
 }
