@@ -57,9 +57,21 @@ interface Running {
   exit: Promise<number | null>;
 }
 
+/** Every `beeptrace start` this file spawned: a failed test must not leave one (and its full nodes) running. */
+const spawned = new Set<ChildProcess>();
+after(async () => {
+  for (const c of spawned) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    c.kill('SIGTERM'); // it stops its full nodes, then exits
+    await Promise.race([new Promise((r) => c.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))]);
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+});
+
 /** Spawn `beeptrace start ARGS`; resolves once it printed the app's URL (or rejects with its output if it exits first). */
 function startCli(args: string[]): Promise<Running> {
   const child = spawn(process.execPath, [BIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(child);
   let out = '';
   let err = '';
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -74,9 +86,11 @@ function startCli(args: string[]): Promise<Running> {
   });
 }
 
+/** Full-node children (`beeptrace node --role …`) of `pid`. */
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter(Boolean);
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n')
+      .filter((l) => / node --role /.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])).filter(Boolean);
   } catch {
     return []; // ps exits 1 when there are none
   }
