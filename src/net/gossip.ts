@@ -51,8 +51,13 @@ export interface GossipOptions {
   invDelayMs: number;
   /** Size of the seen-cache (ids stored, or known to be unacceptable). */
   seenCache: number;
-  /** Most ids wanted at once. */
+  /** Most ids wanted at once (all peers together). */
   maxWants: number;
+  /**
+   * Most wanted ids one peer may be a source of: ids it announced beyond this are ignored (sync
+   * offers them again once some are fetched), so one peer cannot fill `maxWants` for everyone.
+   */
+  maxWantsPerPeer: number;
   /** A partial block with no new chunk for this long is dropped, ms. */
   partialTimeoutMs: number;
   /** A parked block (authority state behind) gets its last try after this long, ms. */
@@ -70,6 +75,7 @@ export const DEFAULT_GOSSIP: GossipOptions = {
   invDelayMs: 5,
   seenCache: 65_536,
   maxWants: 200_000,
+  maxWantsPerPeer: 16_384,
   partialTimeoutMs: 30_000,
   deferMs: 60_000,
   maxDeferredBytes: 8 * 1024 * 1024,
@@ -114,6 +120,8 @@ export interface GossipStats {
   /** Uploads received from peers and given to the ledger. */
   uploadsServed: number;
   wantsDropped: number;
+  /** Announced ids ignored because their announcer was at its `maxWantsPerPeer` budget. */
+  wantsOverBudget: number;
 }
 
 /**
@@ -121,7 +129,7 @@ export interface GossipStats {
  * @example gossip.want(ids, Chain.TRACING, peer)
  */
 export class Gossip {
-  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0 };
+  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0, wantsOverBudget: 0 };
   /** Called for every block the ledger accepts, with the peer it came from (null: local). */
   onAccepted?: (e: Entry, block: Block, via: Peer | null) => void;
   private readonly seen: LruSet;
@@ -216,7 +224,12 @@ export class Gossip {
       const hex = toHex(id);
       if (this.known(hex)) continue;
       let w = this.wants.get(hex);
+      // each source spends one unit of its own budget: a peer's announcements never crowd out another's
+      const fresh = all.filter((s) => !w?.sources.includes(s));
+      const within = fresh.filter((s) => s.wantCount < this.o.maxWantsPerPeer);
+      if (within.length < fresh.length) this.stats.wantsOverBudget += fresh.length - within.length;
       if (!w) {
+        if (!within.length) continue;
         if (this.wants.size >= this.o.maxWants) {
           this.stats.wantsDropped++;
           continue;
@@ -224,9 +237,9 @@ export class Gossip {
         w = { hex, id: id.slice(), chain, sources: [], asked: null, last: null, tries: 0 };
         this.wants.set(hex, w);
       }
-      for (const s of all) {
-        if (w.sources.includes(s)) continue;
+      for (const s of within) {
         w.sources.push(s);
+        s.wantCount++;
         if (!w.asked) this.queueOn(s, w);
       }
       if (!w.asked) {
@@ -310,9 +323,9 @@ export class Gossip {
       w.asked.reassembler.drop(w.hex);
       w.asked = null;
     }
-    if (dropSource) w.sources = w.sources.filter((s) => s !== dropSource);
+    if (dropSource) this.dropSource(w, dropSource);
     if (!w.sources.length || w.tries >= this.o.maxTries) {
-      this.wants.delete(w.hex);
+      this.deleteWant(w);
       this.stats.wantsDropped++;
       return;
     }
@@ -322,11 +335,27 @@ export class Gossip {
     if (p) touched.add(p);
   }
 
+  /** `p` is no longer a source of `w`: give back its unit of want budget. */
+  private dropSource(w: Want, p: Peer): void {
+    const i = w.sources.indexOf(p);
+    if (i < 0) return;
+    w.sources.splice(i, 1);
+    p.wantCount--;
+  }
+
+  /** Forget a want, giving every source back its unit of want budget. */
+  private deleteWant(w: Want): void {
+    if (this.wants.get(w.hex) !== w) return;
+    this.wants.delete(w.hex);
+    for (const s of w.sources) s.wantCount--;
+    w.sources = [];
+  }
+
   /** A want is satisfied (stored, or will never be): free its request slot. */
   private forget(hex: string): void {
     const w = this.wants.get(hex);
     if (!w) return;
-    this.wants.delete(hex);
+    this.deleteWant(w);
     if (w.asked) {
       w.asked.requested.delete(hex);
       this.refill(w.asked);
@@ -564,8 +593,8 @@ export class Gossip {
         w.asked = null;
         this.unask(w, peer, touched);
       } else {
-        w.sources = w.sources.filter((s) => s !== peer);
-        if (!w.sources.length && !w.asked) this.wants.delete(w.hex);
+        this.dropSource(w, peer);
+        if (!w.sources.length && !w.asked) this.deleteWant(w);
       }
     }
     this.flushGets(touched);

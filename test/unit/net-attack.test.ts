@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { Chain } from '../../src/core/types.ts';
-import { SimNetwork } from '../../src/net/sim.ts';
+import { Prng } from '../../src/core/prng.ts';
+import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
+import { decodeFrame, encodeFrame, sortIds, type Frame } from '../../src/net/frames.ts';
+import type { NetNodeOptions } from '../../src/net/node.ts';
+import type { Link } from '../../src/net/link.ts';
+import type { NetEvent } from '../../src/net/context.ts';
+import { DEFAULT_GOSSIP } from '../../src/net/gossip.ts';
 import { fixture } from './net-fixture.ts';
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
@@ -42,4 +48,82 @@ test('finding 13: a seeded network run replays exactly (the keys come from the s
   assert.deepEqual(a.held, b.held);
   const other = await replayRun(await fixture(4, 1, 8), 7);
   assert.notEqual(other.digest, a.digest, 'another key seed gives other blocks');
+});
+
+let shared: Fixture;
+test.before(async () => {
+  shared = await fixture(24, 0, 9);
+});
+
+interface Scene {
+  sim: SimNetwork;
+  victim: SimNode;
+  honest: SimNode;
+  events: NetEvent[];
+  /** The attacker's raw link to the victim (HELLO already sent). */
+  evil: Link;
+  /** Frames the victim sent the attacker. */
+  heard: Frame[];
+}
+
+/** A victim, an honest full node it is linked to, and an attacker with one ordinary link to the victim. */
+async function scene(seed: number, victimOptions: Partial<NetNodeOptions> = {}): Promise<Scene> {
+  const f = shared;
+  const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [5, 40] }, node: { mesh: { rotateMs: 0 } } });
+  const events: NetEvent[] = [];
+  const victim = await sim.addNode('v', 'full', { preload: f.ca, options: { ...victimOptions, onEvent: (e) => events.push(e) } });
+  const honest = await sim.addNode('h', 'full', { preload: f.ca });
+  await sim.net.run(sim.net.now() + 2_000);
+  sim.net.add('evil', { accept: (l) => l.close('no') });
+  const p = sim.net.connect('evil', 'v');
+  await sim.net.run(sim.net.now() + 200);
+  const evil = await p;
+  const heard: Frame[] = [];
+  evil.onFrame = (fr) => heard.push(decodeFrame(fr));
+  evil.send(encodeFrame({ type: 'hello', version: 1, region: f.w.region, chains: [1, 2], role: 'full' }));
+  await sim.net.run(sim.net.now() + 500);
+  return { sim, victim, honest, events, evil, heard };
+}
+
+/** Run `fn` every `everyMs` of virtual time until `untilMs` (as the attacker's clock). */
+function every(sim: SimNetwork, everyMs: number, untilMs: number, fn: () => void): void {
+  const loop = () => {
+    if (sim.net.now() >= untilMs) return;
+    fn();
+    sim.net.clock.setTimeout(loop, everyMs);
+  };
+  sim.net.clock.setTimeout(loop, 0);
+}
+
+/** Publish `blocks` at the honest node one a second, then run until the victim has them all or `maxMs` passed; returns how many it got and when the last came. */
+async function honestBlocks(s: Scene, blocks: Uint8Array[], maxMs: number) {
+  const t0 = s.sim.net.now();
+  for (const b of blocks) {
+    await s.honest.node.publish(b);
+    await s.sim.net.run(s.sim.net.now() + 1_000);
+  }
+  const want = new Set(blocks.map(hexOf));
+  const got = () => [...want].filter((h) => s.victim.ledger.has(h)).length;
+  while (got() < want.size && s.sim.net.now() < t0 + maxMs) await s.sim.net.run(s.sim.net.now() + 1_000);
+  return { got: got(), afterMs: s.sim.net.now() - t0 };
+}
+
+const honestPenalties = (s: Scene) => s.events.filter((e) => e.type === 'penalty' && !isEvil(s, e.link));
+function isEvil(s: Scene, link: string): boolean {
+  return s.sim.net.linkInfo(link)?.remote === 'evil';
+}
+
+test('finding 1: a peer announcing random ids as fast as the limits allow cannot starve the others, and holds at most its want budget', async () => {
+  const s = await scene(31);
+  const r = new Prng(31);
+  // INVs of 256 random ids, 100 frames/s (the limit is 200/s) and 820 kB/s (the limit is 1 MB/s)
+  const end = s.sim.net.now() + 90_000;
+  every(s.sim, 10, end, () => s.evil.send(encodeFrame({ type: 'inv', chain: Chain.TRACING, ids: sortIds(Array.from({ length: 256 }, () => r.bytes(32))) })));
+  await s.sim.net.run(s.sim.net.now() + 10_000); // 256,000 ids announced: more than the node's whole want table
+  const res = await honestBlocks(s, shared.trace.slice(0, 20), 60_000);
+  assert.equal(res.got, 20, `the victim received ${res.got} of 20 honest blocks`);
+  const g = (s.victim.node as unknown as { gossip: { wanted: number } }).gossip;
+  assert.ok(g.wanted <= DEFAULT_GOSSIP.maxWantsPerPeer, `${g.wanted} ids wanted, at most the attacker's budget of ${DEFAULT_GOSSIP.maxWantsPerPeer}`);
+  assert.ok(s.victim.node.stats().gossip.wantsOverBudget > 100_000, 'the attacker\'s excess announcements were ignored');
+  assert.deepEqual(honestPenalties(s), []);
 });
