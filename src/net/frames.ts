@@ -581,6 +581,11 @@ export class Reassembler {
     return p.buf;
   }
 
+  /** Is this chunk of a multi-chunk block already held? (A repeated chunk is no progress.) */
+  hasChunk(hex: string, index: number): boolean {
+    return this.parts.get(hex)?.got[index] === 1;
+  }
+
   /** Forget a partial block (its request was abandoned). */
   drop(hex: string): void {
     const p = this.parts.get(hex);

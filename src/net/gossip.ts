@@ -41,8 +41,13 @@ import { Penalty } from './scores.ts';
 export interface GossipOptions {
   /** Most ids asked of one peer and not yet received. */
   maxInflight: number;
-  /** A request fails when its peer has delivered nothing for this long, ms. */
+  /** A request fails when its peer has delivered nothing new (no new chunk, no NOTFOUND of an asked id) for this long, ms. */
   requestTimeoutMs: number;
+  /**
+   * A request this old moves to another source of the block that has a free request slot, whatever
+   * the first peer delivers meanwhile (a peer that trickles chunks cannot hold a block back), ms.
+   */
+  stallMs: number;
   /** …or when a later request to the same peer was answered this long ago (peers serve in order), ms. */
   reorderGraceMs: number;
   /** Peers tried for one id before giving up (sync finds it again later). */
@@ -70,6 +75,7 @@ export interface GossipOptions {
 export const DEFAULT_GOSSIP: GossipOptions = {
   maxInflight: 128,
   requestTimeoutMs: 5_000,
+  stallMs: 15_000,
   reorderGraceMs: 1_000,
   maxTries: 6,
   invDelayMs: 5,
@@ -364,11 +370,11 @@ export class Gossip {
 
   /** The peer does not have these ids. */
   onNotFound(peer: Peer, f: NotFoundFrame): void {
-    peer.lastProgress = this.ctx.clock.now();
     const touched = new Set<Peer>();
     for (const id of f.ids) {
       const hex = toHex(id);
       if (!peer.requested.has(hex)) continue;
+      peer.lastProgress = this.ctx.clock.now(); // only an answer to an open request is progress
       this.stats.notFound++;
       peer.requested.delete(hex);
       const w = this.wants.get(hex);
@@ -406,7 +412,8 @@ export class Gossip {
         return;
       }
     }
-    if (!f.upload) peer.lastProgress = now;
+    // progress is new bytes: a chunk resent (or duplicated by the network) does not keep requests alive
+    if (!f.upload && !peer.reassembler.hasChunk(hex, f.index)) peer.lastProgress = now;
     let whole: Uint8Array | null;
     try {
       whole = peer.reassembler.push(f, now);
@@ -610,7 +617,7 @@ export class Gossip {
       // later request (it serves in order) more than `reorderGraceMs` ago: then this one was lost
       const overtaken = now - p.servedAt > this.o.reorderGraceMs;
       for (const [hex, at] of p.requested) {
-        if (now - Math.max(at, p.lastProgress) > this.o.requestTimeoutMs || (overtaken && at < p.servedAskedAt)) expired.push(hex);
+        if (now - Math.max(at, p.lastProgress) > this.o.requestTimeoutMs || (overtaken && at < p.servedAskedAt) || (now - at > this.o.stallMs && this.otherSource(hex, p))) expired.push(hex);
       }
       for (const hex of expired) {
         this.stats.timeouts++;
@@ -629,6 +636,14 @@ export class Gossip {
     }
     this.flushGets(touched);
     if (this.deferred.size) this.retryDeferred(true);
+  }
+
+  /** Does the want `hex` have a ready source other than `p` with a free request slot? */
+  private otherSource(hex: string, p: Peer): boolean {
+    const w = this.wants.get(hex);
+    if (!w) return false;
+    const cap = this.capacity(w.chain);
+    return w.sources.some((s) => s !== p && s.ready && s.requested.size < cap);
   }
 
   /** Stop timers. */

@@ -469,7 +469,8 @@ export class NetNode implements NetContext {
       peer.early.push(bytes);
       return;
     }
-    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id));
+    // chunks of blocks asked of this peer are bounded by the request window, not the rate limits — a repeated chunk is not
+    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id)) && !peer.reassembler.hasChunk(toHex(f.id), f.index);
     if (!solicited && !peer.admit(bytes.length, now)) {
       this.penalize(peer, 'flood', Penalty.FLOOD, `over ${this.limits.framesPerSec} frames/s or ${this.limits.bytesPerSec} bytes/s`);
       return;

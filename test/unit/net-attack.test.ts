@@ -11,7 +11,7 @@ import { toHex } from '../../src/core/bytes.ts';
 import { Chain } from '../../src/core/types.ts';
 import { Prng } from '../../src/core/prng.ts';
 import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
-import { decodeFrame, encodeFrame, sortIds, type Frame } from '../../src/net/frames.ts';
+import { blockFrames, decodeFrame, encodeFrame, sortIds, type Frame } from '../../src/net/frames.ts';
 import type { NetNodeOptions } from '../../src/net/node.ts';
 import type { Link } from '../../src/net/link.ts';
 import type { NetEvent } from '../../src/net/context.ts';
@@ -127,3 +127,40 @@ test('finding 1: a peer announcing random ids as fast as the limits allow cannot
   assert.ok(s.victim.node.stats().gossip.wantsOverBudget > 100_000, 'the attacker\'s excess announcements were ignored');
   assert.deepEqual(honestPenalties(s), []);
 });
+
+/**
+ * The attacker announces the honest blocks' ids before the honest node does and answers the GET
+ * with chunks of a fake 1 MB body under each real id: `repeat` resends the first chunk every 2 s,
+ * `drip` sends one new chunk every 4 s (just inside the request timeout).
+ */
+async function withholding(seed: number, mode: 'repeat' | 'drip') {
+  const s = await scene(seed);
+  const blocks = shared.trace.slice(0, 20);
+  const r = new Prng(seed);
+  const fake = new Map<string, Uint8Array[]>();
+  for (const b of blocks) fake.set(hexOf(b), blockFrames(c.sha256(b), r.bytes(1_000_000), false));
+  const asked: string[] = [];
+  s.evil.onFrame = (fr) => {
+    const x = decodeFrame(fr);
+    if (x.type === 'get') for (const id of x.ids) if (!asked.includes(toHex(id))) asked.push(toHex(id));
+  };
+  s.evil.send(encodeFrame({ type: 'inv', chain: Chain.TRACING, ids: sortIds(blocks.map((b) => c.sha256(b))) }));
+  let k = 0;
+  every(s.sim, mode === 'repeat' ? 2_000 : 4_000, s.sim.net.now() + 400_000, () => {
+    if (mode === 'repeat') for (const h of asked) s.evil.send(fake.get(h)![0]);
+    else if (asked.length) s.evil.send(fake.get(asked[0])![k++ % 61]);
+  });
+  await s.sim.net.run(s.sim.net.now() + 1_000);
+  assert.equal(asked.length, 20, 'the victim asked the attacker first');
+  const res = await honestBlocks(s, blocks, 60_000);
+  return { s, res };
+}
+
+for (const mode of ['repeat', 'drip'] as const) {
+  test(`finding 2: a peer that withholds announced blocks (${mode}) delays them at most briefly; they come from the honest holder`, async () => {
+    const { s, res } = await withholding(32, mode);
+    assert.equal(res.got, 20, `the victim received ${res.got} of 20 honest blocks within 60 s`);
+    assert.ok(res.afterMs <= 60_000, `${res.afterMs} ms`);
+    assert.deepEqual(honestPenalties(s), []);
+  });
+}
