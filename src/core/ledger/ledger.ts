@@ -165,6 +165,7 @@ export class Ledger {
   }
 
   private hold(hex: string, bytes: Uint8Array, missing: string[]): void {
+    this.dropPending(hex); // held again (e.g. first for a CA statement, now for parents): one entry
     const max = this.opts.maxPending ?? 10_000;
     if (this.pending.size >= max) {
       // drop the oldest pending block (insertion order) — it can be fetched again
@@ -183,7 +184,13 @@ export class Ledger {
     const p = this.pending.get(hex);
     if (!p) return;
     this.pending.delete(hex);
-    for (const m of p.missing) this.waiting.get(m)?.delete(hex);
+    // an awaited parent no pending block waits for any more is forgotten (else evicted orphans leak)
+    for (const m of p.missing) {
+      const s = this.waiting.get(m);
+      if (!s) continue;
+      s.delete(hex);
+      if (!s.size) this.waiting.delete(m);
+    }
   }
 
   /**
