@@ -63,6 +63,12 @@ export interface GossipOptions {
    * offers them again once some are fetched), so one peer cannot fill `maxWants` for everyone.
    */
   maxWantsPerPeer: number;
+  /**
+   * Most bytes, and blocks, one peer's blocks may occupy in the ledger's pending pool (waiting for
+   * parents or a CA statement); beyond, its oldest held block is dropped (it can be fetched again).
+   */
+  maxHeldBytesPerPeer: number;
+  maxHeldPerPeer: number;
   /** A partial block with no new chunk for this long is dropped, ms. */
   partialTimeoutMs: number;
   /** A parked block (authority state behind) gets its last try after this long, ms. */
@@ -82,6 +88,8 @@ export const DEFAULT_GOSSIP: GossipOptions = {
   seenCache: 65_536,
   maxWants: 200_000,
   maxWantsPerPeer: 16_384,
+  maxHeldBytesPerPeer: 8 * 1024 * 1024,
+  maxHeldPerPeer: 2_048,
   partialTimeoutMs: 30_000,
   deferMs: 60_000,
   maxDeferredBytes: 8 * 1024 * 1024,
@@ -128,6 +136,8 @@ export interface GossipStats {
   wantsDropped: number;
   /** Announced ids ignored because their announcer was at its `maxWantsPerPeer` budget. */
   wantsOverBudget: number;
+  /** Pending blocks dropped because their sender was over its held budget. */
+  heldEvicted: number;
 }
 
 /**
@@ -135,12 +145,14 @@ export interface GossipStats {
  * @example gossip.want(ids, Chain.TRACING, peer)
  */
 export class Gossip {
-  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0, wantsOverBudget: 0 };
+  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0, wantsOverBudget: 0, heldEvicted: 0 };
   /** Called for every block the ledger accepts, with the peer it came from (null: local). */
   onAccepted?: (e: Entry, block: Block, via: Peer | null) => void;
   private readonly seen: LruSet;
   private readonly rejected = new LruSet(16_384);
   private readonly held = new LruSet(4_096);
+  /** Pending blocks → the peer whose held budget they use. */
+  private readonly heldBy = new Map<string, Peer>();
   private readonly adding = new Set<string>();
   private readonly wants = new Map<string, Want>();
   private readonly deferred = new Map<string, { bytes: Uint8Array; peer: Peer; at: number }>();
@@ -174,6 +186,7 @@ export class Gossip {
     const via = this.source;
     this.seen.add(e.hex);
     this.held.delete(e.hex);
+    this.unchargeHeld(e.hex);
     this.forget(e.hex);
     for (const p of this.ctx.readyPeers()) {
       if (p === via || !p.carries(e.chain) || p.known.has(e.hex)) continue;
@@ -469,6 +482,7 @@ export class Gossip {
           receipt = ReceiptStatus.HELD;
           this.seen.delete(hex);
           this.held.add(hex);
+          if (!peer.closed) this.chargeHeld(peer, hex, bytes.length);
           if (!peer.closed) this.want(r.missing, bytes[1] as ChainId, peer);
         }
         if (mode === 'upload') this.stats.uploadsServed++;
@@ -515,6 +529,31 @@ export class Gossip {
     }
     if (code !== 'future' && !peer.closed) this.ctx.penalize(peer, 'soft_reject', Penalty.SOFT_REJECT, what);
     return ReceiptStatus.REFUSED;
+  }
+
+  /** `peer`'s block waits in the ledger's pending pool: charge its held budget, dropping its oldest held blocks beyond it. */
+  private chargeHeld(peer: Peer, hex: string, n: number): void {
+    for (const h of [...peer.held.keys()]) if (!this.ctx.ledger.isPending(h)) this.unchargeHeld(h, true); // released or evicted by the ledger
+    this.unchargeHeld(hex);
+    peer.held.set(hex, n);
+    peer.heldBytes += n;
+    this.heldBy.set(hex, peer);
+    while (peer.held.size > this.o.maxHeldPerPeer || peer.heldBytes > this.o.maxHeldBytesPerPeer) {
+      const oldest = peer.held.keys().next().value as string;
+      this.unchargeHeld(oldest, true);
+      this.ctx.ledger.forgetPending(oldest);
+      this.stats.heldEvicted++;
+    }
+  }
+
+  /** A held block left the pending pool (accepted, or dropped with `gone`: it may be fetched again). */
+  private unchargeHeld(hex: string, gone = false): void {
+    const p = this.heldBy.get(hex);
+    if (gone) this.held.delete(hex);
+    if (!p) return;
+    this.heldBy.delete(hex);
+    p.heldBytes -= p.held.get(hex) ?? 0;
+    p.held.delete(hex);
   }
 
   /** Keep a block that may become acceptable when the authority state catches up. */
@@ -593,6 +632,10 @@ export class Gossip {
 
   /** A peer is gone: its requests go to other announcers. */
   peerClosed(peer: Peer): void {
+    // its pending blocks stay in the ledger's pool (bounded there); they no longer count for anyone
+    for (const h of peer.held.keys()) this.heldBy.delete(h);
+    peer.held.clear();
+    peer.heldBytes = 0;
     const touched = new Set<Peer>();
     for (const w of [...this.wants.values()]) {
       if (!w.sources.includes(peer)) continue;

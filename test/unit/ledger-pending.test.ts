@@ -47,3 +47,12 @@ test('finding 3: orphans evicted from the pending pool leave nothing in the inde
   const waiting = (l as unknown as { waiting: Map<string, Set<string>> }).waiting;
   assert.equal(waiting.size, 40, 'no empty entries are left behind');
 });
+
+test('finding 4: the pending pool is capped by bytes as well as by count', async () => {
+  const one = orphan(0).length;
+  const l = await ledger({ maxPendingBytes: 20 * one });
+  for (let i = 0; i < 60; i++) await l.add(orphan(i));
+  assert.ok(l.pendingBytes <= 20 * one, `${l.pendingBytes} bytes held, cap ${20 * one}`);
+  assert.ok(l.pendingCount >= 19 && l.pendingCount <= 20, `${l.pendingCount} blocks held`);
+  assert.ok(l.forgetPending(c.sha256(orphan(1000))) === false);
+});

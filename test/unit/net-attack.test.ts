@@ -16,7 +16,12 @@ import type { NetNodeOptions } from '../../src/net/node.ts';
 import type { Link } from '../../src/net/link.ts';
 import type { NetEvent } from '../../src/net/context.ts';
 import { DEFAULT_GOSSIP } from '../../src/net/gossip.ts';
-import { fixture } from './net-fixture.ts';
+import { sortParents } from '../../src/core/codec/block.ts';
+import { traceBatchBlock } from '../../src/core/blocks.ts';
+import { UserKeys } from '../../src/core/keys.ts';
+import { epochOf } from '../../src/core/policy.ts';
+import { Precision, Source } from '../../src/core/types.ts';
+import { D, fixture } from './net-fixture.ts';
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 const hexOf = (b: Uint8Array) => toHex(c.sha256(b));
@@ -164,3 +169,31 @@ for (const mode of ['repeat', 'drip'] as const) {
     assert.deepEqual(honestPenalties(s), []);
   });
 }
+
+/** A valid trace batch of a fresh device whose 4 parents exist nowhere: it can only wait in the pending pool. */
+function orphan(f: Fixture, timeSec: number, i: number): Uint8Array {
+  const epoch = epochOf(f.w.ledger.authority.policy, D);
+  const parents = sortParents(Array.from({ length: 4 }, () => ({ id: f.c.randomBytes(32), time: timeSec - 1 })));
+  return traceBatchBlock(c, new UserKeys(c, f.c.randomBytes(32)), {
+    region: f.w.region, timeSec, parents, day: D, part: 0, epoch, epochPub: f.w.ledger.authority.epochKey(epoch)!, powBits: f.w.policy.pow.traceBits,
+    stays: [{ start: D * 1440 + 600 + (i % 800), minutes: 10, latE7: 558_000_000 + i, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }],
+  });
+}
+
+test('finding 4: blocks one peer makes the node hold pending stay within that peer\'s byte budget; honest blocks still arrive', async () => {
+  const budget = 64 * 1024;
+  const s = await scene(34, { gossip: { maxHeldBytesPerPeer: budget } });
+  const t = Math.floor(s.sim.net.now() / 1000);
+  const orphans = Array.from({ length: 300 }, (_, i) => orphan(shared, t, i));
+  let i = 0;
+  every(s.sim, 20, s.sim.net.now() + 60_000, () => {
+    if (i < orphans.length) { const b = orphans[i++]; s.evil.send(blockFrames(c.sha256(b), b, true)[0]); }
+  });
+  await s.sim.net.run(s.sim.net.now() + 8_000);
+  const held = s.victim.ledger.pendingBytes;
+  assert.ok(held > budget / 2 && held <= budget, `${held} bytes held pending for the attacker, budget ${budget} (300 orphans are ${300 * orphans[0].length} bytes)`);
+  assert.ok(s.victim.node.stats().gossip.heldEvicted > 0);
+  const res = await honestBlocks(s, shared.trace.slice(20, 24), 60_000);
+  assert.equal(res.got, 4);
+  assert.deepEqual(honestPenalties(s), []);
+});

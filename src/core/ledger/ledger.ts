@@ -35,8 +35,10 @@ export interface LedgerOptions {
   now: () => number;
   /** Chains this node stores. */
   carries: ChainId[];
-  /** Most blocks held while their parents are fetched. */
+  /** Most blocks held while their parents (or a CA statement) are fetched. Default 10,000. */
   maxPending?: number;
+  /** Most bytes of such blocks. Default 32 MiB. */
+  maxPendingBytes?: number;
 }
 
 export interface Entry {
@@ -60,6 +62,7 @@ export class Ledger {
   private index = new Map<string, Entry>();
   private tipSet = new Map<ChainId, Set<string>>([[Chain.TRACING, new Set()], [Chain.NOTIFICATION, new Set()]]);
   private pending = new Map<string, { bytes: Uint8Array; missing: Set<string> }>();
+  private heldBytes = 0;
   private waiting = new Map<string, Set<string>>();
   private listeners = new Set<Listener>();
   /** Blocks indexed but not yet durable: their store writes. */
@@ -167,12 +170,15 @@ export class Ledger {
   private hold(hex: string, bytes: Uint8Array, missing: string[]): void {
     this.dropPending(hex); // held again (e.g. first for a CA statement, now for parents): one entry
     const max = this.opts.maxPending ?? 10_000;
-    if (this.pending.size >= max) {
+    const maxBytes = this.opts.maxPendingBytes ?? 32 * 1024 * 1024;
+    if (bytes.length > maxBytes) return; // cannot be held at all: it can be fetched again once its parents are here
+    while (this.pending.size && (this.pending.size >= max || this.heldBytes + bytes.length > maxBytes)) {
       // drop the oldest pending block (insertion order) — it can be fetched again
       const oldest = this.pending.keys().next().value as string;
       this.dropPending(oldest);
     }
     this.pending.set(hex, { bytes, missing: new Set(missing) });
+    this.heldBytes += bytes.length;
     for (const m of missing) {
       let s = this.waiting.get(m);
       if (!s) this.waiting.set(m, (s = new Set()));
@@ -184,6 +190,7 @@ export class Ledger {
     const p = this.pending.get(hex);
     if (!p) return;
     this.pending.delete(hex);
+    this.heldBytes -= p.bytes.length;
     // an awaited parent no pending block waits for any more is forgotten (else evicted orphans leak)
     for (const m of p.missing) {
       const s = this.waiting.get(m);
@@ -241,6 +248,7 @@ export class Ledger {
         p.missing.delete(h);
         if (p.missing.size) continue;
         this.pending.delete(k);
+        this.heldBytes -= p.bytes.length;
         try {
           const r = await this.add(p.bytes);
           if (r.status === 'added') {
@@ -283,6 +291,28 @@ export class Ledger {
 
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** Bytes of the blocks held pending (at most `maxPendingBytes`). */
+  get pendingBytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Is this block held pending (waiting for parents or a CA statement)? */
+  isPending(id: Uint8Array | string): boolean {
+    return this.pending.has(typeof id === 'string' ? id : toHex(id));
+  }
+
+  /**
+   * Drop a block held pending (the network layer's per-peer budget); it can be fetched again.
+   * Returns whether it was held.
+   * @example if (ledger.forgetPending(hex)) stats.evicted++;
+   */
+  forgetPending(id: Uint8Array | string): boolean {
+    const hex = typeof id === 'string' ? id : toHex(id);
+    if (!this.pending.has(hex)) return false;
+    this.dropPending(hex);
+    return true;
   }
 
   /** Entries of a chain with fromSec ≤ time < toSec, ordered by (time, id). */
