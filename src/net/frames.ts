@@ -571,8 +571,8 @@ export class Reassembler {
     } else if (p.total !== f.total) {
       throw new ProtocolError('chunk_mismatch', `chunk ${f.index} says the block has ${f.total} bytes, earlier chunks said ${p.total}`);
     }
+    if (p.got[f.index]) return null; // a repeated chunk is no progress: it does not keep the partial block alive
     p.at = now;
-    if (p.got[f.index]) return null;
     p.got[f.index] = 1;
     p.buf.set(f.payload, f.index * CHUNK_BYTES);
     if (++p.have < n) return null;

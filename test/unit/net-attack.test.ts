@@ -197,3 +197,23 @@ test('finding 4: blocks one peer makes the node hold pending stay within that pe
   assert.equal(res.got, 4);
   assert.deepEqual(honestPenalties(s), []);
 });
+
+test('finding 6: a partial block whose first chunk is resent still expires (a duplicate chunk does not refresh it)', async () => {
+  const { Reassembler } = await import('../../src/net/frames.ts');
+  const body = new Prng(6).bytes(40_000); // 3 chunks
+  const frames = blockFrames(c.sha256(body), body, true).map(decodeFrame) as Extract<Frame, { type: 'block' }>[];
+  const r = new Reassembler();
+  assert.equal(r.push(frames[0], 0), null);
+  for (let t = 10_000; t <= 30_000; t += 10_000) {
+    assert.equal(r.push(frames[0], t), null); // the attacker resends it every 10 s
+    r.expire(t - 30_000); // the partial timeout, as gossip's housekeeping applies it
+  }
+  r.expire(30_001 - 30_000);
+  assert.equal(r.held, 0, 'the partial block was dropped 30 s after its last new chunk');
+  // a new chunk does keep it
+  const r2 = new Reassembler();
+  r2.push(frames[0], 0);
+  r2.push(frames[1], 20_000);
+  r2.expire(40_000 - 30_000);
+  assert.equal(r2.held, body.length);
+});
