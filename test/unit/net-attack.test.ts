@@ -217,3 +217,51 @@ test('finding 6: a partial block whose first chunk is resent still expires (a du
   r2.expire(40_000 - 30_000);
   assert.equal(r2.held, body.length);
 });
+
+/** A victim holding 300 tracing blocks besides the CA statements (preloaded, trusted). */
+async function bigScene(seed: number, victimOptions: Partial<NetNodeOptions> = {}) {
+  const s = await scene(seed, victimOptions);
+  const t = Math.floor(s.sim.net.now() / 1000) - 60;
+  const blocks = Array.from({ length: 300 }, (_, i) => orphan(shared, t, i));
+  const store = s.victim.store;
+  for (const b of blocks) await store.putBlock({ id: c.sha256(b), chain: Chain.TRACING, time: t * 1000, kind: 1 }, b);
+  s.sim.removeNode('v');
+  const victim = await s.sim.addNode('v2', 'full', { store, options: { ...victimOptions, onEvent: (e) => s.events.push(e) } });
+  await s.sim.net.run(s.sim.net.now() + 2_000);
+  const p = s.sim.net.connect('evil', 'v2');
+  await s.sim.net.run(s.sim.net.now() + 200);
+  const evil = await p;
+  const heard: Frame[] = [];
+  evil.onFrame = (fr) => heard.push(decodeFrame(fr));
+  evil.send(encodeFrame({ type: 'hello', version: 1, region: shared.w.region, chains: [1, 2], role: 'full' }));
+  await s.sim.net.run(s.sim.net.now() + 500);
+  heard.length = 0;
+  return { ...s, victim, evil, heard };
+}
+
+const WHOLE = { start: { time: 0, prefix: new Uint8Array(0) } };
+const TOP = { time: 0xffffffff, prefix: new Uint8Array(0) };
+
+test('finding 7: one SYNC with an empty id list over the whole range does not make the node announce every block', async () => {
+  const s = await bigScene(35);
+  assert.ok(s.victim.ledger.count(Chain.TRACING) === 300);
+  s.evil.send(encodeFrame({ type: 'sync', chain: Chain.TRACING, ...WHOLE, ranges: [{ upper: TOP, mode: 'idlist', ids: [] }] }));
+  await s.sim.net.run(s.sim.net.now() + 1_000);
+  const invIds = s.heard.filter((x) => x.type === 'inv').reduce((n, x) => n + (x as Extract<Frame, { type: 'inv' }>).ids.length, 0);
+  assert.ok(invIds <= 64, `${invIds} ids announced in answer to one 12-byte SYNC (the node holds 300)`);
+  const answer = s.heard.filter((x) => x.type === 'sync') as Extract<Frame, { type: 'sync' }>[];
+  assert.ok(answer.some((x) => x.ranges.some((r) => r.mode === 'fingerprint')), 'the difference is offered in pieces: fingerprints of sub-ranges');
+});
+
+test('finding 7: the reconciliation work one peer may ask for is budgeted; over it SYNCs go unanswered and the peer is penalised', async () => {
+  const s = await bigScene(36, { sync: { workPerSec: 3_000, workBurst: 30_000 } });
+  const bogus = encodeFrame({ type: 'sync', chain: Chain.TRACING, ...WHOLE, ranges: [{ upper: TOP, mode: 'fingerprint', count: 1, fingerprint: new Uint8Array(16) }] });
+  let sent = 0;
+  every(s.sim, 50, s.sim.net.now() + 10_000, () => { s.evil.send(bogus); sent++; }); // 20 frames/s, far under the frame limit
+  await s.sim.net.run(s.sim.net.now() + 10_500);
+  const answered = s.heard.filter((x) => x.type === 'sync').length;
+  assert.ok(sent >= 190, `${sent} sent`);
+  assert.ok(answered <= (30_000 + 10.5 * 3_000) / 300 + 16, `${answered} of ${sent} whole-range SYNCs answered (each costs 300 ids of work)`);
+  assert.ok(s.events.some((e) => e.type === 'penalty' && e.reason === 'flood' && isEvil(s, e.link)), 'the attacker was penalised');
+  assert.deepEqual(honestPenalties(s), []);
+});
