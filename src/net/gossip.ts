@@ -24,7 +24,7 @@
  * @module
  */
 import { equal, fromHex, toHex } from '../core/bytes.ts';
-import { CodecError, RejectError } from '../core/errors.ts';
+import { CodecError, RejectError, StoreFault } from '../core/errors.ts';
 import { Kind, type Block } from '../core/codec/block.ts';
 import type { Entry } from '../core/ledger/ledger.ts';
 import { Chain, type ChainId } from '../core/types.ts';
@@ -505,6 +505,12 @@ export class Gossip {
       this.rejected.add(hex);
       this.forget(hex);
       this.ctx.penalize(peer, 'invalid_block', Penalty.INVALID_BLOCK, what);
+      return null;
+    }
+    if (e instanceof StoreFault) {
+      // this node's disk, not the peer: no blame, no receipt (the uploader tries another peer)
+      this.forget(hex);
+      this.ctx.fault(e);
       return null;
     }
     if (!(e instanceof RejectError)) {

@@ -21,6 +21,7 @@ import { traceBatchBlock } from '../../src/core/blocks.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { epochOf } from '../../src/core/policy.ts';
 import { Precision, Source } from '../../src/core/types.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
 import { D, fixture } from './net-fixture.ts';
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
@@ -264,4 +265,35 @@ test('finding 7: the reconciliation work one peer may ask for is budgeted; over 
   assert.ok(answered <= (30_000 + 10.5 * 3_000) / 300 + 16, `${answered} of ${sent} whole-range SYNCs answered (each costs 300 ids of work)`);
   assert.ok(s.events.some((e) => e.type === 'penalty' && e.reason === 'flood' && isEvil(s, e.link)), 'the attacker was penalised');
   assert.deepEqual(honestPenalties(s), []);
+});
+
+test('finding 10: a full disk never penalises a peer; the node stops visibly and its ledger refuses further writes', async () => {
+  const f = shared;
+  class FullStore extends MemoryStore {
+    full = false;
+    override async putBlock(meta: Parameters<MemoryStore['putBlock']>[0], bytes: Uint8Array): Promise<void> {
+      if (this.full) throw new Error('ENOSPC: no space left on device');
+      return super.putBlock(meta, bytes);
+    }
+  }
+  const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed: 37, startMs: f.startMs, link: { delay: [5, 40] } });
+  const store = new FullStore();
+  const events: NetEvent[] = [];
+  const victim = await sim.addNode('v', 'full', { store, preload: f.ca, options: { onEvent: (e) => events.push(e) } });
+  const others: NetEvent[] = [];
+  for (let i = 0; i < 5; i++) await sim.addNode(`h${i}`, 'full', { preload: f.ca, options: { onEvent: (e) => others.push(e) } });
+  await sim.net.run(sim.net.now() + 3_000);
+  store.full = true;
+  for (const [i, b] of f.trace.slice(0, 10).entries()) {
+    await sim.get(`h${i % 5}`).node.publish(b);
+    await sim.net.run(sim.net.now() + 500);
+  }
+  await sim.net.run(sim.net.now() + 10_000);
+  assert.deepEqual(events.filter((e) => e.type === 'penalty' || e.type === 'banned'), [], 'no peer was blamed for the full disk');
+  assert.equal(events.filter((e) => e.type === 'fault').length, 1, 'the fault was reported once');
+  assert.ok(victim.node.localFault, 'the node says why it stopped');
+  assert.deepEqual(victim.node.peers(), [], 'the node stopped');
+  assert.ok(victim.ledger.fault);
+  await assert.rejects(victim.ledger.add(f.trace[20]), (e: Error) => e.name === 'StoreFault', 'the ledger refuses further writes');
+  assert.deepEqual(others.filter((e) => e.type === 'penalty' && e.points >= 25), [], 'and the honest peers do not blame it either');
 });

@@ -18,7 +18,7 @@
  */
 import type { CryptoProvider } from '../crypto.ts';
 import { toHex, compare } from '../bytes.ts';
-import { RejectError } from '../errors.ts';
+import { RejectError, StoreFault } from '../errors.ts';
 import { decodeBlock, sortParents, type Block, type ParentRef } from '../codec/block.ts';
 import type { BlockMeta, BlockStore } from '../store.ts';
 import { Chain, type ChainId } from '../types.ts';
@@ -68,6 +68,7 @@ export class Ledger {
   /** Blocks indexed but not yet durable: their store writes. */
   private writing = new Map<string, Promise<void>>();
   private readonly c: CryptoProvider;
+  private failed: StoreFault | null = null;
 
   constructor(readonly opts: LedgerOptions) {
     this.c = opts.crypto;
@@ -130,6 +131,7 @@ export class Ledger {
    * nothing is stored then.
    */
   async add(bytes: Uint8Array): Promise<AddResult> {
+    if (this.failed) throw this.failed;
     const b = decodeBlock(bytes);
     const id = this.c.sha256(bytes);
     const hex = toHex(id);
@@ -205,7 +207,8 @@ export class Ledger {
    * checked concurrently see it (an epoch key and the batches sealed to it may arrive together);
    * the promise — the acknowledgement — and the listeners (gossip) wait until the store made it
    * durable. Concurrent adds keep the store's group commit busy. A store failure is fatal for
-   * the node (its memory would be ahead of its disk): the error propagates.
+   * the ledger (its memory would be ahead of its disk): it throws StoreFault, now and for every
+   * later `add` (`fault` says why); reopen from the store once the cause is fixed.
    */
   private async store(id: Uint8Array, hex: string, b: Block): Promise<void> {
     const meta: BlockMeta = { id, chain: b.chain, time: b.time * 1000, kind: b.kind };
@@ -220,7 +223,8 @@ export class Ledger {
     } catch (err) {
       this.index.delete(hex);
       this.tipSet.get(b.chain)!.delete(hex);
-      throw err;
+      this.failed ??= new StoreFault('store_failed', `the store could not write block ${hex.slice(0, 16)}…: ${(err as Error)?.message ?? String(err)}`);
+      throw this.failed;
     } finally {
       this.writing.delete(hex);
     }
@@ -254,7 +258,8 @@ export class Ledger {
           if (r.status === 'added') {
             out.push(r.id, ...r.released);
           }
-        } catch {
+        } catch (e) {
+          if (e instanceof StoreFault) throw e;
           // became invalid while waiting (e.g. expired): dropped
         }
       }
@@ -287,6 +292,11 @@ export class Ledger {
     for (const k of kids) this.dropPending(k);
     this.waiting.delete(AUTHORITY);
     return kids.length;
+  }
+
+  /** The store failure that stopped this ledger, or null. */
+  get fault(): StoreFault | null {
+    return this.failed;
   }
 
   get pendingCount(): number {
