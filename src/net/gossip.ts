@@ -159,7 +159,8 @@ export class Gossip {
   private deferredBytes = 0;
   private invTimer: unknown = null;
   private retryTimer: unknown = null;
-  private source: Peer | null = null;
+  /** Blocks being given to the ledger → the peer they came from. */
+  private readonly sourceOf = new Map<string, Peer>();
   private stopped = false;
 
   constructor(
@@ -183,7 +184,10 @@ export class Gossip {
 
   /** The ledger accepted a block: announce it (the ledger's onBlock listener). */
   accepted(e: Entry, block: Block): void {
-    const via = this.source;
+    // the peer that sent this very block (or, for a block released from the pending pool, the one that
+    // sent it then): never whoever's block happens to be in the ledger at the moment (an own role's
+    // block accepted meanwhile is local, and must be announced to that peer too)
+    const via = this.sourceOf.get(e.hex) ?? this.heldBy.get(e.hex) ?? null;
     this.seen.add(e.hex);
     this.held.delete(e.hex);
     this.unchargeHeld(e.hex);
@@ -471,9 +475,8 @@ export class Gossip {
     this.ctx.track(this.ctx.serial(async () => {
       let receipt: ReceiptStatusCode | null = null;
       try {
-        this.source = peer;
+        this.sourceOf.set(hex, peer);
         const r = await this.ctx.ledger.add(bytes);
-        this.source = null;
         this.seen.add(hex);
         this.forget(hex);
         if (r.status === 'added') receipt = ReceiptStatus.STORED;
@@ -487,9 +490,9 @@ export class Gossip {
         }
         if (mode === 'upload') this.stats.uploadsServed++;
       } catch (e) {
-        this.source = null;
         receipt = this.failed(peer, hex, bytes, e, mode);
       } finally {
+        this.sourceOf.delete(hex);
         this.adding.delete(hex);
       }
       if (mode === 'upload' && receipt !== null && !peer.closed) this.ctx.send(peer, { type: 'receipt', id: fromHex(hex), status: receipt });

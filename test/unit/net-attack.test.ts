@@ -297,3 +297,34 @@ test('finding 10: a full disk never penalises a peer; the node stops visibly and
   await assert.rejects(victim.ledger.add(f.trace[20]), (e: Error) => e.name === 'StoreFault', 'the ledger refuses further writes');
   assert.deepEqual(others.filter((e) => e.type === 'penalty' && e.points >= 25), [], 'and the honest peers do not blame it either');
 });
+
+test('finding 11: an own role\'s block accepted while gossip awaits a peer\'s block is local, and announced to that peer too', async () => {
+  const f = shared;
+  class RacingStore extends MemoryStore {
+    hook?: () => void;
+    override async putBlock(meta: Parameters<MemoryStore['putBlock']>[0], bytes: Uint8Array): Promise<void> {
+      const h = this.hook;
+      this.hook = undefined;
+      if (h) {
+        h(); // the role adds its block while this (a peer's) block is being written
+        await new Promise((r) => setImmediate(r));
+      }
+      return super.putBlock(meta, bytes);
+    }
+  }
+  const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed: 38, startMs: f.startMs, link: { delay: [5, 40] }, node: { sync: { intervalMs: 1e9, followUpMs: 0 } } });
+  const store = new RacingStore();
+  const v = await sim.addNode('v', 'full', { store, preload: f.ca });
+  const h = await sim.addNode('h', 'full', { preload: f.ca });
+  await sim.net.run(sim.net.now() + 3_000);
+  const [x, role] = [f.trace[0], f.trace[1]];
+  const via = new Map<string, string | null>();
+  v.node.onBlock((e, _b, link) => via.set(e.hex, link));
+  store.hook = () => void v.ledger.add(role); // as ValidatorRole / SolverRole do
+  await h.node.publish(x);
+  await sim.net.run(sim.net.now() + 3_000);
+  assert.ok(v.ledger.has(hexOf(x)) && v.ledger.has(hexOf(role)));
+  assert.notEqual(via.get(hexOf(x)), null, 'the peer\'s block came from the peer');
+  assert.equal(via.get(hexOf(role)), null, 'the role\'s block is local, not the peer\'s');
+  assert.ok(h.ledger.has(hexOf(role)), 'and it was announced to that peer (no sync runs here)');
+});
