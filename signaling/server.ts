@@ -7,7 +7,7 @@
  * Protocol, limits and close codes: docs/SIGNALING.md.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { CloseCode, parseClientMessage, type AnnouncedLimits, type CloseCodeValue, type ErrorCode, type ServerMessage } from './protocol.ts';
@@ -121,6 +121,28 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
 
   const http = createServer((req, res) => answerHttp(req, res, health));
   http.on('clientError', (_err, socket) => socket.destroy());
+  // Sockets whose upgrade is in progress are bounded too: by count, by the total, and by time.
+  const handshaking = new Set<Socket>();
+  let sockets = 0;
+  http.on('connection', (socket: Socket) => {
+    if (handshaking.size >= limits.maxHandshakes || sockets >= limits.maxConnections + limits.maxHandshakes) {
+      violations[CloseCode.SERVER_FULL] = (violations[CloseCode.SERVER_FULL] ?? 0) + 1;
+      log({ event: 'violation', code: CloseCode.SERVER_FULL, reason: 'too many handshakes in progress' });
+      socket.destroy();
+      return;
+    }
+    sockets++;
+    handshaking.add(socket);
+    const timer = setTimeout(() => {
+      if (handshaking.has(socket)) socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    timer.unref();
+    socket.once('close', () => {
+      sockets--;
+      handshaking.delete(socket);
+      clearTimeout(timer);
+    });
+  });
   const wss = new WebSocketServer({
     server: http,
     maxPayload: limits.maxFrameBytes,
@@ -193,6 +215,8 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       }
       case 'signal': {
         if (!c.rooms.has(msg.room)) return error(c, 'not-in-room', `join ${msg.room} before signalling in it`, { room: msg.room });
+        // a signal to oneself is never relayed (it would only echo the sender's own data back to it)
+        if (msg.to === c.id) return error(c, 'unknown-peer', 'a peer cannot signal itself', { room: msg.room, to: msg.to });
         const target = clients.get(msg.to);
         if (!target || !target.open || !rooms.has(msg.room, msg.to)) {
           return error(c, 'unknown-peer', `no peer ${msg.to} in room ${msg.room}`, { room: msg.room, to: msg.to });
@@ -205,7 +229,8 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     }
   };
 
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    handshaking.delete(req.socket as Socket);
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already closed the connection (1009 → 4001 for oversize, 1002/1007 for protocol errors).
       const c = clientOf.get(ws);
@@ -292,6 +317,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
         log({ event: 'shutdown' });
         for (const c of [...clients.values()]) drop(c);
         for (const ws of wss.clients) closeOrTerminate(ws, CloseCode.GOING_AWAY, 'server shutting down');
+        for (const socket of handshaking) socket.destroy();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
