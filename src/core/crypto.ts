@@ -47,6 +47,12 @@ export interface CryptoProvider {
   aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
   /** Cryptographically secure random bytes. */
   randomBytes(n: number): Uint8Array;
+  /**
+   * Drop every copy of this secret key the provider keeps (an imported-key cache), so a key that
+   * must be destroyed (a shredded epoch key, PROTOCOL §3.2) does not outlive the caller's copy.
+   * Returns whether a copy was dropped. Providers without a cache may omit it.
+   */
+  forgetSecret?(secret: Uint8Array): boolean;
 }
 
 function isAllZero(b: Uint8Array): boolean {

@@ -4,7 +4,8 @@
  *
  * Keys are imported through JWK, not DER: on Node 20 a DER/SPKI public-key import costs ~85 µs
  * and a PKCS#8 private-key import ~450 µs (OpenSSL 3 decoders), a JWK import 6–35 µs. Private
- * keys are cached by value (small cache), since the same role or epoch key signs or decrypts many times.
+ * keys are cached by value (small cache), since the same role or epoch key signs or decrypts many times;
+ * `forgetSecret` drops a key from the cache (a shredded epoch key must not outlive its holder's copy).
  *
  * @example
  * import { nodeCrypto } from './node-crypto.ts';
@@ -28,6 +29,9 @@ class KeyCache {
     if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value as string);
     this.m.set(k, v);
     return v;
+  }
+  delete(k: string): boolean {
+    return this.m.delete(k);
   }
 }
 const edPriv = new KeyCache(256);
@@ -88,6 +92,13 @@ export const nodeCrypto: CryptoProvider = {
     } catch {
       throw new RangeError('x25519: low-order public key');
     }
+  },
+  forgetSecret: (sk) => {
+    if (sk.length !== 32) return false;
+    const k = b64u(sk);
+    const a = edPriv.delete(k);
+    const b = xPriv.delete(k);
+    return a || b;
   },
   aeadSeal: (k, n, p, aad) => {
     const c = crypto.createCipheriv('chacha20-poly1305', abytes(k, 32, 'aead key'), abytes(n, 12, 'aead nonce'), { authTagLength: 16 });

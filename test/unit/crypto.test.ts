@@ -59,3 +59,19 @@ test('providers agree byte for byte (property)', () => {
     { numRuns: 60 },
   );
 });
+
+test('issue 9 finding 12: the Node provider drops a cached secret key on forgetSecret; a shredded epoch key leaves no cached copy', async () => {
+  const sk = nodeCrypto.randomBytes(32);
+  nodeCrypto.x25519PublicKey(sk); // imports and caches it
+  nodeCrypto.ed25519Sign(sk, utf8('m'));
+  assert.equal(nodeCrypto.forgetSecret!(sk), true, 'a cached copy was dropped');
+  assert.equal(nodeCrypto.forgetSecret!(sk), false, 'no copy is left');
+  // World.destroyEpoch (crypto-shredding) purges the provider's cache as well as its own copy
+  const { World } = await import('../../src/node/sim/world.ts');
+  const w = await World.create({ crypto: nodeCrypto, startMs: Date.UTC(2026, 2, 3) });
+  const epoch = [...w.epochKeys.keys()][0];
+  const copy = w.epochKeys.get(epoch)!.secretKey.slice();
+  nodeCrypto.x25519PublicKey(copy);
+  w.destroyEpoch(epoch);
+  assert.equal(nodeCrypto.forgetSecret!(copy), false, 'the shredded key was already purged from the cache');
+});
