@@ -15,6 +15,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import type { CryptoProvider } from '../core/crypto.ts';
 import { abytes } from '../core/bytes.ts';
+import { ed25519Precheck } from '../core/ed25519-strict.ts';
 
 const b64u = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length);
@@ -75,7 +76,8 @@ export const nodeCrypto: CryptoProvider = {
   ed25519PublicKey: (sk) => rawPublic(crypto.createPublicKey(edPrivate(sk))),
   ed25519Sign: (sk, m) => new Uint8Array(crypto.sign(null, m, edPrivate(sk))),
   ed25519Verify: (pk, m, s) => {
-    if (pk.length !== 32 || s.length !== 64) return false;
+    // the strict rule's byte checks first (src/core/ed25519-strict.ts); OpenSSL then checks the cofactorless equation
+    if (!ed25519Precheck(pk, s)) return false;
     try {
       const key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(pk) }, format: 'jwk' });
       return crypto.verify(null, m, key, s);
