@@ -22,6 +22,8 @@ const LIMIT_FLAGS: Record<string, keyof SignalingLimits> = {
   'ping-interval-ms': 'heartbeatIntervalMs',
   'pong-timeout-ms': 'heartbeatTimeoutMs',
   'max-connections': 'maxConnections',
+  'max-handshakes': 'maxHandshakes',
+  'handshake-timeout-ms': 'handshakeTimeoutMs',
 };
 
 /** `--help` text. */
@@ -38,6 +40,8 @@ export const USAGE = `usage: npm run signaling -- [options]
   --ping-interval-ms N     heartbeat ping interval (default 15000)
   --pong-timeout-ms N      close after no pong this long (default 30000)
   --max-connections N      total connections (default 10000)
+  --max-handshakes N       sockets whose WebSocket upgrade is in progress (default 256)
+  --handshake-timeout-ms N drop a socket not upgraded within this (default 10000)
   -h, --help               this text`;
 
 /** What the CLI should do. */

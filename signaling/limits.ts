@@ -23,6 +23,13 @@ export interface SignalingLimits {
   heartbeatTimeoutMs: number;
   /** Open connections in total; one more is closed with 4007. */
   maxConnections: number;
+  /**
+   * TCP connections whose WebSocket upgrade is still in progress (or plain HTTP requests); one more
+   * is destroyed at once. They also count towards the total: at most maxConnections + maxHandshakes sockets.
+   */
+  maxHandshakes: number;
+  /** A socket that has not completed its WebSocket upgrade within this is destroyed, ms. */
+  handshakeTimeoutMs: number;
   /** A recipient whose unsent buffer exceeds this many bytes gets no more signals (`peer-busy`). */
   maxBufferedBytes: number;
   /** After the server closes a connection, the socket is destroyed if the peer has not answered within this, ms. */
@@ -45,6 +52,8 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   heartbeatIntervalMs: 15_000,
   heartbeatTimeoutMs: 30_000,
   maxConnections: 10_000,
+  maxHandshakes: 256,
+  handshakeTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   closeTimeoutMs: 5_000,
 });
@@ -60,6 +69,8 @@ const MINIMUM: Record<keyof SignalingLimits, number> = {
   heartbeatIntervalMs: 10,
   heartbeatTimeoutMs: 10,
   maxConnections: 1,
+  maxHandshakes: 1,
+  handshakeTimeoutMs: 10,
   maxBufferedBytes: 1024,
   closeTimeoutMs: 10,
 };

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { CloseCode, parseClientMessage, type AnnouncedLimits, type CloseCodeValue, type ErrorCode, type ServerMessage } from './protocol.ts';
@@ -142,6 +142,31 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     if (!handleHttp(req, res)) answerNotFound(req, res);
   });
   if (!opts.attach) http.on('clientError', (_err, socket) => socket.destroy());
+  // Sockets whose upgrade is in progress are bounded too (on a server of our own; an attached
+  // server's connections are its owner's, most of them plain HTTP).
+  const handshaking = new Set<Socket>();
+  if (!opts.attach) {
+    let sockets = 0;
+    http.on('connection', (socket: Socket) => {
+      if (handshaking.size >= limits.maxHandshakes || sockets >= limits.maxConnections + limits.maxHandshakes) {
+        violations[CloseCode.SERVER_FULL] = (violations[CloseCode.SERVER_FULL] ?? 0) + 1;
+        log({ event: 'violation', code: CloseCode.SERVER_FULL, reason: 'too many handshakes in progress' });
+        socket.destroy();
+        return;
+      }
+      sockets++;
+      handshaking.add(socket);
+      const timer = setTimeout(() => {
+        if (handshaking.has(socket)) socket.destroy();
+      }, limits.handshakeTimeoutMs);
+      timer.unref();
+      socket.once('close', () => {
+        sockets--;
+        handshaking.delete(socket);
+        clearTimeout(timer);
+      });
+    });
+  }
   const wss = new WebSocketServer({
     ...(opts.attach ? { noServer: true } : { server: http as HttpServer }),
     maxPayload: limits.maxFrameBytes,
@@ -223,6 +248,8 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       }
       case 'signal': {
         if (!c.rooms.has(msg.room)) return error(c, 'not-in-room', `join ${msg.room} before signalling in it`, { room: msg.room });
+        // a signal to oneself is never relayed (it would only echo the sender's own data back to it)
+        if (msg.to === c.id) return error(c, 'unknown-peer', 'a peer cannot signal itself', { room: msg.room, to: msg.to });
         const target = clients.get(msg.to);
         if (!target || !target.open || !rooms.has(msg.room, msg.to)) {
           return error(c, 'unknown-peer', `no peer ${msg.to} in room ${msg.room}`, { room: msg.room, to: msg.to });
@@ -235,7 +262,8 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     }
   };
 
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    handshaking.delete(req.socket as Socket);
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already closed the connection (1009 → 4001 for oversize, 1002/1007 for protocol errors).
       const c = clientOf.get(ws);
@@ -327,6 +355,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
         log({ event: 'shutdown' });
         for (const c of [...clients.values()]) drop(c);
         for (const ws of wss.clients) closeOrTerminate(ws, CloseCode.GOING_AWAY, 'server shutting down');
+        for (const socket of handshaking) socket.destroy();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         if (opts.attach) {
           http.off('upgrade', onUpgrade);

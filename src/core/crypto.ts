@@ -23,6 +23,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { abytes, concat } from './bytes.ts';
+import { verifyCofactorless } from './ed25519-strict.ts';
 
 /** All primitives the core needs. Inputs are never mutated. */
 export interface CryptoProvider {
@@ -47,6 +48,12 @@ export interface CryptoProvider {
   aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
   /** Cryptographically secure random bytes. */
   randomBytes(n: number): Uint8Array;
+  /**
+   * Drop every copy of this secret key the provider keeps (an imported-key cache), so a key that
+   * must be destroyed (a shredded epoch key, PROTOCOL §3.2) does not outlive the caller's copy.
+   * Returns whether a copy was dropped. Providers without a cache may omit it.
+   */
+  forgetSecret?(secret: Uint8Array): boolean;
 }
 
 function isAllZero(b: Uint8Array): boolean {
@@ -62,14 +69,8 @@ export const nobleCrypto: CryptoProvider = {
   hmacSha256: (k, d) => hmac(sha256, k, d),
   ed25519PublicKey: (sk) => ed25519.getPublicKey(abytes(sk, 32, 'ed25519 secret')),
   ed25519Sign: (sk, m) => ed25519.sign(m, abytes(sk, 32, 'ed25519 secret')),
-  ed25519Verify: (pk, m, s) => {
-    if (pk.length !== 32 || s.length !== 64) return false;
-    try {
-      return ed25519.verify(s, m, pk, { zip215: false });
-    } catch {
-      return false;
-    }
-  },
+  // the one strict rule every provider applies (src/core/ed25519-strict.ts): same answer as nodeCrypto
+  ed25519Verify: (pk, m, s) => verifyCofactorless(pk, m, s),
   x25519PublicKey: (sk) => x25519.getPublicKey(abytes(sk, 32, 'x25519 secret')),
   x25519: (sk, pk) => {
     abytes(pk, 32, 'x25519 public key');

@@ -30,5 +30,12 @@ export class CodecError extends BeepTraceError {}
 /** A block that breaks an acceptance rule (docs/PROTOCOL.md §Ledger). @example new RejectError('bad_signature', '…') */
 export class RejectError extends BeepTraceError {}
 
+/**
+ * The node's own store failed to make an accepted block durable (a full disk, a broken database).
+ * Not anyone else's fault: the ledger refuses every further write (its memory would be ahead of
+ * its disk) and the node must stop or degrade visibly. @example new StoreFault('store_failed', 'putBlock: ENOSPC')
+ */
+export class StoreFault extends BeepTraceError {}
+
 /** Bad input from a user, a file or an operator. @example new InputError('bad_line', 'trace.jsonl:3: …') */
 export class InputError extends BeepTraceError {}

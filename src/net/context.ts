@@ -26,7 +26,9 @@ export type NetEvent =
   | { type: 'upload_proven'; id: string; chain: ChainId; fromTime: number; toTime: number }
   | { type: 'upload_absent'; id: string; renewedAs: string | null }
   | { type: 'upload_expired'; id: string }
-  | { type: 'error'; where: string; error: string };
+  | { type: 'error'; where: string; error: string }
+  /** This node's own store failed (a full disk): the node stopped; no peer was blamed. */
+  | { type: 'fault'; error: string };
 
 /** The node as its parts see it. @example ctx.readyPeers().filter((p) => p.carries(chain)) */
 export interface NetContext {
@@ -46,6 +48,8 @@ export interface NetContext {
   track(p: Promise<unknown>): void;
   /** Run ledger writes one at a time, in order. */
   serial<T>(fn: () => Promise<T>): Promise<T>;
+  /** A local fault (this node's store failed): stop the node visibly; never blame a peer. */
+  fault(e: Error): void;
   /** Is the chain carried by this node? */
   carries(chain: ChainId): boolean;
   emit(e: NetEvent): void;

@@ -571,14 +571,19 @@ export class Reassembler {
     } else if (p.total !== f.total) {
       throw new ProtocolError('chunk_mismatch', `chunk ${f.index} says the block has ${f.total} bytes, earlier chunks said ${p.total}`);
     }
+    if (p.got[f.index]) return null; // a repeated chunk is no progress: it does not keep the partial block alive
     p.at = now;
-    if (p.got[f.index]) return null;
     p.got[f.index] = 1;
     p.buf.set(f.payload, f.index * CHUNK_BYTES);
     if (++p.have < n) return null;
     this.parts.delete(hex);
     this.heldBytes -= p.total;
     return p.buf;
+  }
+
+  /** Is this chunk of a multi-chunk block already held? (A repeated chunk is no progress.) */
+  hasChunk(hex: string, index: number): boolean {
+    return this.parts.get(hex)?.got[index] === 1;
   }
 
   /** Forget a partial block (its request was abandoned). */

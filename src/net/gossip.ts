@@ -24,7 +24,7 @@
  * @module
  */
 import { equal, fromHex, toHex } from '../core/bytes.ts';
-import { CodecError, RejectError } from '../core/errors.ts';
+import { CodecError, RejectError, StoreFault } from '../core/errors.ts';
 import { Kind, type Block } from '../core/codec/block.ts';
 import type { Entry } from '../core/ledger/ledger.ts';
 import { Chain, type ChainId } from '../core/types.ts';
@@ -41,8 +41,13 @@ import { Penalty } from './scores.ts';
 export interface GossipOptions {
   /** Most ids asked of one peer and not yet received. */
   maxInflight: number;
-  /** A request fails when its peer has delivered nothing for this long, ms. */
+  /** A request fails when its peer has delivered nothing new (no new chunk, no NOTFOUND of an asked id) for this long, ms. */
   requestTimeoutMs: number;
+  /**
+   * A request this old moves to another source of the block that has a free request slot, whatever
+   * the first peer delivers meanwhile (a peer that trickles chunks cannot hold a block back), ms.
+   */
+  stallMs: number;
   /** …or when a later request to the same peer was answered this long ago (peers serve in order), ms. */
   reorderGraceMs: number;
   /** Peers tried for one id before giving up (sync finds it again later). */
@@ -51,8 +56,19 @@ export interface GossipOptions {
   invDelayMs: number;
   /** Size of the seen-cache (ids stored, or known to be unacceptable). */
   seenCache: number;
-  /** Most ids wanted at once. */
+  /** Most ids wanted at once (all peers together). */
   maxWants: number;
+  /**
+   * Most wanted ids one peer may be a source of: ids it announced beyond this are ignored (sync
+   * offers them again once some are fetched), so one peer cannot fill `maxWants` for everyone.
+   */
+  maxWantsPerPeer: number;
+  /**
+   * Most bytes, and blocks, one peer's blocks may occupy in the ledger's pending pool (waiting for
+   * parents or a CA statement); beyond, its oldest held block is dropped (it can be fetched again).
+   */
+  maxHeldBytesPerPeer: number;
+  maxHeldPerPeer: number;
   /** A partial block with no new chunk for this long is dropped, ms. */
   partialTimeoutMs: number;
   /** A parked block (authority state behind) gets its last try after this long, ms. */
@@ -65,11 +81,15 @@ export interface GossipOptions {
 export const DEFAULT_GOSSIP: GossipOptions = {
   maxInflight: 128,
   requestTimeoutMs: 5_000,
+  stallMs: 15_000,
   reorderGraceMs: 1_000,
   maxTries: 6,
   invDelayMs: 5,
   seenCache: 65_536,
   maxWants: 200_000,
+  maxWantsPerPeer: 16_384,
+  maxHeldBytesPerPeer: 8 * 1024 * 1024,
+  maxHeldPerPeer: 2_048,
   partialTimeoutMs: 30_000,
   deferMs: 60_000,
   maxDeferredBytes: 8 * 1024 * 1024,
@@ -114,6 +134,10 @@ export interface GossipStats {
   /** Uploads received from peers and given to the ledger. */
   uploadsServed: number;
   wantsDropped: number;
+  /** Announced ids ignored because their announcer was at its `maxWantsPerPeer` budget. */
+  wantsOverBudget: number;
+  /** Pending blocks dropped because their sender was over its held budget. */
+  heldEvicted: number;
 }
 
 /**
@@ -121,19 +145,22 @@ export interface GossipStats {
  * @example gossip.want(ids, Chain.TRACING, peer)
  */
 export class Gossip {
-  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0 };
+  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0, wantsOverBudget: 0, heldEvicted: 0 };
   /** Called for every block the ledger accepts, with the peer it came from (null: local). */
   onAccepted?: (e: Entry, block: Block, via: Peer | null) => void;
   private readonly seen: LruSet;
   private readonly rejected = new LruSet(16_384);
   private readonly held = new LruSet(4_096);
+  /** Pending blocks → the peer whose held budget they use. */
+  private readonly heldBy = new Map<string, Peer>();
   private readonly adding = new Set<string>();
   private readonly wants = new Map<string, Want>();
   private readonly deferred = new Map<string, { bytes: Uint8Array; peer: Peer; at: number }>();
   private deferredBytes = 0;
   private invTimer: unknown = null;
   private retryTimer: unknown = null;
-  private source: Peer | null = null;
+  /** Blocks being given to the ledger → the peer they came from. */
+  private readonly sourceOf = new Map<string, Peer>();
   private stopped = false;
 
   constructor(
@@ -157,9 +184,13 @@ export class Gossip {
 
   /** The ledger accepted a block: announce it (the ledger's onBlock listener). */
   accepted(e: Entry, block: Block): void {
-    const via = this.source;
+    // the peer that sent this very block (or, for a block released from the pending pool, the one that
+    // sent it then): never whoever's block happens to be in the ledger at the moment (an own role's
+    // block accepted meanwhile is local, and must be announced to that peer too)
+    const via = this.sourceOf.get(e.hex) ?? this.heldBy.get(e.hex) ?? null;
     this.seen.add(e.hex);
     this.held.delete(e.hex);
+    this.unchargeHeld(e.hex);
     this.forget(e.hex);
     for (const p of this.ctx.readyPeers()) {
       if (p === via || !p.carries(e.chain) || p.known.has(e.hex)) continue;
@@ -216,7 +247,12 @@ export class Gossip {
       const hex = toHex(id);
       if (this.known(hex)) continue;
       let w = this.wants.get(hex);
+      // each source spends one unit of its own budget: a peer's announcements never crowd out another's
+      const fresh = all.filter((s) => !w?.sources.includes(s));
+      const within = fresh.filter((s) => s.wantCount < this.o.maxWantsPerPeer);
+      if (within.length < fresh.length) this.stats.wantsOverBudget += fresh.length - within.length;
       if (!w) {
+        if (!within.length) continue;
         if (this.wants.size >= this.o.maxWants) {
           this.stats.wantsDropped++;
           continue;
@@ -224,9 +260,9 @@ export class Gossip {
         w = { hex, id: id.slice(), chain, sources: [], asked: null, last: null, tries: 0 };
         this.wants.set(hex, w);
       }
-      for (const s of all) {
-        if (w.sources.includes(s)) continue;
+      for (const s of within) {
         w.sources.push(s);
+        s.wantCount++;
         if (!w.asked) this.queueOn(s, w);
       }
       if (!w.asked) {
@@ -310,9 +346,9 @@ export class Gossip {
       w.asked.reassembler.drop(w.hex);
       w.asked = null;
     }
-    if (dropSource) w.sources = w.sources.filter((s) => s !== dropSource);
+    if (dropSource) this.dropSource(w, dropSource);
     if (!w.sources.length || w.tries >= this.o.maxTries) {
-      this.wants.delete(w.hex);
+      this.deleteWant(w);
       this.stats.wantsDropped++;
       return;
     }
@@ -322,11 +358,27 @@ export class Gossip {
     if (p) touched.add(p);
   }
 
+  /** `p` is no longer a source of `w`: give back its unit of want budget. */
+  private dropSource(w: Want, p: Peer): void {
+    const i = w.sources.indexOf(p);
+    if (i < 0) return;
+    w.sources.splice(i, 1);
+    p.wantCount--;
+  }
+
+  /** Forget a want, giving every source back its unit of want budget. */
+  private deleteWant(w: Want): void {
+    if (this.wants.get(w.hex) !== w) return;
+    this.wants.delete(w.hex);
+    for (const s of w.sources) s.wantCount--;
+    w.sources = [];
+  }
+
   /** A want is satisfied (stored, or will never be): free its request slot. */
   private forget(hex: string): void {
     const w = this.wants.get(hex);
     if (!w) return;
-    this.wants.delete(hex);
+    this.deleteWant(w);
     if (w.asked) {
       w.asked.requested.delete(hex);
       this.refill(w.asked);
@@ -335,11 +387,11 @@ export class Gossip {
 
   /** The peer does not have these ids. */
   onNotFound(peer: Peer, f: NotFoundFrame): void {
-    peer.lastProgress = this.ctx.clock.now();
     const touched = new Set<Peer>();
     for (const id of f.ids) {
       const hex = toHex(id);
       if (!peer.requested.has(hex)) continue;
+      peer.lastProgress = this.ctx.clock.now(); // only an answer to an open request is progress
       this.stats.notFound++;
       peer.requested.delete(hex);
       const w = this.wants.get(hex);
@@ -377,7 +429,8 @@ export class Gossip {
         return;
       }
     }
-    if (!f.upload) peer.lastProgress = now;
+    // progress is new bytes: a chunk resent (or duplicated by the network) does not keep requests alive
+    if (!f.upload && !peer.reassembler.hasChunk(hex, f.index)) peer.lastProgress = now;
     let whole: Uint8Array | null;
     try {
       whole = peer.reassembler.push(f, now);
@@ -422,9 +475,8 @@ export class Gossip {
     this.ctx.track(this.ctx.serial(async () => {
       let receipt: ReceiptStatusCode | null = null;
       try {
-        this.source = peer;
+        this.sourceOf.set(hex, peer);
         const r = await this.ctx.ledger.add(bytes);
-        this.source = null;
         this.seen.add(hex);
         this.forget(hex);
         if (r.status === 'added') receipt = ReceiptStatus.STORED;
@@ -433,13 +485,14 @@ export class Gossip {
           receipt = ReceiptStatus.HELD;
           this.seen.delete(hex);
           this.held.add(hex);
+          if (!peer.closed) this.chargeHeld(peer, hex, bytes.length);
           if (!peer.closed) this.want(r.missing, bytes[1] as ChainId, peer);
         }
         if (mode === 'upload') this.stats.uploadsServed++;
       } catch (e) {
-        this.source = null;
         receipt = this.failed(peer, hex, bytes, e, mode);
       } finally {
+        this.sourceOf.delete(hex);
         this.adding.delete(hex);
       }
       if (mode === 'upload' && receipt !== null && !peer.closed) this.ctx.send(peer, { type: 'receipt', id: fromHex(hex), status: receipt });
@@ -455,6 +508,12 @@ export class Gossip {
       this.rejected.add(hex);
       this.forget(hex);
       this.ctx.penalize(peer, 'invalid_block', Penalty.INVALID_BLOCK, what);
+      return null;
+    }
+    if (e instanceof StoreFault) {
+      // this node's disk, not the peer: no blame, no receipt (the uploader tries another peer)
+      this.forget(hex);
+      this.ctx.fault(e);
       return null;
     }
     if (!(e instanceof RejectError)) {
@@ -479,6 +538,31 @@ export class Gossip {
     }
     if (code !== 'future' && !peer.closed) this.ctx.penalize(peer, 'soft_reject', Penalty.SOFT_REJECT, what);
     return ReceiptStatus.REFUSED;
+  }
+
+  /** `peer`'s block waits in the ledger's pending pool: charge its held budget, dropping its oldest held blocks beyond it. */
+  private chargeHeld(peer: Peer, hex: string, n: number): void {
+    for (const h of [...peer.held.keys()]) if (!this.ctx.ledger.isPending(h)) this.unchargeHeld(h, true); // released or evicted by the ledger
+    this.unchargeHeld(hex);
+    peer.held.set(hex, n);
+    peer.heldBytes += n;
+    this.heldBy.set(hex, peer);
+    while (peer.held.size > this.o.maxHeldPerPeer || peer.heldBytes > this.o.maxHeldBytesPerPeer) {
+      const oldest = peer.held.keys().next().value as string;
+      this.unchargeHeld(oldest, true);
+      this.ctx.ledger.forgetPending(oldest);
+      this.stats.heldEvicted++;
+    }
+  }
+
+  /** A held block left the pending pool (accepted, or dropped with `gone`: it may be fetched again). */
+  private unchargeHeld(hex: string, gone = false): void {
+    const p = this.heldBy.get(hex);
+    if (gone) this.held.delete(hex);
+    if (!p) return;
+    this.heldBy.delete(hex);
+    p.heldBytes -= p.held.get(hex) ?? 0;
+    p.held.delete(hex);
   }
 
   /** Keep a block that may become acceptable when the authority state catches up. */
@@ -557,6 +641,10 @@ export class Gossip {
 
   /** A peer is gone: its requests go to other announcers. */
   peerClosed(peer: Peer): void {
+    // its pending blocks stay in the ledger's pool (bounded there); they no longer count for anyone
+    for (const h of peer.held.keys()) this.heldBy.delete(h);
+    peer.held.clear();
+    peer.heldBytes = 0;
     const touched = new Set<Peer>();
     for (const w of [...this.wants.values()]) {
       if (!w.sources.includes(peer)) continue;
@@ -564,8 +652,8 @@ export class Gossip {
         w.asked = null;
         this.unask(w, peer, touched);
       } else {
-        w.sources = w.sources.filter((s) => s !== peer);
-        if (!w.sources.length && !w.asked) this.wants.delete(w.hex);
+        this.dropSource(w, peer);
+        if (!w.sources.length && !w.asked) this.deleteWant(w);
       }
     }
     this.flushGets(touched);
@@ -581,7 +669,7 @@ export class Gossip {
       // later request (it serves in order) more than `reorderGraceMs` ago: then this one was lost
       const overtaken = now - p.servedAt > this.o.reorderGraceMs;
       for (const [hex, at] of p.requested) {
-        if (now - Math.max(at, p.lastProgress) > this.o.requestTimeoutMs || (overtaken && at < p.servedAskedAt)) expired.push(hex);
+        if (now - Math.max(at, p.lastProgress) > this.o.requestTimeoutMs || (overtaken && at < p.servedAskedAt) || (now - at > this.o.stallMs && this.otherSource(hex, p))) expired.push(hex);
       }
       for (const hex of expired) {
         this.stats.timeouts++;
@@ -600,6 +688,14 @@ export class Gossip {
     }
     this.flushGets(touched);
     if (this.deferred.size) this.retryDeferred(true);
+  }
+
+  /** Does the want `hex` have a ready source other than `p` with a free request slot? */
+  private otherSource(hex: string, p: Peer): boolean {
+    const w = this.wants.get(hex);
+    if (!w) return false;
+    const cap = this.capacity(w.chain);
+    return w.sources.some((s) => s !== p && s.ready && s.requested.size < cap);
   }
 
   /** Stop timers. */

@@ -20,7 +20,7 @@
  * @module
  */
 import { decodeBlock, Kind, type Block } from '../core/codec/block.ts';
-import { CodecError } from '../core/errors.ts';
+import { CodecError, StoreFault } from '../core/errors.ts';
 import type { Entry, Ledger } from '../core/ledger/ledger.ts';
 import { Prng } from '../core/prng.ts';
 import { toHex, utf8 } from '../core/bytes.ts';
@@ -165,6 +165,7 @@ export class NetNode implements NetContext {
   private readonly listeners = new Set<BlockListener>();
   private readonly closedTraffic = emptyTraffic();
   private counters = { penalties: 0, disconnects: 0, errors: 0 };
+  private faulted: Error | null = null;
   private timer: unknown = null;
   private unsubscribe: (() => void) | null = null;
   private started = false;
@@ -256,7 +257,10 @@ export class NetNode implements NetContext {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('NetNode.publish: bytes must be a Uint8Array');
     const b = decodeBlock(bytes);
     if (this.ledger.carries(b.chain)) {
-      const r = await this.serial(() => this.ledger.add(bytes));
+      const r = await this.serial(() => this.ledger.add(bytes)).catch((e: unknown) => {
+        if (e instanceof StoreFault) this.fault(e);
+        throw e;
+      });
       if (r.status === 'pending') this.gossip.want(r.missing, b.chain, null);
       return { id: r.id, status: r.status };
     }
@@ -336,6 +340,19 @@ export class NetNode implements NetContext {
     const until = peer.addr ? this.mesh.ban(peer.addr, this.limits.banMs) : this.clock.now();
     this.emit({ type: 'banned', link: peer.link.id, addr: peer.addr, untilMs: until });
     this.drop(peer, ByeReason.MISBEHAVIOUR, `${reason}: ${detail}`);
+  }
+
+  fault(e: Error): void {
+    if (this.faulted) return;
+    this.faulted = e;
+    this.counters.errors++;
+    this.emit({ type: 'fault', error: e.message });
+    this.stop();
+  }
+
+  /** The local fault (a store failure) that stopped this node, or null. */
+  get localFault(): Error | null {
+    return this.faulted;
   }
 
   track(p: Promise<unknown>): void {
@@ -469,7 +486,8 @@ export class NetNode implements NetContext {
       peer.early.push(bytes);
       return;
     }
-    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id));
+    // chunks of blocks asked of this peer are bounded by the request window, not the rate limits — a repeated chunk is not
+    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id)) && !peer.reassembler.hasChunk(toHex(f.id), f.index);
     if (!solicited && !peer.admit(bytes.length, now)) {
       this.penalize(peer, 'flood', Penalty.FLOOD, `over ${this.limits.framesPerSec} frames/s or ${this.limits.bytesPerSec} bytes/s`);
       return;

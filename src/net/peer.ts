@@ -69,6 +69,11 @@ export class Peer {
   waiting: string[] = [];
   /** The same for notification-chain ids, asked first (they carry the authority state). */
   waitingFirst: string[] = [];
+  /** Wanted ids this peer is a source of (its share of the node's want table, bounded by `maxWantsPerPeer`). */
+  wantCount = 0;
+  /** Blocks this peer sent that the ledger holds pending (hex → bytes), oldest first; bounded by `maxHeldBytesPerPeer`/`maxHeldPerPeer`. */
+  readonly held = new Map<string, number>();
+  heldBytes = 0;
   /** Ids to put in the next GET. */
   getBatch: Uint8Array[] = [];
   /** Block ids this peer asked for, to be served. */

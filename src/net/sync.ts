@@ -12,7 +12,10 @@
  * - FINGERPRINT different → its own IDLIST if it has ≤ LEAF ids there, else BRANCH sub-ranges
  *   with their FINGERPRINTs (split by its own ids into equal counts);
  * - IDLIST → the set difference is known: it GETs the ids it lacks and INVs the ids the sender
- *   lacks, and answers SKIP. IDLIST ends the recursion.
+ *   lacks, and answers SKIP. IDLIST ends the recursion — unless this side has more than LEAF ids
+ *   there: then it answers BRANCH FINGERPRINT sub-ranges instead of offering them all, so the
+ *   offer comes in bounded pieces as the peer asks (one short SYNC cannot make a node announce
+ *   every block it holds).
  *
  * A SYNC frame with at least one FINGERPRINT range is always answered (an empty SYNC means "all
  * equal"); a SYNC frame without one is not. So two equal sets cost one frame each way, and any
@@ -38,7 +41,7 @@ import {
 } from './frames.ts';
 import type { NetContext } from './context.ts';
 import type { Peer } from './peer.ts';
-import { Penalty } from './scores.ts';
+import { Penalty, TokenBucket } from './scores.ts';
 import type { Gossip } from './gossip.ts';
 
 /** Ranges with at most this many ids are answered with an id list. @example LEAF_IDS === 64 */
@@ -108,6 +111,10 @@ export class SyncIndex {
       else hi = mid;
     }
     return lo;
+  }
+  /** How many items have lo ≤ (time, id) < hi (no copy: O(log n)). */
+  count(lo: Bound, hi: Bound): number {
+    return Math.max(0, this.lowerIndex(hi) - this.lowerIndex(lo));
   }
   /** Items with lo ≤ (time, id) < hi. */
   slice(lo: Bound, hi: Bound): SyncItem[] {
@@ -220,6 +227,19 @@ export function reconcile(index: SyncIndex, frame: SyncFrame, sha256: (d: Uint8A
   const offer: Uint8Array[] = [];
   let mustAnswer = false;
   let lower = frame.start;
+  /** BRANCH sub-ranges of equal own count, each with its FINGERPRINT (mine.length > LEAF_IDS ≥ BRANCH). */
+  const split = (mine: SyncItem[], from: Bound, to: Bound) => {
+    const n = mine.length;
+    let lo = from;
+    for (let k = 0; k < BRANCH; k++) {
+      const a = Math.floor((k * n) / BRANCH);
+      const b = Math.floor(((k + 1) * n) / BRANCH);
+      const upper = k === BRANCH - 1 ? to : boundBetween(mine[b - 1], mine[b]);
+      const part = mine.slice(a, b);
+      out.push({ lower: lo, range: { upper, mode: 'fingerprint', count: part.length, fingerprint: fingerprint(sha256, part) } });
+      lo = upper;
+    }
+  };
   for (const r of frame.ranges) {
     const mine = index.slice(lower, r.upper);
     if (r.mode === 'skip') {
@@ -231,17 +251,13 @@ export function reconcile(index: SyncIndex, frame: SyncFrame, sha256: (d: Uint8A
       } else if (mine.length <= LEAF_IDS) {
         out.push({ lower, range: { upper: r.upper, mode: 'idlist', ids: sortIds(mine.map((i) => i.id)) } });
       } else {
-        const n = mine.length;
-        let lo = lower;
-        for (let k = 0; k < BRANCH; k++) {
-          const a = Math.floor((k * n) / BRANCH);
-          const b = Math.floor(((k + 1) * n) / BRANCH);
-          const upper = k === BRANCH - 1 ? r.upper : boundBetween(mine[b - 1], mine[b]);
-          const part = mine.slice(a, b);
-          out.push({ lower: lo, range: { upper, mode: 'fingerprint', count: part.length, fingerprint: fingerprint(sha256, part) } });
-          lo = upper;
-        }
+        split(mine, lower, r.upper);
       }
+    } else if (mine.length > LEAF_IDS) {
+      // an id list against many ids here: take what they have, and offer ours piece by piece
+      const ours = new Set(mine.map((it) => toHex(it.id)));
+      for (const id of r.ids) if (!ours.has(toHex(id))) need.push(id);
+      split(mine, lower, r.upper);
     } else {
       const theirs = new Set(r.ids.map(toHex));
       const ours = new Set<string>();
@@ -260,6 +276,21 @@ export function reconcile(index: SyncIndex, frame: SyncFrame, sha256: (d: Uint8A
   return { frames, need, offer, mustAnswer, final };
 }
 
+/**
+ * The work answering `frame` costs this side: the ids it must hash or list (its ids in every
+ * non-SKIP range), computed without touching them (O(ranges · log n)).
+ * @example syncWork(index, frame) // 10_020 for a whole-window fingerprint of a city day
+ */
+export function syncWork(index: SyncIndex, frame: SyncFrame): number {
+  let lower = frame.start;
+  let n = frame.ranges.length;
+  for (const r of frame.ranges) {
+    if (r.mode !== 'skip') n += index.count(lower, r.upper);
+    lower = r.upper;
+  }
+  return n;
+}
+
 /** Sync settings. @example new NetNode({ …, sync: { intervalMs: 10_000 } }) */
 export interface SyncOptions {
   /** Anti-entropy: every node reconciles with one random peer this often (±25% jitter), ms. */
@@ -272,9 +303,15 @@ export interface SyncOptions {
   followUpMs: number;
   /** Most follow-up rounds per connection. */
   maxFollowUps: number;
+  /**
+   * Reconciliation work one peer may ask of this node: ids per second (see `syncWork`), saved up
+   * to `workBurst`. A SYNC over budget is not answered and costs the peer a FLOOD penalty.
+   */
+  workPerSec: number;
+  workBurst: number;
 }
 /** @example DEFAULT_SYNC.intervalMs === 30_000 */
-export const DEFAULT_SYNC: SyncOptions = { intervalMs: 30_000, followUpMs: 5_000, maxFollowUps: 10 };
+export const DEFAULT_SYNC: SyncOptions = { intervalMs: 30_000, followUpMs: 5_000, maxFollowUps: 10, workPerSec: 50_000, workBurst: 2_000_000 };
 
 /**
  * Runs reconciliation for a node: one SyncIndex per carried chain (kept current from the ledger),
@@ -286,7 +323,8 @@ export class Syncer {
   private readonly followUps = new Map<Peer, { at: number; counts: Map<ChainId, number>; left: number; first: boolean }>();
   /** Last time a reconciliation of each chain ended (virtual ms). */
   readonly lastSyncAt = new Map<ChainId, number>();
-  readonly stats = { opened: 0, framesIn: 0, framesOut: 0, offered: 0, needed: 0 };
+  readonly stats = { opened: 0, framesIn: 0, framesOut: 0, offered: 0, needed: 0, overBudget: 0 };
+  private readonly work = new WeakMap<Peer, TokenBucket>();
 
   constructor(
     private readonly ctx: NetContext,
@@ -373,6 +411,14 @@ export class Syncer {
     const ix = this.index(f.chain);
     if (!ix || !peer.carries(f.chain)) {
       this.ctx.penalize(peer, 'protocol', Penalty.PROTOCOL, `SYNC of chain ${f.chain}, which ${ix ? 'the peer said it does not carry' : 'this node does not carry'}`);
+      return;
+    }
+    let bucket = this.work.get(peer);
+    if (!bucket) this.work.set(peer, (bucket = new TokenBucket(this.o.workPerSec, this.o.workBurst, this.ctx.clock.now())));
+    const cost = syncWork(ix, f);
+    if (!bucket.take(Math.min(cost, this.o.workBurst), this.ctx.clock.now())) {
+      this.stats.overBudget++;
+      this.ctx.penalize(peer, 'flood', Penalty.FLOOD, `SYNC asks for ${cost} ids of reconciliation work, over ${this.o.workPerSec}/s`);
       return;
     }
     const r = reconcile(ix, f, this.ctx.ledger.opts.crypto.sha256);

@@ -4,7 +4,8 @@
  *
  * Keys are imported through JWK, not DER: on Node 20 a DER/SPKI public-key import costs ~85 µs
  * and a PKCS#8 private-key import ~450 µs (OpenSSL 3 decoders), a JWK import 6–35 µs. Private
- * keys are cached by value (small cache), since the same role or epoch key signs or decrypts many times.
+ * keys are cached by value (small cache), since the same role or epoch key signs or decrypts many times;
+ * `forgetSecret` drops a key from the cache (a shredded epoch key must not outlive its holder's copy).
  *
  * @example
  * import { nodeCrypto } from './node-crypto.ts';
@@ -14,6 +15,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import type { CryptoProvider } from '../core/crypto.ts';
 import { abytes } from '../core/bytes.ts';
+import { ed25519Precheck } from '../core/ed25519-strict.ts';
 
 const b64u = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length);
@@ -28,6 +30,9 @@ class KeyCache {
     if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value as string);
     this.m.set(k, v);
     return v;
+  }
+  delete(k: string): boolean {
+    return this.m.delete(k);
   }
 }
 const edPriv = new KeyCache(256);
@@ -71,7 +76,8 @@ export const nodeCrypto: CryptoProvider = {
   ed25519PublicKey: (sk) => rawPublic(crypto.createPublicKey(edPrivate(sk))),
   ed25519Sign: (sk, m) => new Uint8Array(crypto.sign(null, m, edPrivate(sk))),
   ed25519Verify: (pk, m, s) => {
-    if (pk.length !== 32 || s.length !== 64) return false;
+    // the strict rule's byte checks first (src/core/ed25519-strict.ts); OpenSSL then checks the cofactorless equation
+    if (!ed25519Precheck(pk, s)) return false;
     try {
       const key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(pk) }, format: 'jwk' });
       return crypto.verify(null, m, key, s);
@@ -88,6 +94,13 @@ export const nodeCrypto: CryptoProvider = {
     } catch {
       throw new RangeError('x25519: low-order public key');
     }
+  },
+  forgetSecret: (sk) => {
+    if (sk.length !== 32) return false;
+    const k = b64u(sk);
+    const a = edPriv.delete(k);
+    const b = xPriv.delete(k);
+    return a || b;
   },
   aeadSeal: (k, n, p, aad) => {
     const c = crypto.createCipheriv('chacha20-poly1305', abytes(k, 32, 'aead key'), abytes(n, 12, 'aead nonce'), { authTagLength: 16 });

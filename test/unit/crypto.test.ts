@@ -59,3 +59,58 @@ test('providers agree byte for byte (property)', () => {
     { numRuns: 60 },
   );
 });
+
+test('issue 9 finding 12: the Node provider drops a cached secret key on forgetSecret; a shredded epoch key leaves no cached copy', async () => {
+  const sk = nodeCrypto.randomBytes(32);
+  nodeCrypto.x25519PublicKey(sk); // imports and caches it
+  nodeCrypto.ed25519Sign(sk, utf8('m'));
+  assert.equal(nodeCrypto.forgetSecret!(sk), true, 'a cached copy was dropped');
+  assert.equal(nodeCrypto.forgetSecret!(sk), false, 'no copy is left');
+  // World.destroyEpoch (crypto-shredding) purges the provider's cache as well as its own copy
+  const { World } = await import('../../src/node/sim/world.ts');
+  const w = await World.create({ crypto: nodeCrypto, startMs: Date.UTC(2026, 2, 3) });
+  const epoch = [...w.epochKeys.keys()][0];
+  const copy = w.epochKeys.get(epoch)!.secretKey.slice();
+  nodeCrypto.x25519PublicKey(copy);
+  w.destroyEpoch(epoch);
+  assert.equal(nodeCrypto.forgetSecret!(copy), false, 'the shredded key was already purged from the cache');
+});
+
+test('issue 9 finding 9: Ed25519 verification is one strict rule, identical on noble and OpenSSL (edge cases and mutations)', async () => {
+  const { ed25519 } = await import('@noble/curves/ed25519.js');
+  const { sha512 } = await import('@noble/hashes/sha2.js');
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const le = (n: bigint) => { const b = new Uint8Array(32); for (let i = 0; i < 32; i++) { b[i] = Number(n & 255n); n >>= 8n; } return b; };
+  const big = (b: Uint8Array) => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n);
+  const both = (pk: Uint8Array, m: Uint8Array, s: Uint8Array) => [nobleCrypto.ed25519Verify(pk, m, s), nodeCrypto.ed25519Verify(pk, m, s)];
+  const msg = utf8('trace batch');
+  // 1. A = identity with signature (R = identity, S = 0): OpenSSL alone used to accept it for any message
+  const id = new Uint8Array(32); id[0] = 1;
+  assert.deepEqual(both(id, msg, new Uint8Array([...id, ...new Uint8Array(32)])), [false, false]);
+  // 2. R with a small-order component: noble's cofactored check used to accept it, OpenSSL refused it
+  const sk = fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
+  const { scalar: a, pointBytes: A } = ed25519.utils.getExtendedPublicKey(sk);
+  const T8 = ed25519.Point.fromBytes(fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'));
+  const r = 1234567890123456789n;
+  const R = ed25519.Point.BASE.multiply(r).add(T8).toBytes();
+  const k = big(sha512(new Uint8Array([...R, ...A, ...msg]))) % L;
+  const mixed = new Uint8Array([...R, ...le((r + k * a) % L)]);
+  assert.deepEqual(both(A, msg, mixed), [false, false], 'a mixed-order R is refused by both');
+  // 3. S ≥ L (S + L of a valid signature), non-canonical A: refused by both; the valid one accepted by both
+  const good = nodeCrypto.ed25519Sign(sk, msg);
+  assert.deepEqual(both(A, msg, good), [true, true]);
+  const sPlusL = new Uint8Array([...good.subarray(0, 32), ...le(big(good.subarray(32)) + L)]);
+  assert.deepEqual(both(A, msg, sPlusL), [false, false]);
+  const nonCanon = fromHex('eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f');
+  assert.deepEqual(both(nonCanon, msg, good), [false, false]);
+  // 4. random signatures and every kind of mutation: the providers always agree
+  fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 40 }), fc.nat(95), fc.integer({ min: 0, max: 255 }), (s, m, at, v) => {
+    const pk = nodeCrypto.ed25519PublicKey(s);
+    const sig = nodeCrypto.ed25519Sign(s, m);
+    const x = new Uint8Array([...pk, ...sig]);
+    x[at] = v;
+    const [p2, s2] = [x.subarray(0, 32), x.subarray(32)];
+    const [n, o] = both(p2, m, s2);
+    assert.equal(n, o, `providers disagree on a mutation at byte ${at}`);
+  }), { numRuns: 300, seed: 9 });
+});

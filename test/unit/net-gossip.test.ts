@@ -16,7 +16,7 @@ import { Chain, type ChainId } from '../../src/core/types.ts';
 import { SimNetwork } from '../../src/net/sim.ts';
 import type { NetEvent } from '../../src/net/context.ts';
 
-import { D, fixture } from './net-fixture.ts';
+import { D, fixture, seeds } from './net-fixture.ts';
 
 
 const hexOf = (b: Uint8Array) => toHex(c.sha256(b));
@@ -127,7 +127,7 @@ async function faultRun(f: Awaited<ReturnType<typeof fixture>>, seed: number) {
 test('100 nodes with loss, duplication, reordering, churn and a healed partition converge to identical sets (20 seeds)', async () => {
   const f = await fixture(20, 3);
   const times: number[] = [];
-  for (let seed = 1; seed <= 20; seed++) {
+  for (const seed of seeds(Array.from({ length: 20 }, (_, i) => i + 1))) {
     const res = await faultRun(f, seed);
     assert.deepEqual(res.left, [], `seed ${seed}: nodes that did not converge (tracing/notification counts)`);
     assert.deepEqual(res.bad, [], `seed ${seed}: honest peers penalized or internal errors`);

@@ -33,7 +33,7 @@ import { ProofServer } from '../../src/net/proofs.ts';
 import { ProofStatus, type Frame } from '../../src/net/frames.ts';
 import type { NetContext } from '../../src/net/context.ts';
 import type { Peer } from '../../src/net/peer.ts';
-import { D, fixture } from './net-fixture.ts';
+import { D, fixture, seeds } from './net-fixture.ts';
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 let f: Fixture;
@@ -93,7 +93,7 @@ async function thinWithEvents(sim: SimNetwork, addr: string, opts: { renew?: Ren
   return { n, events };
 }
 
-for (const seed of [1, 2, 3, 4, 5, 6]) {
+for (const seed of seeds([1, 2, 3, 4, 5, 6])) {
   test(`seed ${seed}: uploads are kept until a final checkpoint proves them, then leave the store`, async () => {
     const sim = newSim(seed, { loss: 0.02, duplicate: 0.02 });
     const f1 = await sim.addNode('f1', 'full', { preload: f.ca });
@@ -101,7 +101,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     const { n: t, events } = await thinWithEvents(sim, 't');
     await sim.net.run(sim.net.now() + 3_000);
     const from = nowSec(sim);
-    const blocks = Array.from({ length: 5 }, (_, i) => batch(new UserKeys(c, c.randomBytes(32)), from + i, i));
+    const blocks = Array.from({ length: 5 }, (_, i) => batch(new UserKeys(c, f.c.randomBytes(32)), from + i, i));
     const ids = blocks.map((b) => toHex(c.sha256(b))).sort();
     for (const b of blocks) assert.equal((await publish(sim, t, b)).status, 'uploaded', `seed ${seed}: upload acknowledged`);
     assert.deepEqual(t.node.retained().map((u) => u.id).sort(), ids, 'every upload is kept after its receipt');
@@ -134,7 +134,7 @@ test('an upload that arrived after its interval was checkpointed is renewed and 
   const sim = newSim(11);
   const f1 = await sim.addNode('f1', 'full', { preload: f.ca });
   const f2 = await sim.addNode('f2', 'full', { preload: f.ca });
-  const keys = new UserKeys(c, c.randomBytes(32));
+  const keys = new UserKeys(c, f.c.randomBytes(32));
   const renew: RenewFn = (bytes) => renewBlock(c, keys, bytes, { timeSec: nowSec(sim), powBits: f.w.policy.pow.traceBits });
   const { n: t, events } = await thinWithEvents(sim, 't', { renew });
   await sim.net.run(sim.net.now() + 3_000);
@@ -170,7 +170,7 @@ test('without a renew hook, an upload left out of a final checkpoint is uploaded
   const T = nowSec(sim);
   await checkpoint(sim, f1, 0, T - 600, T - 60);
   await checkpoint(sim, f2, 1, T - 600, T - 60);
-  const old = batch(new UserKeys(c, c.randomBytes(32)), T - 300);
+  const old = batch(new UserKeys(c, f.c.randomBytes(32)), T - 300);
   assert.equal((await publish(sim, t, old)).status, 'uploaded');
   assert.ok(await runUntil(sim, () => t.node.retained()[0]?.state === 'unprovable', 30_000), 'marked unprovable');
   assert.deepEqual(events.filter((e) => e.type === 'upload_absent'), [{ type: 'upload_absent', id: toHex(c.sha256(old)), renewedAs: null }]);
@@ -187,7 +187,7 @@ test('an upload made with no carrier in reach survives a restart, goes out from 
   const sim = newSim(13);
   const { n: t1 } = await thinWithEvents(sim, 't1');
   await sim.net.run(sim.net.now() + 2_000);
-  const b = batch(new UserKeys(c, c.randomBytes(32)), nowSec(sim));
+  const b = batch(new UserKeys(c, f.c.randomBytes(32)), nowSec(sim));
   const hex = toHex(c.sha256(b));
   let settled: string | null = null;
   t1.node.publish(b).then(() => (settled = 'resolved'), () => (settled = 'rejected'));
@@ -217,7 +217,7 @@ test('an upload made with no carrier in reach survives a restart, goes out from 
 
 test('a peer that forges an inclusion path is disconnected, and an honest one proves the upload', async () => {
   let liarAsked = 0;
-  for (const seed of [21, 22, 23, 24]) {
+  for (const seed of seeds([21, 22, 23, 24])) {
     const sim = newSim(seed);
     const liar = await sim.addNode('liar', 'full', { preload: f.ca });
     const honest = await sim.addNode('honest', 'full', { preload: f.ca });
@@ -225,11 +225,11 @@ test('a peer that forges an inclusion path is disconnected, and an honest one pr
     const ctx = liar.node as unknown as NetContext;
     (liar.node as unknown as { prover: { onProve: (p: Peer, fr: Extract<Frame, { type: 'prove' }>) => void } }).prover.onProve = (peer, fr) => {
       liarAsked++;
-      ctx.send(peer, { type: 'proof', id: fr.id, root: fr.checkpoint.root, status: ProofStatus.INCLUDED, index: 0, path: [c.randomBytes(32)] });
+      ctx.send(peer, { type: 'proof', id: fr.id, root: fr.checkpoint.root, status: ProofStatus.INCLUDED, index: 0, path: [f.c.randomBytes(32)] });
     };
     const { n: t, events } = await thinWithEvents(sim, 't');
     await sim.net.run(sim.net.now() + 3_000);
-    const b = batch(new UserKeys(c, c.randomBytes(32)), nowSec(sim));
+    const b = batch(new UserKeys(c, f.c.randomBytes(32)), nowSec(sim));
     const hex = toHex(c.sha256(b));
     assert.equal((await publish(sim, t, b)).status, 'uploaded');
     assert.ok(await runUntil(sim, () => liar.ledger.has(hex) && honest.ledger.has(hex), 30_000));
@@ -250,7 +250,7 @@ test('the answering side: INCLUDED paths verify; UNKNOWN for a chain not carried
   const sim = newSim(31);
   const full = await sim.addNode('f', 'full', { preload: f.ca });
   const T = nowSec(sim);
-  const blocks = Array.from({ length: 7 }, (_, i) => batch(new UserKeys(c, c.randomBytes(32)), T - 100 + i, i));
+  const blocks = Array.from({ length: 7 }, (_, i) => batch(new UserKeys(c, f.c.randomBytes(32)), T - 100 + i, i));
   for (const b of blocks) await full.ledger.add(b);
   const cp = { ...buildCheckpoint(c, full.ledger, Chain.TRACING, T - 200, T), chain: Chain.TRACING } as const;
   const sent: Extract<Frame, { type: 'proof' }>[] = [];
@@ -260,9 +260,9 @@ test('the answering side: INCLUDED paths verify; UNKNOWN for a chain not carried
   for (const b of blocks) server.onProve(peer, { type: 'prove', id: c.sha256(b), checkpoint: cp });
   assert.ok(sent.every((p) => p.status === ProofStatus.INCLUDED));
   for (const [i, b] of blocks.entries()) assert.ok(verifyIncluded(c, c.sha256(b), cp, { index: sent[i].index, proof: sent[i].path }), `path ${i} verifies`);
-  server.onProve(peer, { type: 'prove', id: c.randomBytes(32), checkpoint: cp });
+  server.onProve(peer, { type: 'prove', id: f.c.randomBytes(32), checkpoint: cp });
   assert.equal(sent.at(-1)!.status, ProofStatus.ABSENT, 'an id not in a matching interval is ABSENT');
-  server.onProve(peer, { type: 'prove', id: c.sha256(blocks[0]), checkpoint: { ...cp, root: c.randomBytes(32) } });
+  server.onProve(peer, { type: 'prove', id: c.sha256(blocks[0]), checkpoint: { ...cp, root: f.c.randomBytes(32) } });
   assert.equal(sent.at(-1)!.status, ProofStatus.UNKNOWN, 'another root: UNKNOWN');
   server.onProve(peer, { type: 'prove', id: c.sha256(blocks[0]), checkpoint: { ...cp, fromTime: T - 90_000 } });
   assert.equal(sent.at(-1)!.status, ProofStatus.UNKNOWN, 'an interval over a day: UNKNOWN');
@@ -281,7 +281,7 @@ test('the answering side: INCLUDED paths verify; UNKNOWN for a chain not carried
 });
 
 test('renewBlock re-issues an own trace batch or withdrawal at a new time; another device\'s or a role\'s block is refused', async () => {
-  const keys = new UserKeys(c, c.randomBytes(32));
+  const keys = new UserKeys(c, f.c.randomBytes(32));
   const T = f.w.timeSec();
   const old = batch(keys, T - 300);
   const fresh = renewBlock(c, keys, old, { timeSec: T, powBits: f.w.policy.pow.traceBits });
@@ -293,7 +293,7 @@ test('renewBlock re-issues an own trace batch or withdrawal at a new time; anoth
   assert.equal((await f.w.ledger.add(fresh)).status, 'added', 'the renewed block passes every rule');
   const w = withdrawalBlock(c, keys, { region: f.w.region, timeSec: T - 60, day: D, powBits: f.w.policy.pow.withdrawalBits });
   assert.equal(decodeBlock(renewBlock(c, keys, w, { timeSec: T, powBits: f.w.policy.pow.withdrawalBits })).time, T);
-  assert.throws(() => renewBlock(c, new UserKeys(c, c.randomBytes(32)), old, { timeSec: T, powBits: 0 }), RangeError, 'another device\'s batch');
+  assert.throws(() => renewBlock(c, new UserKeys(c, f.c.randomBytes(32)), old, { timeSec: T, powBits: 0 }), RangeError, 'another device\'s batch');
   assert.throws(() => renewBlock(c, keys, old, { timeSec: T - 301, powBits: 0 }), RangeError, 'a time before the block\'s');
   assert.throws(() => renewBlock(c, keys, f.ca[0], { timeSec: T, powBits: 0 }), TypeError, 'a CA statement is not an upload');
 });

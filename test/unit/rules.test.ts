@@ -400,14 +400,28 @@ test("rule 'unknown_epoch': a batch naming the wrong epoch is refused; one seale
   assert.equal(w.ledger.pendingCount, 0);
 });
 
-test("rule 'epoch_conflict': a second, different key for a published epoch is refused; restating the same key is accepted", async () => {
+test('two CA keys for one epoch: both statements are accepted and every node uses the first in (time, id) order, whatever the arrival order (issue 9 finding 9)', async () => {
   const w = await world();
-  const e = epochOf(P, D);
-  const known = w.ledger.authority.epochKey(e)!;
-  const common = { region: w.region, timeSec: w.timeSec() - 1, parents: [] };
-  await rejects(w.ledger, epochKeyBlock(c, w.root, e, c.x25519PublicKey(c.randomBytes(32)), common), 'epoch_conflict');
-  await accepts(w.ledger, epochKeyBlock(c, w.root, e, known, common));
-  assert.deepEqual(w.ledger.authority.epochKey(e), known);
+  const e = epochOf(P, D) + 5;
+  const k1 = c.x25519PublicKey(c.randomBytes(32));
+  const k2 = c.x25519PublicKey(c.randomBytes(32));
+  const k3 = c.x25519PublicKey(c.randomBytes(32));
+  const t = w.timeSec() - 10;
+  const s = [
+    epochKeyBlock(c, w.root, e, k1, { region: w.region, timeSec: t, parents: [] }),
+    epochKeyBlock(c, w.root, e, k2, { region: w.region, timeSec: t, parents: [] }),
+    epochKeyBlock(c, w.root, e, k3, { region: w.region, timeSec: t - 1, parents: [] }),
+  ];
+  const ca: Uint8Array[] = [];
+  for (const en of w.ledger.entries(Chain.NOTIFICATION)) ca.push((await w.ledger.get(en.id))!);
+  const keys: string[] = [];
+  for (const order of [[0, 1, 2], [2, 1, 0], [1, 0, 2], [1, 2, 0]]) {
+    const l = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.TRACING, Chain.NOTIFICATION] });
+    for (const b of ca) await l.add(b);
+    for (const i of order) assert.equal((await l.add(s[i])).status, 'added');
+    keys.push(toHex(l.authority.epochKey(e)!));
+  }
+  assert.deepEqual(new Set(keys), new Set([toHex(k3)]), 'the earliest statement wins on every node');
 });
 
 test("ledger 'not_carried': a thin node carrying only the notification chain refuses tracing blocks; a full node accepts the same bytes", async () => {

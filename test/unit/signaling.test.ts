@@ -605,3 +605,36 @@ test('the CLI exits 2 with a message on --port abc', async () => {
   assert.match(cli.err(), /--port must be an integer/);
   assert.equal(cli.out(), '');
 });
+
+test('issue 9 finding 8: handshakes in progress are bounded (count, total, time); honest clients still connect', async () => {
+  await withServer({ maxConnections: 3, maxHandshakes: 3, handshakeTimeoutMs: 400 }, async (s) => {
+    // 10 TCP connections that start nothing: only maxHandshakes are kept, and only until the timeout
+    const socks = await Promise.all(Array.from({ length: 10 }, async () => {
+      const sock = connect(s.port, '127.0.0.1');
+      sock.on('error', () => {});
+      const state = { closed: false };
+      sock.on('close', () => (state.closed = true));
+      await once(sock, 'connect');
+      return state;
+    }));
+    await until(() => socks.filter((x) => !x.closed).length <= 3, 'at most 3 handshakes in progress are kept');
+    await until(() => socks.every((x) => x.closed), 'the rest are dropped after handshakeTimeoutMs', 3000);
+    const a = await Peer.connect(s.url);
+    const b = await Peer.connect(s.url);
+    await a.join(ROOM);
+    await b.join(ROOM);
+    await stillServes(s);
+  });
+});
+
+test('issue 9 finding 8: a signal a peer addresses to itself is refused, not relayed back', async () => {
+  await withServer({}, async (s) => {
+    const a = await Peer.connect(s.url);
+    await a.join(ROOM);
+    a.send({ t: 'signal', room: ROOM, to: a.id, data: { sdp: 'x' } });
+    const e = await a.next('error');
+    assert.equal(e.code, 'unknown-peer');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(a.msgs.filter((m) => m.t === 'signal').length, 0, 'nothing was relayed back');
+  });
+});

@@ -19,7 +19,8 @@ import { DEFAULT_POLICY, parsePolicy, type Policy } from '../policy.ts';
 export class AuthorityState {
   private certs = new Map<string, CertificateBody[]>();
   private revoked = new Map<string, number>();
-  private epochs = new Map<number, Uint8Array>();
+  /** Per epoch, the key of the statement first in (time, id) order: the same on every node, whatever the arrival order. */
+  private epochs = new Map<number, { key: Uint8Array; time: number; id: Uint8Array }>();
   private policyAt: { time: number; id: Uint8Array } | undefined;
   policy: Policy = DEFAULT_POLICY;
 
@@ -49,7 +50,8 @@ export class AuthorityState {
       }
       case Kind.EPOCH_KEY: {
         const e = decodeEpochKey(b.body);
-        if (!this.epochs.has(e.epoch)) this.epochs.set(e.epoch, e.publicKey.slice());
+        const old = this.epochs.get(e.epoch);
+        if (!old || b.time < old.time || (b.time === old.time && compare(id, old.id) < 0)) this.epochs.set(e.epoch, { key: e.publicKey.slice(), time: b.time, id: id.slice() });
         break;
       }
       case Kind.POLICY: {
@@ -65,7 +67,7 @@ export class AuthorityState {
 
   /** The epoch public key, if the CA published one. */
   epochKey(epoch: number): Uint8Array | undefined {
-    return this.epochs.get(epoch);
+    return this.epochs.get(epoch)?.key;
   }
   /** A conflicting epoch key (same epoch, other key) is rejected by the rules. */
   hasEpoch(epoch: number): boolean {
@@ -101,7 +103,7 @@ export class AuthorityState {
     const certificates: CertificateBody[] = [];
     for (const list of this.certs.values()) for (const c of list) if (c.notAfter > timeSec) certificates.push(c);
     const revocations = [...this.revoked].map(([hex, revokedAt]) => ({ subject: hexBytes(hex), revokedAt }));
-    const epochs = [...this.epochs].filter(([e]) => e >= fromEpoch).map(([epoch, publicKey]) => ({ epoch, publicKey }));
+    const epochs = [...this.epochs].filter(([e]) => e >= fromEpoch).map(([epoch, s]) => ({ epoch, publicKey: s.key }));
     return { certificates, revocations, epochs };
   }
 

@@ -18,7 +18,7 @@
  */
 import type { CryptoProvider } from '../crypto.ts';
 import { toHex, compare } from '../bytes.ts';
-import { RejectError } from '../errors.ts';
+import { RejectError, StoreFault } from '../errors.ts';
 import { decodeBlock, sortParents, type Block, type ParentRef } from '../codec/block.ts';
 import type { BlockMeta, BlockStore } from '../store.ts';
 import { Chain, type ChainId } from '../types.ts';
@@ -35,8 +35,10 @@ export interface LedgerOptions {
   now: () => number;
   /** Chains this node stores. */
   carries: ChainId[];
-  /** Most blocks held while their parents are fetched. */
+  /** Most blocks held while their parents (or a CA statement) are fetched. Default 10,000. */
   maxPending?: number;
+  /** Most bytes of such blocks. Default 32 MiB. */
+  maxPendingBytes?: number;
 }
 
 export interface Entry {
@@ -60,11 +62,13 @@ export class Ledger {
   private index = new Map<string, Entry>();
   private tipSet = new Map<ChainId, Set<string>>([[Chain.TRACING, new Set()], [Chain.NOTIFICATION, new Set()]]);
   private pending = new Map<string, { bytes: Uint8Array; missing: Set<string> }>();
+  private heldBytes = 0;
   private waiting = new Map<string, Set<string>>();
   private listeners = new Set<Listener>();
   /** Blocks indexed but not yet durable: their store writes. */
   private writing = new Map<string, Promise<void>>();
   private readonly c: CryptoProvider;
+  private failed: StoreFault | null = null;
 
   constructor(readonly opts: LedgerOptions) {
     this.c = opts.crypto;
@@ -127,6 +131,7 @@ export class Ledger {
    * nothing is stored then.
    */
   async add(bytes: Uint8Array): Promise<AddResult> {
+    if (this.failed) throw this.failed;
     const b = decodeBlock(bytes);
     const id = this.c.sha256(bytes);
     const hex = toHex(id);
@@ -165,13 +170,17 @@ export class Ledger {
   }
 
   private hold(hex: string, bytes: Uint8Array, missing: string[]): void {
+    this.dropPending(hex); // held again (e.g. first for a CA statement, now for parents): one entry
     const max = this.opts.maxPending ?? 10_000;
-    if (this.pending.size >= max) {
+    const maxBytes = this.opts.maxPendingBytes ?? 32 * 1024 * 1024;
+    if (bytes.length > maxBytes) return; // cannot be held at all: it can be fetched again once its parents are here
+    while (this.pending.size && (this.pending.size >= max || this.heldBytes + bytes.length > maxBytes)) {
       // drop the oldest pending block (insertion order) — it can be fetched again
       const oldest = this.pending.keys().next().value as string;
       this.dropPending(oldest);
     }
     this.pending.set(hex, { bytes, missing: new Set(missing) });
+    this.heldBytes += bytes.length;
     for (const m of missing) {
       let s = this.waiting.get(m);
       if (!s) this.waiting.set(m, (s = new Set()));
@@ -183,7 +192,14 @@ export class Ledger {
     const p = this.pending.get(hex);
     if (!p) return;
     this.pending.delete(hex);
-    for (const m of p.missing) this.waiting.get(m)?.delete(hex);
+    this.heldBytes -= p.bytes.length;
+    // an awaited parent no pending block waits for any more is forgotten (else evicted orphans leak)
+    for (const m of p.missing) {
+      const s = this.waiting.get(m);
+      if (!s) continue;
+      s.delete(hex);
+      if (!s.size) this.waiting.delete(m);
+    }
   }
 
   /**
@@ -191,7 +207,8 @@ export class Ledger {
    * checked concurrently see it (an epoch key and the batches sealed to it may arrive together);
    * the promise — the acknowledgement — and the listeners (gossip) wait until the store made it
    * durable. Concurrent adds keep the store's group commit busy. A store failure is fatal for
-   * the node (its memory would be ahead of its disk): the error propagates.
+   * the ledger (its memory would be ahead of its disk): it throws StoreFault, now and for every
+   * later `add` (`fault` says why); reopen from the store once the cause is fixed.
    */
   private async store(id: Uint8Array, hex: string, b: Block): Promise<void> {
     const meta: BlockMeta = { id, chain: b.chain, time: b.time * 1000, kind: b.kind };
@@ -206,7 +223,8 @@ export class Ledger {
     } catch (err) {
       this.index.delete(hex);
       this.tipSet.get(b.chain)!.delete(hex);
-      throw err;
+      this.failed ??= new StoreFault('store_failed', `the store could not write block ${hex.slice(0, 16)}…: ${(err as Error)?.message ?? String(err)}`);
+      throw this.failed;
     } finally {
       this.writing.delete(hex);
     }
@@ -234,12 +252,14 @@ export class Ledger {
         p.missing.delete(h);
         if (p.missing.size) continue;
         this.pending.delete(k);
+        this.heldBytes -= p.bytes.length;
         try {
           const r = await this.add(p.bytes);
           if (r.status === 'added') {
             out.push(r.id, ...r.released);
           }
-        } catch {
+        } catch (e) {
+          if (e instanceof StoreFault) throw e;
           // became invalid while waiting (e.g. expired): dropped
         }
       }
@@ -274,8 +294,35 @@ export class Ledger {
     return kids.length;
   }
 
+  /** The store failure that stopped this ledger, or null. */
+  get fault(): StoreFault | null {
+    return this.failed;
+  }
+
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** Bytes of the blocks held pending (at most `maxPendingBytes`). */
+  get pendingBytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Is this block held pending (waiting for parents or a CA statement)? */
+  isPending(id: Uint8Array | string): boolean {
+    return this.pending.has(typeof id === 'string' ? id : toHex(id));
+  }
+
+  /**
+   * Drop a block held pending (the network layer's per-peer budget); it can be fetched again.
+   * Returns whether it was held.
+   * @example if (ledger.forgetPending(hex)) stats.evicted++;
+   */
+  forgetPending(id: Uint8Array | string): boolean {
+    const hex = typeof id === 'string' ? id : toHex(id);
+    if (!this.pending.has(hex)) return false;
+    this.dropPending(hex);
+    return true;
   }
 
   /** Entries of a chain with fromSec ≤ time < toSec, ordered by (time, id). */

@@ -13,7 +13,6 @@
  *   bad_body        the body does not decode (the CodecError is in the message)
  *   day_range       trace batch or withdrawal for a day outside [horizon day, day of block time]
  *   unknown_epoch   sealed to an epoch the CA has not published
- *   epoch_conflict  a second, different key for an already published epoch
  *
  * @example
  * checkBlock(c, block, { authority, region: 1, nowSec, chainCarried })
@@ -118,9 +117,10 @@ export function checkBlock(c: CryptoProvider, b: Block, ctx: RuleContext): Uint8
       signer = b.signer;
       break;
     case Kind.EPOCH_KEY: {
-      const e = body(() => decodeEpochKey(b.body), b.kind);
-      const known = ctx.authority.epochKey(e.epoch);
-      if (known && !equal(known, e.publicKey)) throw new RejectError('epoch_conflict', `epoch ${e.epoch} already has another key`);
+      // A second, different key for an epoch is accepted like any CA statement; the authority state
+      // uses the statement first in (time, id) order, so every node ends with the same key whatever
+      // the arrival order (issue 9 finding 9: "first to arrive wins" split the ledger for good).
+      body(() => decodeEpochKey(b.body), b.kind);
       signer = b.signer;
       break;
     }

@@ -155,7 +155,10 @@ export class World {
   /** Crypto-shredding: the epoch private key is destroyed; its records become unreadable. */
   destroyEpoch(epoch: number): void {
     const kp = this.epochKeys.get(epoch);
-    if (kp) kp.secretKey.fill(0);
+    if (kp) {
+      this.c.forgetSecret?.(kp.secretKey); // the provider's cached copy too
+      kp.secretKey.fill(0);
+    }
     this.epochKeys.delete(epoch);
   }
 
