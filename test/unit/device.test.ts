@@ -77,9 +77,9 @@ test('StayRecorder snapshot → JSON → restore continues exactly where the rec
   out1.push(...whole.flush(t0 + 60 * 60_000));
   out2.push(...b.flush(t0 + 60 * 60_000));
   assert.deepEqual(out2, out1);
-  assert.deepEqual(new StayRecorder().snapshot(), { v: 1, open: null, lastT: null, cursorMin: null });
-  assert.throws(() => b.restore({ v: 2 } as never), TypeError);
-  assert.throws(() => b.restore({ v: 1, open: { startMin: 'x' }, lastT: null, cursorMin: null } as never), TypeError);
+  assert.deepEqual(new StayRecorder().snapshot(), { v: 2, open: null, lastT: null, cursorMin: null });
+  assert.throws(() => b.restore({ v: 1, open: null, lastT: null, cursorMin: null } as never), TypeError, 'a snapshot of the old recorder (version 1) is refused');
+  assert.throws(() => b.restore({ v: 2, open: { startMin: 'x' }, lastT: null, cursorMin: null } as never), TypeError);
   assert.deepEqual(b.openStay(), null, 'a refused snapshot changes nothing');
 });
 
