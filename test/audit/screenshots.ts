@@ -26,12 +26,13 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/harness.ts';
 import { startStack, type Stack } from '../../src/node/start/stack.ts';
 import type { AppState } from '../../src/app/protocol.ts';
+import { DEFAULT_POLICY } from '../../src/core/policy.ts';
 
 /** The views: file name, navigation link name, hash route. */
 export const VIEWS = [
   { file: 'status', link: 'Status', hash: '#/status' },
   { file: 'trail', link: 'Trail', hash: '#/trail' },
-  { file: 'my-data', link: 'My data', hash: '#/my-data' },
+  { file: 'my-data', link: 'My data', hash: '#/data' },
   { file: 'network', link: 'Network', hash: '#/network' },
   { file: 'settings', link: 'Settings', hash: '#/settings' },
 ] as const;
@@ -110,19 +111,29 @@ async function recordWalk(ctx: BrowserContext, page: Page, minutes: number): Pro
   await stay(ctx, page, offset(HOME, 60, 420), 2);
   await page.clock.setSystemTime(Date.now());
   await page.clock.resume();
+  // A fix at the present time, so that the recording card does not say "no position since …".
+  await ctx.setGeolocation({ ...offset(HOME, 61, 421), accuracy: 6 });
   if (!(await waitFor(async () => (await appState(page))?.days.some((d) => d.stays > 0), 20_000))) console.error('record: no closed stay after the walk');
   const upload = page.getByRole('button', { name: 'Upload now', exact: true }).first();
   if (await upload.isVisible().catch(() => false)) {
     await upload.click();
     if (!(await waitFor(async () => (await appState(page))?.days.every((d) => d.upload !== 'waiting' && d.upload !== 'recording' || d.stays === 0), 30_000))) console.error('record: the upload did not finish in 30 s');
   }
+  // The status says when the notification chain was last checked, and the last check was at the
+  // walk's time: a reload checks every notification again (src/app/engine/exposure.ts, load).
+  const since = Date.now() - 5_000;
+  await page.reload({ waitUntil: 'networkidle' });
+  if (!(await waitFor(async () => ((await appState(page))?.exposure.lastCheckedAt ?? 0) >= since, 30_000))) console.error('record: no check of the notification chain since the walk');
+  // …and the network view shows the peers and a finished sync again.
+  if (!(await waitFor(async () => { const n = (await appState(page))?.network; return n && n.peers.length > 0 && n.syncProgress >= 1; }, 30_000))) console.error('record: no peer or no finished sync 30 s after the reload');
 }
 
 let data: string | undefined;
 let stack: Stack | undefined;
 if (!a.url) {
   data = mkdtempSync(join(tmpdir(), 'bt-shots-'));
-  stack = await startStack({ dataDir: data, port: 0, log: (l) => { if (process.env.BT_DEBUG) console.error(l); } });
+  // Checkpoints every 20 s (not 10 minutes), so the status soon shows a check at the present time.
+  stack = await startStack({ dataDir: data, port: 0, checkpointSeconds: 20, ticks: { solver: 5, validator: 5 }, policy: { ...DEFAULT_POLICY, maxSkewSeconds: 10 }, log: (l) => { if (process.env.BT_DEBUG) console.error(l); } });
 }
 const url = a.url ?? stack!.appUrl;
 const tag = a.tag ? `-${a.tag}` : '';
