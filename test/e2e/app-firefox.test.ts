@@ -96,7 +96,7 @@ test('Firefox: first run, recording → trail, upload to the full node, offline 
     };
     await walk(spot, 12);
     const fix = (await state(page))!.recording.lastFixAt!;
-    assert.ok(fix >= t0 + 11 * 60_000 && fix < Date.now() - 60_000, `the engine stamps fixes with the page's clock (${new Date(fix).toISOString()})`);
+    assert.ok(fix >= t0 + 11 * 60_000 && fix < Date.now() - 60_000, `the engine's clock (lastFixAt is its now) follows the page's, not the worker's own Date (${new Date(fix).toISOString()})`);
     await walk(offset(spot.latitude, spot.longitude, 2000, 0), 2);
     await until(async () => (await state(page))?.days.some((x) => x.stays > 0), 'closed stays in the day summary');
 
