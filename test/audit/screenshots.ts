@@ -101,13 +101,17 @@ async function stay(ctx: BrowserContext, page: Page, at: { latitude: number; lon
   }
 }
 
+/** Minutes at the second place, and of the whole walk (the third place gets 2). */
+const secondStay = (minutes: number) => Math.max(2, Math.round(minutes / 2));
+const walkMinutes = (minutes: number) => minutes + secondStay(minutes) + 2;
+
 /** Record a short walk (two stays, the second still open), bring the clock back to now, upload. */
 async function recordWalk(ctx: BrowserContext, page: Page, minutes: number): Promise<void> {
   const start = page.getByRole('button', { name: 'Start recording', exact: true }).first();
   if (!(await start.isVisible().catch(() => false))) { console.error('record: no button "Start recording" (another language?); nothing recorded'); return; }
   await start.click();
   await stay(ctx, page, HOME, minutes);
-  await stay(ctx, page, offset(HOME, 180, 240), Math.max(2, Math.round(minutes / 2)));
+  await stay(ctx, page, offset(HOME, 180, 240), secondStay(minutes));
   await stay(ctx, page, offset(HOME, 60, 420), 2);
   await page.clock.setSystemTime(Date.now());
   await page.clock.resume();
@@ -156,8 +160,9 @@ try {
     });
     const page = await ctx.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    // The walk happens in the past (it ends a few minutes ago), so the clock starts earlier.
-    if (recordMinutes > 0) await page.clock.install({ time: Date.now() - (recordMinutes * 2 + 10) * 60_000 });
+    // The walk happens in the past and ends about 3 minutes ago (less than the recorder's 10-minute
+    // gap, so the last stay goes on at the present time), so the clock starts earlier.
+    if (recordMinutes > 0) await page.clock.install({ time: Date.now() - (walkMinutes(recordMinutes) + 3) * 60_000 });
     await page.goto(url, { waitUntil: 'networkidle' });
     await waitFor(async () => (await appState(page))?.ready, 30_000);
     await shot(page, 'first-run');
