@@ -21,7 +21,6 @@ export class NetworkView extends ViewBase {
   static override styles = [base, css`
     progress { inline-size: 100%; block-size: 1.25rem; accent-color: var(--bt-primary); }
     .peer { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 0.85em; }
-    .role { white-space: nowrap; }
   `];
   @state() private error = '';
 
@@ -39,7 +38,7 @@ export class NetworkView extends ViewBase {
         <p>${i18n.t('net.signaling', { state: i18n.t(SIG[n.signaling]) })}</p>
         ${n.peers.length ? html`<table>
           <thead><tr><th scope="col">${i18n.t('net.peer')}</th><th scope="col">${i18n.t('net.role')}</th><th scope="col">${i18n.t('net.since')}</th></tr></thead>
-          <tbody>${n.peers.map((p) => html`<tr><td class="peer">${p.link}</td><td class="role">${p.role ?? '—'}</td><td>${i18n.since(p.connectedMs)}</td></tr>`)}</tbody>
+          <tbody>${n.peers.map((p) => html`<tr><td class="peer">${p.link}</td><td>${p.role ?? '—'}</td><td>${i18n.since(p.connectedMs)}</td></tr>`)}</tbody>
         </table>` : ''}
       </section>
       <section class="card" aria-labelledby="ch-h">

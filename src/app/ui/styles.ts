@@ -74,8 +74,6 @@ export const base = css`
   caption { text-align: start; font-weight: 600; padding-block-end: 0.25rem; }
   th, td { text-align: start; padding: 0.4rem; border-block-end: 1px solid var(--bt-border); vertical-align: top; overflow-wrap: anywhere; }
   td.num, th.num { overflow-wrap: normal; white-space: nowrap; }
-  /* Column headings break between words only (anywhere made "Rol|e", "Connect|ed for" at 360 px). */
-  th { overflow-wrap: break-word; }
   .num { font-variant-numeric: tabular-nums; }
   dialog { background: var(--bt-surface); color: var(--bt-text); border: 2px solid var(--bt-border-strong);
     border-radius: 0.75rem; padding: 1rem; max-inline-size: min(32rem, calc(100vw - 2rem)); }
