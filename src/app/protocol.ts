@@ -80,6 +80,7 @@ export interface RecordingState {
 export interface NetworkState {
   role: 'thin' | 'relay';
   signaling: 'connecting' | 'open' | 'closed';
+  /** Links up now; `connectedMs` is how long each has been up (a duration, ms). */
   peers: { link: string; role: string | null; outbound: boolean; connectedMs: number }[];
   /** Blocks held per carried chain. */
   chains: { chain: 'tracing' | 'notification'; have: number; lastSyncAt: number | null }[];

@@ -6,7 +6,7 @@
  *   npm run audit                                  # everything, on a fresh build served here
  *   npm run audit -- --only bundle,lighthouse      # some sections
  *   npm run audit -- --url http://127.0.0.1:8080/  # Lighthouse against a running app (the npm start stack)
- *   npm run audit -- --sync-page app               # long tasks in the built app instead of the thin test page
+ *   npm run audit -- --sync-page thin              # long tasks in the thin test page instead of the built app
  */
 import { parseArgs } from 'node:util';
 import { rmSync } from 'node:fs';
@@ -19,8 +19,9 @@ import { startSyncSource } from './sync-source.ts';
 const HELP = `npm run audit -- [options]
   --only S            comma-separated sections: bundle, lighthouse, longtask (default: all)
   --url URL           Lighthouse against this running app instead of a fresh build served here
-  --sync-page P       the page that syncs during the long-task audit: thin (test/e2e/pages/thin.html,
-                      default), app (the fresh build, its /config.json pointing at the audit's full node)
+  --sync-page P       the page that syncs during the long-task audit: app (the fresh build, its
+                      /config.json pointing at the audit's full node; default), thin (test/e2e/pages/thin.html,
+                      the node on the main thread)
   --sync-done-js E    with --sync-page app: expression true in the page when the sync is done (total in scope);
                       default: the full node has sent every block and the page had no long task for 3 s
   --sync-click NAMES  with --sync-page app: comma-separated button names to click first if shown (first run)
@@ -30,7 +31,7 @@ const HELP = `npm run audit -- [options]
 
 const { values: a } = parseArgs({
   options: {
-    only: { type: 'string' }, url: { type: 'string' }, 'sync-page': { type: 'string', default: 'thin' },
+    only: { type: 'string' }, url: { type: 'string' }, 'sync-page': { type: 'string', default: 'app' },
     'sync-done-js': { type: 'string' }, 'sync-click': { type: 'string' }, blocks: { type: 'string', default: '3000' }, 'sync-timeout': { type: 'string', default: '180' },
     help: { type: 'boolean' },
   },

@@ -151,6 +151,7 @@ async function chromiumPage(b: PwBrowser, o: PageOptions = {}): Promise<TestPage
  * Page-side source of a finder: the first visible element with this role and (exact, whitespace-
  * collapsed) accessible name, searching the document and every open shadow root; null if none.
  * A string, not a function, so tsx adds no helpers the page lacks.
+ * (Inside this template literal a regex escape needs two backslashes: `\\s`, or it turns into `s`.)
  *
  * @example
  * const handle = await page.evaluateHandle(findByRoleScript('button', 'Start recording'));
@@ -166,12 +167,12 @@ export function findByRoleScript(role: string, name?: string): string {
     progressbar: 'progress', img: 'img[alt]:not([alt=""]), svg[role=img]', dialog: 'dialog', combobox: 'select',
   };
   const sel = '[role="' + role + '"]' + (implicit[role] ? ', ' + implicit[role] : '');
-  const squash = (t) => (t || '').replace(/\s+/g, ' ').trim();
+  const squash = (t) => (t || '').replace(/\\s+/g, ' ').trim();
   const rootOf = (el) => el.getRootNode();
   const accName = (el) => {
     if (el.getAttribute('aria-label')) return squash(el.getAttribute('aria-label'));
     const by = el.getAttribute('aria-labelledby');
-    if (by) return squash(by.split(/\s+/).map((id) => rootOf(el).getElementById?.(id)?.textContent ?? '').join(' '));
+    if (by) return squash(by.split(/\\s+/).map((id) => rootOf(el).getElementById?.(id)?.textContent ?? '').join(' '));
     if (el.labels && el.labels.length) return squash([...el.labels].map((l) => l.textContent).join(' '));
     if (el.tagName === 'INPUT' && ['button', 'submit', 'reset'].includes(el.type)) return squash(el.value);
     if (el.tagName === 'IMG') return squash(el.alt);
@@ -182,7 +183,7 @@ export function findByRoleScript(role: string, name?: string): string {
   const walk = (root) => {
     for (const el of root.querySelectorAll(sel)) {
       const explicit = el.getAttribute('role');
-      if (explicit && explicit.split(/\s+/)[0] !== role) continue;
+      if (explicit && explicit.split(/\\s+/)[0] !== role) continue;
       hits.push(el);
     }
     for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);

@@ -20,7 +20,7 @@ const SIG: Record<'connecting' | 'open' | 'closed', MessageKey> = { connecting: 
 export class NetworkView extends ViewBase {
   static override styles = [base, css`
     progress { inline-size: 100%; block-size: 1.25rem; accent-color: var(--bt-primary); }
-    .peer { overflow-wrap: anywhere; }
+    .peer { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 0.85em; }
   `];
   @state() private error = '';
 
@@ -32,14 +32,13 @@ export class NetworkView extends ViewBase {
   override render() {
     const n = this.state.network;
     const pct = Math.round(Math.max(0, Math.min(1, n.syncProgress)) * 100);
-    const nowMs = Date.now();
     return html`<h1 tabindex="-1">${i18n.t('net.title')}</h1>
       <section class="card" aria-labelledby="pe-h">
         <h2 id="pe-h">${i18n.t('net.peers', { n: i18n.number(n.peers.length) })}</h2>
         <p>${i18n.t('net.signaling', { state: i18n.t(SIG[n.signaling]) })}</p>
         ${n.peers.length ? html`<table>
           <thead><tr><th scope="col">${i18n.t('net.peer')}</th><th scope="col">${i18n.t('net.role')}</th><th scope="col">${i18n.t('net.since')}</th></tr></thead>
-          <tbody>${n.peers.map((p) => html`<tr><td class="peer">${p.link}</td><td>${p.role ?? '—'}</td><td>${i18n.since(nowMs - p.connectedMs)}</td></tr>`)}</tbody>
+          <tbody>${n.peers.map((p) => html`<tr><td class="peer">${p.link}</td><td>${p.role ?? '—'}</td><td>${i18n.since(p.connectedMs)}</td></tr>`)}</tbody>
         </table>` : ''}
       </section>
       <section class="card" aria-labelledby="ch-h">

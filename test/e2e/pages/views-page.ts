@@ -41,7 +41,7 @@ function richState(): AppState {
   };
   s.network = {
     role: 'thin', signaling: 'open',
-    peers: [{ link: 'peer-7f3a', role: 'validator', outbound: true, connectedMs: now - 300_000 }, { link: 'peer-19c2', role: null, outbound: false, connectedMs: now - 60_000 }],
+    peers: [{ link: 'peer-7f3a', role: 'validator', outbound: true, connectedMs: 300_000 }, { link: 'peer-19c2', role: null, outbound: false, connectedMs: 60_000 }],
     chains: [{ chain: 'tracing', have: 1520, lastSyncAt: now - 30_000 }, { chain: 'notification', have: 312, lastSyncAt: now - 20_000 }],
     syncProgress: 0.62,
     lastCheckpoint: { chain: 'notification', toSec: Math.floor((now - 3_600_000) / 1000) },
