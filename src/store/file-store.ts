@@ -587,20 +587,26 @@ export class FileStore implements BlockStore {
     }
   }
 
+  /** Write `data` to a new temp file in the values folder and fsync it; returns its path. */
+  private async syncedTemp(data: Uint8Array): Promise<string> {
+    const tmp = join(this.valuesDir, `${process.pid}-${++this.tmpSeq}.tmp`); // short: keys may be long
+    const h = await open(tmp, 'w');
+    try {
+      await writeAll(h, data, 0);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    return tmp;
+  }
+
   async setValue(key: string, value: Uint8Array): Promise<void> {
     this.check('setValue');
     const path = this.valuePath(checkKey(key, 'FileStore.setValue'));
     const data = checkValue(value, 'FileStore.setValue').slice();
-    const tmp = join(this.valuesDir, `${process.pid}-${++this.tmpSeq}.tmp`); // short: keys may be long
     return this.track(
       (async () => {
-        const h = await open(tmp, 'w');
-        try {
-          await writeAll(h, data, 0);
-          await h.sync();
-        } finally {
-          await h.close();
-        }
+        const tmp = await this.syncedTemp(data);
         await rename(tmp, path);
         await fsyncDir(this.valuesDir);
       })(),
@@ -618,16 +624,9 @@ export class FileStore implements BlockStore {
     if (old) return old;
     const path = this.valuePath(checkKey(key, 'FileStore.getOrCreateValue'));
     const data = checkValue(create(), 'FileStore.getOrCreateValue').slice();
-    const tmp = join(this.valuesDir, `${process.pid}-${++this.tmpSeq}.tmp`);
     return this.track(
       (async () => {
-        const h = await open(tmp, 'w');
-        try {
-          await writeAll(h, data, 0);
-          await h.sync();
-        } finally {
-          await h.close();
-        }
+        const tmp = await this.syncedTemp(data);
         try {
           await link(tmp, path);
         } catch (e) {
