@@ -21,8 +21,15 @@ test('the page bundles for browsers without any Node built-in', async () => {
     const code = js.map((f) => readFileSync(join(out, 'assets', f), 'utf8')).join('\n');
     assert.doesNotMatch(code, /from\s*["']node:|require\(["'](fs|crypto|path)["']\)/);
     // The core (keys, ledger) runs in the engine Worker (src/app/worker.ts), not in the page's entry.
-    // The coordinator: once the engine is merged, assert /BeepTrace\/pseudonym\/v1/ in the worker-*.js asset.
-    assert.ok(js.some((f) => /^worker-.*\.js$/.test(f)), 'the engine worker is bundled');
+    const worker = js.filter((f) => /^worker-.*\.js$/.test(f));
+    assert.equal(worker.length, 1, 'the engine worker is bundled');
+    const workerCode = readFileSync(join(out, 'assets', worker[0]), 'utf8');
+    assert.match(workerCode, /BeepTrace\/pseudonym\/v1/, 'the key schedule is in the worker');
+    assert.doesNotMatch(workerCode, /RTCPeerConnection/, 'no WebRTC in the worker (it has none): the page keeps the links');
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    const entry = /src="\/assets\/([^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(entry, 'index.html loads an entry script');
+    assert.doesNotMatch(readFileSync(join(out, 'assets', entry!), 'utf8'), /BeepTrace\/pseudonym\/v1/, 'the page entry does not carry the key schedule');
     assert.doesNotMatch(readFileSync(join(out, 'sw.js'), 'utf8'), /from\s*["']node:/);
     assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /manifest\.webmanifest/);
   } finally {
