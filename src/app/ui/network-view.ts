@@ -38,7 +38,7 @@ export class NetworkView extends ViewBase {
         <p>${i18n.t('net.signaling', { state: i18n.t(SIG[n.signaling]) })}</p>
         ${n.peers.length ? html`<table>
           <thead><tr><th scope="col">${i18n.t('net.peer')}</th><th scope="col">${i18n.t('net.role')}</th><th scope="col">${i18n.t('net.since')}</th></tr></thead>
-          <tbody>${n.peers.map((p) => html`<tr><td class="peer">${p.link}</td><td>${p.role ?? '—'}</td><td>${i18n.since(p.connectedMs)}</td></tr>`)}</tbody>
+          <tbody>${n.peers.map((p) => html`<tr><td class="peer">${shortLink(p.link)}</td><td>${p.role ?? '—'}</td><td>${i18n.since(p.connectedMs)}</td></tr>`)}</tbody>
         </table>` : ''}
       </section>
       <section class="card" aria-labelledby="ch-h">
@@ -65,4 +65,9 @@ export class NetworkView extends ViewBase {
         ${this.error ? html`<p class="error">${this.error}</p>` : ''}
       </section>`;
   }
+}
+
+/** A link's id is random per connection (never the peer's identity); 8 characters tell the rows apart. @example shortLink('138da097904b9f5a') === '138da097' */
+function shortLink(link: string): string {
+  return link.slice(0, 8);
 }
