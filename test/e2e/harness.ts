@@ -6,6 +6,12 @@
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import { existsSync } from 'node:fs';
+import Peer from 'simple-peer';
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { SignalingClient, type WebSocketCtor } from '../../src/net/webrtc/signaling-client.ts';
+import { WebRtcConnector, type SimplePeerCtor } from '../../src/net/webrtc/connector.ts';
+import type { Link } from '../../src/net/link.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -35,4 +41,24 @@ export async function until<T>(f: () => Promise<T | undefined | null | false> | 
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/**
+ * A Node peer (@roamhq/wrtc) that joins `room` last, dials every peer the room lists, says
+ * "hello from node" on each link, and records what it hears. Stop it with `sig.stop()`.
+ */
+export function nodeHelloPeer(signalUrl: string, room: string): { sig: SignalingClient; links: Link[]; received: string[] } {
+  const sig = new SignalingClient({ url: signalUrl, rooms: [room], WebSocketImpl: WebSocket as unknown as WebSocketCtor });
+  const conn = new WebRtcConnector(sig, Peer as unknown as SimplePeerCtor, { wrtc });
+  const links: Link[] = [];
+  const received: string[] = [];
+  sig.onPeers = (_r, peers) => {
+    for (const p of peers) conn.connect(room, p).then((l) => {
+      links.push(l);
+      l.onFrame = (f) => received.push(Buffer.from(f).toString());
+      l.send(new TextEncoder().encode('hello from node'));
+    });
+  };
+  sig.start();
+  return { sig, links, received };
 }

@@ -4,20 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Peer from 'simple-peer';
-import wrtc from '@roamhq/wrtc';
-import WebSocket from 'ws';
 import { startSignalingServer } from '../../signaling/server.ts';
-import { SignalingClient, type WebSocketCtor } from '../../src/net/webrtc/signaling-client.ts';
-import { WebRtcConnector, type SimplePeerCtor } from '../../src/net/webrtc/connector.ts';
-import type { Link } from '../../src/net/link.ts';
-import { launchChromium, startVite, until } from './harness.ts';
+import type { SignalingClient } from '../../src/net/webrtc/signaling-client.ts';
+import { launchChromium, startVite, nodeHelloPeer, until } from './harness.ts';
 
 test('two Chromium pages and a Node peer exchange frames over real data channels', async () => {
   const signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
   const vite = await startVite();
   const browser = await launchChromium();
-  const received: string[] = [];
   let sig: SignalingClient | undefined;
   try {
     const room = 'beeptrace/v1/test/notification';
@@ -29,17 +23,9 @@ test('two Chromium pages and a Node peer exchange frames over real data channels
       pages.push(page);
     }
     // The Node peer joins last, so it initiates to both pages.
-    sig = new SignalingClient({ url: signal.url, rooms: [room], WebSocketImpl: WebSocket as unknown as WebSocketCtor });
-    const conn = new WebRtcConnector(sig, Peer as unknown as SimplePeerCtor, { wrtc });
-    const links: Link[] = [];
-    sig.onPeers = (_r, peers) => {
-      for (const p of peers) conn.connect(room, p).then((l) => {
-        links.push(l);
-        l.onFrame = (f) => received.push(Buffer.from(f).toString());
-        l.send(new TextEncoder().encode('hello from node'));
-      });
-    };
-    sig.start();
+    const hello = nodeHelloPeer(signal.url, room);
+    sig = hello.sig;
+    const { links, received } = hello;
     await until(() => received.length >= 2, 'frames from both pages at the Node peer');
     assert.deepEqual([...received].sort(), ['hello from A', 'hello from B']);
     for (const [i, page] of pages.entries()) {
