@@ -27,6 +27,9 @@ import { Exposure } from './exposure.ts';
 import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type KdfParams } from './backup.ts';
 import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
 import { networkState } from './network.ts';
+import { Clinic, ClinicError } from './clinic.ts';
+import { Consent } from './consent.ts';
+import { BeepTraceError } from '../../core/errors.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
@@ -87,6 +90,8 @@ export class AppEngine {
   private recording!: Recording;
   private uploads!: Uploads;
   private exposure!: Exposure;
+  private clinic!: Clinic;
+  private consent!: Consent;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
   private keysCreated: number | null = null;
@@ -134,7 +139,11 @@ export class AppEngine {
     this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
     this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
     await this.exposure.load();
+    this.clinic = new Clinic(this.ctx);
+    this.consent = new Consent(this.ctx);
+    await this.consent.load();
     this.unsubscribe = net.ledger.onBlock((_e, b) => {
+      this.consent.accepted(b);
       try {
         if (this.tracker.add(b)) this.changed();
       } catch {
@@ -147,6 +156,7 @@ export class AppEngine {
     const tickMs = this.o.tickMs ?? 30_000;
     if (tickMs > 0) this.timer = setInterval(() => void this.tick(), tickMs);
     void this.uploads.publishPending();
+    void this.consent.scanHeld().catch(() => undefined);
     this.changed();
   }
 
@@ -243,6 +253,8 @@ export class AppEngine {
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
+      clinic: this.clinic.state(),
+      consent: this.consent.state(),
     };
   }
 
@@ -359,6 +371,26 @@ export class AppEngine {
         return possessionProofs(this.ctx.keys, intent.days.map(checkDay), clinic, challenge)
           .map((e): ConsentProof => ({ day: e.day, dayPub: toHex(e.dayPub), proof: toHex(e.proof) }));
       }
+      case 'clinic-unlock':
+        return this.clinic.unlock(intent.keyFile, intent.passphrase);
+      case 'clinic-leave':
+        this.clinic.leave();
+        return undefined;
+      case 'clinic-code':
+        return this.clinic.code();
+      case 'clinic-check':
+        return this.clinic.check(intent.text);
+      case 'clinic-endorse':
+        return this.clinic.endorse(intent.text, intent.onset, intent.lookback);
+      case 'consent-clinic':
+        return this.consent.checkClinic(intent.text);
+      case 'consent-make':
+        return this.consent.make(intent.clinic, intent.days);
+      case 'consent-forget':
+        await this.consent.forget();
+        return undefined;
+      case 'self-report':
+        return this.consent.selfReport(intent.onset);
       default:
         throw new EngineError('unknown_intent', `unknown intent ${JSON.stringify((intent as { type?: unknown }).type)}`);
     }
@@ -432,7 +464,7 @@ export class AppEngine {
 }
 
 function codeOf(e: unknown): string {
-  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError) return e.code;
+  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError || e instanceof ClinicError || e instanceof BeepTraceError) return e.code;
   if (e instanceof TypeError) return 'bad_intent';
   if (e instanceof RangeError) return 'bad_input';
   return 'error';
