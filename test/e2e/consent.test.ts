@@ -91,7 +91,7 @@ async function keyFile(dir: string, name: string, key: RoleKey, region: number):
 /** Open diagnostician mode from Settings with a key file; waits for the device's chain first. */
 async function unlockClinic(d: Device, file: string): Promise<void> {
   await until(async () => (await appState(d.page)).network.chains.some((c) => c.chain === 'notification' && c.have > 5), 'the diagnostician\'s chain synced', 60_000, 250);
-  await d.page.getByRole('link', { name: 'Settings' }).click();
+  await d.page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
   await d.page.getByRole('link', { name: 'Diagnostician mode' }).click();
   await d.page.getByLabel('Key file').setInputFiles(file);
   await d.page.getByLabel('Passphrase').fill(PASS);
@@ -227,7 +227,8 @@ test('through image files; refusals with a clear message and nothing published: 
     assert.equal((await appState(p.page)).consent ?? null, null);
 
     // Through image files: the clinic code, then the consent code.
-    await p.page.goto(`${stack.appUrl}#/positive`);
+    await p.page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
+    await p.page.getByRole('link', { name: 'I tested positive' }).click();
     await p.page.getByRole('button', { name: 'Scan the clinic code' }).click();
     await chooseImage(p.page, clinic.png);
     await p.page.getByRole('button', { name: 'Share these days' }).click();
@@ -269,7 +270,8 @@ test('through image files; refusals with a clear message and nothing published: 
     await d.page.getByRole('button', { name: 'Show a new clinic code' }).click();
     await until(async () => (await shownQr(d.page)).text !== clinic.text, 'a new clinic code');
     clinic = await shownQr(d.page);
-    await p.page.goto(`${stack.appUrl}#/positive`);
+    await p.page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
+    await p.page.getByRole('link', { name: 'I tested positive' }).click();
     await p.page.getByRole('button', { name: 'Scan the clinic code' }).click();
     await chooseImage(p.page, clinic.png);
     await p.page.getByRole('button', { name: 'Share these days' }).click();
@@ -291,7 +293,8 @@ test('through image files; refusals with a clear message and nothing published: 
         return /not a certified diagnostician/.test(String(e));
       }
     }, 'the patient\'s chain has the revocation', 60_000, 500);
-    await p.page.goto(`${stack.appUrl}#/positive`);
+    await p.page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
+    await p.page.getByRole('link', { name: 'I tested positive' }).click();
     await p.page.getByRole('button', { name: 'Scan the clinic code' }).click();
     await chooseImage(p.page, Buffer.from(encodeQR(secondCode, 'gif', { scale: 6 })), 'image/gif');
     await p.page.getByText('This clinic is not (or no longer) certified by the health authority. Nothing was shared.').waitFor({ timeout: 20_000 });
