@@ -1,5 +1,5 @@
 /**
- * The patient's consent to a diagnostician, both sides (docs/PROTOCOL.md §7.11; the codes'
+ * The patient's consent to a diagnostician, both sides (docs/PROTOCOL.md §7.10; the codes'
  * bytes are in src/core/codec/consent.ts):
  *
  * - the diagnostician signs a clinic code for a fresh challenge (`signClinicCode`);

@@ -1,5 +1,5 @@
 /**
- * The two QR payloads of a diagnosis (docs/PROTOCOL.md §7.11): the **clinic code** a diagnostician
+ * The two QR payloads of a diagnosis (docs/PROTOCOL.md §7.10): the **clinic code** a diagnostician
  * shows (its key, its region and a fresh challenge, signed by it) and the **consent code** a
  * patient shows back (the chosen days' public keys with possession proofs bound to that challenge
  * and that diagnostician). Compact binary, then base64url after a text prefix that names the type
