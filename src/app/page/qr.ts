@@ -6,7 +6,8 @@
  *   zone, scaled by CSS;
  * - `readQrImage(blob)` — decode a picture the person chose (a file input labelled "Choose a QR
  *   image", or a screenshot);
- * - `QrCamera.open(video)` + `scan(onText)` — the camera (getUserMedia, rear camera preferred) →
+ * - `QrCamera.open(video)` + `scan(onText)` — the camera (getUserMedia, rear camera and 1280×720
+ *   preferred: a 14-day consent code has 149 modules a side) →
  *   the <video> → canvas frames → the decoder, a few frames a second, until a code decodes or
  *   `stop()`.
  *
@@ -123,7 +124,7 @@ export class QrCamera {
     if (!navigator.mediaDevices?.getUserMedia) throw new QrError('unsupported', 'this browser gives no camera access here');
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false });
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' }, width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false });
     } catch (e) {
       const name = (e as DOMException)?.name;
       if (name === 'NotAllowedError' || name === 'SecurityError') throw new QrError('denied', 'camera permission was refused');

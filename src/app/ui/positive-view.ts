@@ -30,19 +30,22 @@ export class PositiveView extends ViewBase {
   @state() private clinicText = '';
   @state() private chosen = new Set<Day>();
   @state() private consentText = '';
+  @state() private checking = false;
 
   private async onClinicCode(text: string): Promise<void> {
-    this.said = i18n.t('positive.checking');
+    this.said = '';
+    this.checking = true;
     try {
       const info = await this.client!.send<ClinicCheck>({ type: 'consent-clinic', text });
       this.clinic = info;
       this.clinicText = text;
       this.chosen = new Set(info.days);
-      this.said = '';
       this.step = 'choose';
     } catch (e) {
       this.said = refusalText(e);
       this.renderRoot.querySelector('bt-qr-scan')?.reset();
+    } finally {
+      this.checking = false;
     }
   }
 
@@ -130,8 +133,8 @@ export class PositiveView extends ViewBase {
 
   override render() {
     return html`<h1 tabindex="-1">${i18n.t('positive.title')}</h1>${this.body()}
-      <p class="error" role="alert">${this.said && this.said !== i18n.t('positive.checking') ? this.said : ''}</p>
-      ${this.said === i18n.t('positive.checking') ? html`<p role="status">${this.said}</p>` : ''}`;
+      <p aria-live="polite">${this.checking ? i18n.t('positive.checking') : ''}</p>
+      <p class="error" role="alert">${this.said}</p>`;
   }
 }
 
