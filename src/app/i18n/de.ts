@@ -270,7 +270,8 @@ export const de: Messages = {
   'positive.waiting': 'Warten, bis die Praxis Ihren Test einträgt…',
   'positive.waitingThin': 'Dieses Gerät zeigt es, sobald der Eintrag im Netz erscheint.',
   'positive.done': 'Fertig',
-  'positive.cancel': 'Diese Einwilligung zurückziehen',
+  'positive.cancel': 'Doch nicht teilen',
+  'positive.cancelHelp': 'Solange die Praxis den Code nicht gescannt hat, verlässt nichts dieses Gerät.',
 
   'report.title': 'Symptome melden',
   'report.intro': 'Wenn Sie sich krank fühlen, aber kein Testergebnis haben, können Sie Menschen warnen, die in Ihrer Nähe waren. Ihre Meldung ist anonym und von keiner Praxis geprüft; sie zählt daher weniger als ein positiver Test. Wie sie behandelt wird, entscheidet die Gesundheitsbehörde.',

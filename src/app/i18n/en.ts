@@ -270,7 +270,8 @@ export const en = {
   'positive.waiting': 'Waiting for the clinic to record your test…',
   'positive.waitingThin': 'This device will show when the record appears on the network.',
   'positive.done': 'Done',
-  'positive.cancel': 'Withdraw this consent',
+  'positive.cancel': 'Do not share after all',
+  'positive.cancelHelp': 'If the clinic has not scanned the code yet, nothing leaves this device.',
 
   'report.title': 'Report symptoms',
   'report.intro': 'If you feel ill but have no test result, you can warn people who were near you. Your report is anonymous and not checked by a clinic, so it counts less than a positive test: the health authority decides how to treat it.',

@@ -112,7 +112,8 @@ export class PositiveView extends ViewBase {
             <bt-qr-show .text=${this.consentText} label=${i18n.t('positive.qrLabel')}></bt-qr-show>
             ${c?.status === 'recorded'
               ? html`<p role="status" class="note">${i18n.t('status.recorded')}</p>`
-              : html`<p role="status">${i18n.t('positive.waiting')}</p><p class="help">${i18n.t('positive.waitingThin')}</p>`}
+              : html`<p role="status">${i18n.t('positive.waiting')}</p><p class="help">${i18n.t('positive.waitingThin')}</p>
+                <p class="help">${i18n.t('positive.cancelHelp')}</p>`}
           </section>
           <div class="actions">
             <a href="#/status">${i18n.t('positive.done')}</a>
