@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import encodeQR from 'qr';
+import { decodeQR } from 'qr/decode.js';
 import { nobleCrypto as c } from '../../src/core/crypto.ts';
 import { fromBase64url, toBase64url, toHex } from '../../src/core/bytes.ts';
 import { CodecError } from '../../src/core/errors.ts';
@@ -74,8 +75,17 @@ test('consent code: round trip of 14 days, 1 913 characters, fits a QR code at e
   const d = decodeConsentCode(s.consentText);
   assert.deepEqual(d.days.map((x) => x.day), days);
   assert.deepEqual(d.days[3].proof, s.proofs[3].proof);
-  const modules = encodeQR(s.consentText, 'raw', { ecc: 'low' }).length;
-  assert.ok(modules <= 153, `a version ≤ 34 QR code (${modules} modules)`);
+  const grid = encodeQR(s.consentText, 'raw', { ecc: 'low', border: 4 });
+  assert.ok(grid.length <= 153 + 8, `a version ≤ 34 QR code (${grid.length - 8} modules)`);
+  // The app's decoder reads it back from a picture at 3 pixels a module (a phone screen seen by a camera is more).
+  const px = 3;
+  const size = grid.length * px;
+  const data = new Uint8ClampedArray(size * size * 4).fill(255);
+  grid.forEach((row, y) => row.forEach((dark, x) => {
+    if (!dark) return;
+    for (let dy = 0; dy < px; dy++) for (let dx = 0; dx < px; dx++) data.fill(0, ((y * px + dy) * size + x * px + dx) * 4, ((y * px + dy) * size + x * px + dx) * 4 + 3);
+  }));
+  assert.equal(decodeQR({ width: size, height: size, data }), s.consentText);
   const ok = checkConsent(c, s.consentText, { diagnostician: clinic.publicKey, region: 1, nowSec: NOW + 60, challengeState: (h) => (h === toHex(s.challenge) ? 'open' : undefined) });
   assert.equal(ok.days.length, 14);
   assert.throws(() => encodeConsentCode({ region: 1, diagnostician: clinic.publicKey, challenge: s.challenge, days: [...s.proofs, ...s.proofs].slice(0, MAX_CONSENT_DAYS + 1) }), RangeError);
