@@ -27,6 +27,7 @@ import { Exposure } from './exposure.ts';
 import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type KdfParams } from './backup.ts';
 import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
 import { networkState } from './network.ts';
+import { TransparencyView } from './transparency.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
@@ -87,6 +88,7 @@ export class AppEngine {
   private recording!: Recording;
   private uploads!: Uploads;
   private exposure!: Exposure;
+  private transparency!: TransparencyView;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
   private keysCreated: number | null = null;
@@ -134,7 +136,9 @@ export class AppEngine {
     this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
     this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
     await this.exposure.load();
-    this.unsubscribe = net.ledger.onBlock((_e, b) => {
+    this.transparency = new TransparencyView(net.ledger);
+    this.unsubscribe = net.ledger.onBlock((e, b) => {
+      this.transparency.accepted(b, e.id);
       try {
         if (this.tracker.add(b)) this.changed();
       } catch {
@@ -348,6 +352,8 @@ export class AppEngine {
         await this.ctx.store.setValue(ENGINE_RELAY_KEY, new Uint8Array([intent.on ? 1 : 0]));
         this.relayOptIn = intent.on; // takes effect when the node is next opened
         return undefined;
+      case 'transparency':
+        return this.transparency.summary();
       case 'prove-days': {
         const hex = (v: unknown, n: number, what: string) => {
           if (typeof v !== 'string' || !new RegExp(`^[0-9a-f]{${2 * n}}$`).test(v)) throw new EngineError('bad_intent', `prove-days: ${what} must be ${n} bytes of lower-case hex`);
