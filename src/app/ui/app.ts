@@ -23,21 +23,23 @@ import './trail-view.ts';
 import './data-view.ts';
 import './network-view.ts';
 import './settings-view.ts';
+import './transparency-view.ts';
 
 /** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome';
+export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'transparency';
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
   { route: 'data', label: 'nav.data' },
   { route: 'network', label: 'nav.network' },
+  { route: 'transparency', label: 'nav.transparency' },
   { route: 'settings', label: 'nav.settings' },
 ];
 
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome'] as const).find((x) => x === r) ?? 'status';
+  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'transparency'] as const).find((x) => x === r) ?? 'status';
 }
 
 @customElement('beeptrace-app')
@@ -146,6 +148,7 @@ export class BeepTraceApp extends LitElement {
       case 'trail': return html`<bt-trail-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-trail-view>`;
       case 'data': return html`<bt-data-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-data-view>`;
       case 'network': return html`<bt-network-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-network-view>`;
+      case 'transparency': return html`<bt-transparency-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-transparency-view>`;
       case 'settings': return html`<bt-settings-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-settings-view>`;
       default: return html`<bt-status-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-status-view>`;
     }
