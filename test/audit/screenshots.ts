@@ -35,6 +35,7 @@ export const VIEWS = [
   { file: 'my-data', link: 'My data', hash: '#/data' },
   { file: 'network', link: 'Network', hash: '#/network' },
   { file: 'settings', link: 'Settings', hash: '#/settings' },
+  { file: 'transparency', link: 'Transparency', hash: '#/transparency' },
 ] as const;
 
 const HELP = `npm run screenshots -- [options]
@@ -44,7 +45,7 @@ const HELP = `npm run screenshots -- [options]
   --first-run NAMES   comma-separated button names to click, in order, to finish the first run
                       (default "Allow location,Start using BeepTrace")
   --record MIN        minutes of recording before the views, page clock moved (default 12; 0: none)
-  --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings)
+  --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings,transparency)
   --scheme S          light (default) or dark
   --locale L          the browser's language (default en-GB; e.g. ar, de-DE)
   --tag T             add -T to every file name (e.g. ar, dark)
