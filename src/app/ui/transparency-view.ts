@@ -30,6 +30,10 @@ export class TransparencyView extends ViewBase {
     svg.chart .axis { stroke: var(--bt-border-strong); stroke-width: 1; }
     svg.chart text { fill: var(--bt-text); font-size: 11px; font-family: inherit; }
     .key { font-family: ui-monospace, monospace; font-size: 0.9em; white-space: nowrap; }
+    /* Whole words in the tables: a table wider than the screen scrolls inside its own region. */
+    .table-wrap th, .table-wrap td { overflow-wrap: normal; hyphens: manual; }
+    .table-wrap td, .table-wrap th[scope='row'] { min-inline-size: 4rem; }
+    .sub { display: block; color: var(--bt-muted); font-size: 0.9em; }
   `];
   @state() private summary: TransparencySummary | null = null;
   @state() private error = '';
@@ -71,12 +75,12 @@ export class TransparencyView extends ViewBase {
         <h2 id="ca-h">${i18n.t('tr.casesTitle')}</h2>
         ${tracing ? html`
           ${chart('tr.m.cases', days, perDay(s.cases, (r) => r.cases))}
-          ${table('tr.casesCaption', ['tr.day', 'tr.diagnostician', 'tr.cases', 'tr.caseDays'], [...s.cases].reverse().map((r) => [dayTime(r.day, true), who(r.signer, 'diagnostician'), num(r.cases), num(r.caseDays)]))}` : thin}
+          ${table('tr.casesCaption', ['tr.day', 'tr.cases', 'tr.caseDays', 'tr.diagnostician'], [...s.cases].reverse().map((r) => [dayTime(r.day, true), num(r.cases), num(r.caseDays), who(r.signer, 'diagnostician')]))}` : thin}
       </section>
       <section class="card" aria-labelledby="ts-h">
         <h2 id="ts-h">${i18n.t('tr.tagsTitle')}</h2>
         ${chart('tr.m.sets', days, perDay(s.tagSets, (r) => r.sets))}
-        ${table('tr.tagsCaption', ['tr.day', 'tr.solver', 'tr.sets', 'tr.tags'], [...s.tagSets].reverse().map((r) => [dayTime(r.day, true), who(r.signer, 'solver'), num(r.sets), num(r.tags)]))}
+        ${table('tr.tagsCaption', ['tr.day', 'tr.sets', 'tr.tags', 'tr.solver'], [...s.tagSets].reverse().map((r) => [dayTime(r.day, true), num(r.sets), num(r.tags), who(r.signer, 'solver')]))}
       </section>
       <section class="card" aria-labelledby="sr-h">
         <h2 id="sr-h">${i18n.t('tr.selfTitle')}</h2>
@@ -93,21 +97,20 @@ export class TransparencyView extends ViewBase {
       <section class="card" aria-labelledby="cp-h">
         <h2 id="cp-h">${i18n.t('tr.cpTitle')}</h2>
         ${chart('tr.m.sigs', days, perDay(s.signatures, (r) => r.count))}
-        ${table('tr.sigCaption', ['tr.day', 'tr.validator', 'tr.signatures'], [...s.signatures].reverse().map((r) => [dayTime(r.day, true), who(r.signer, 'validator'), num(r.count)]))}
-        ${table(i18n.t('tr.recentCaption', { shown: i18n.number(s.checkpoints.length), total: i18n.number(s.checkpointCount) }), ['tr.chain', 'tr.interval', 'tr.blocks', 'tr.signers', 'tr.final'],
+        ${table('tr.sigCaption', ['tr.day', 'tr.signatures', 'tr.validator'], [...s.signatures].reverse().map((r) => [dayTime(r.day, true), num(r.count), who(r.signer, 'validator')]))}
+        ${table(i18n.t('tr.recentCaption', { shown: i18n.number(s.checkpoints.length), total: i18n.number(s.checkpointCount) }), ['tr.interval', 'tr.blocks', 'tr.signers', 'tr.final'],
           s.checkpoints.map((c) => [
-            i18n.t(c.chain === Chain.TRACING ? 'net.c.tracing' : 'net.c.notification'),
-            html`${i18n.dateTime(c.fromTime * 1000)} – ${i18n.time(c.toTime * 1000)}`,
+            html`${i18n.dateTime(c.fromTime * 1000)} – ${i18n.time(c.toTime * 1000)}<span class="sub">${i18n.t(c.chain === Chain.TRACING ? 'net.c.tracing' : 'net.c.notification')}</span>`,
             num(c.size),
-            html`${c.signers.map((v, i) => html`${i ? html`<br />` : ''}<span class="key">${fingerprint(v)}</span>`)}`,
+            html`${c.signers.map((v) => html`<span class="key sub">${fingerprint(v)}</span>`)}`,
             i18n.t(c.final ? 'tr.yes' : 'tr.no'),
           ]))}
       </section>
       <section class="card" aria-labelledby="ce-h">
         <h2 id="ce-h">${i18n.t('tr.certTitle')}</h2>
-        ${table('tr.certCaption', ['tr.role', 'tr.name', 'tr.key', 'tr.region', 'tr.valid', 'tr.status'], s.certificates.map((c) => [
-          i18n.t(ROLE[c.role]), html`<span dir="auto">${c.name}</span>`, html`<span class="key">${fingerprint(c.subject)}</span>`, region(c.region),
-          i18n.t('tr.validRange', { from: date(c.notBefore), until: date(c.notAfter) }), certStatus(c),
+        ${table('tr.certCaption', ['tr.key', 'tr.role', 'tr.region', 'tr.valid', 'tr.status'], s.certificates.map((c) => [
+          html`<span dir="auto">${c.name}</span><span class="key sub">${fingerprint(c.subject)}</span>`, i18n.t(ROLE[c.role]), region(c.region),
+          i18n.t('tr.validRange', { from: day(c.notBefore), until: day(c.notAfter) }), certStatus(c),
         ]))}
         ${table('tr.revCaption', ['tr.key', 'tr.revokedAt', 'tr.reason'], s.revocations.map((r) => [html`<span class="key">${fingerprint(r.subject)}</span>`, date(r.revokedAt), num(r.reason)]))}
       </section>`;
@@ -118,7 +121,7 @@ export class TransparencyView extends ViewBase {
     const cert = s.certificates.filter((c) => c.subject === hex && c.role === role).sort((a, b) => b.notAfter - a.notAfter)[0];
     const key = html`<span class="key">${fingerprint(hex)}</span>`;
     if (!cert) return key;
-    return html`${key}<br /><span dir="auto">${cert.name}</span>, ${i18n.t('tr.whoCert', { region: region(cert.region), until: date(cert.notAfter) })}${cert.revokedAt !== null ? html`, ${certStatus(cert)}` : ''}`;
+    return html`${key}<span class="sub"><span dir="auto">${cert.name}</span>, ${i18n.t('tr.whoCert', { region: region(cert.region), until: day(cert.notAfter) })}${cert.revokedAt !== null ? html`, ${certStatus(cert)}` : ''}</span>`;
   }
 }
 
@@ -129,6 +132,11 @@ function num(n: number): string {
 /** A moment in seconds as a medium date and time. */
 function date(sec: number): string {
   return i18n.dateTime(sec * 1000);
+}
+
+/** A moment in seconds as a date only ("30 Nov 2026"). */
+function day(sec: number): string {
+  return new Intl.DateTimeFormat(i18n.locale, { dateStyle: 'medium' }).format(sec * 1000);
 }
 
 function region(r: number): string {
