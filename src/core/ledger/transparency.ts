@@ -144,6 +144,7 @@ export class TransparencyTally {
    * @example tally.add(decodeBlock(bytes), c.sha256(bytes))
    */
   add(b: Block, id: Uint8Array): boolean {
+    if (!COUNTED.has(b.kind)) return false; // trace batches, epoch keys, policies: nothing to count, nothing to remember
     const hex = toHex(id);
     if (this.seen.has(hex)) return false;
     this.seen.add(hex);
