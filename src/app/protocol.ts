@@ -17,6 +17,8 @@
  */
 import type { Day, Fix, RiskLevel, Stay } from '../core/types.ts';
 
+export type { TransparencySummary } from '../core/ledger/transparency.ts';
+
 /** Location precision the user chose (DESIGN §4): published coordinates snap to this grid. */
 export type PrecisionChoice = 'exact' | '10m' | '100m';
 /** When trace batches go out: as soon as possible, or only while charging and on Wi-Fi. */
@@ -177,6 +179,12 @@ export type Intent =
   | { type: 'export-backup'; passphrase: string }
   | { type: 'import-backup'; bytes: Uint8Array; passphrase: string }
   | { type: 'set-relay'; on: boolean }
+  /**
+   * The transparency dashboard's counts, from the blocks this device's ledger verified (reply:
+   * `TransparencySummary`, src/core/ledger/transparency.ts). A request, not a part of `AppState`,
+   * so the state pushed on every block stays small; the view asks again when the chains grow.
+   */
+  | { type: 'transparency' }
   /**
    * The patient's consent to a diagnostician (DESIGN §4 Diagnosis): possession proofs of the chosen
    * days' keys, bound to that diagnostician's key and its fresh challenge (hex). Reply: `ConsentProof[]`.

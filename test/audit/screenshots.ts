@@ -35,6 +35,7 @@ export const VIEWS = [
   { file: 'my-data', link: 'My data', hash: '#/data' },
   { file: 'network', link: 'Network', hash: '#/network' },
   { file: 'settings', link: 'Settings', hash: '#/settings' },
+  { file: 'transparency', link: 'Transparency', hash: '#/transparency' },
 ] as const;
 
 const HELP = `npm run screenshots -- [options]
@@ -44,10 +45,12 @@ const HELP = `npm run screenshots -- [options]
   --first-run NAMES   comma-separated button names to click, in order, to finish the first run
                       (default "Allow location,Start using BeepTrace")
   --record MIN        minutes of recording before the views, page clock moved (default 12; 0: none)
-  --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings)
+  --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings,transparency)
   --scheme S          light (default) or dark
   --locale L          the browser's language (default en-GB; e.g. ar, de-DE)
   --tag T             add -T to every file name (e.g. ar, dark)
+  --demo              run the stack with a fast --demo town (not with --url), and make the device a relay
+                      before the transparency view, so that it counts the town's cases
   --help`;
 
 const { values: a } = parseArgs({
@@ -55,7 +58,7 @@ const { values: a } = parseArgs({
     url: { type: 'string' }, out: { type: 'string', default: 'docs/screenshots' }, sizes: { type: 'string', default: '360x640' },
     'first-run': { type: 'string', default: 'Allow location,Start using BeepTrace' }, scheme: { type: 'string', default: 'light' },
     record: { type: 'string', default: '12' }, views: { type: 'string' }, locale: { type: 'string', default: 'en-GB' }, tag: { type: 'string' },
-    help: { type: 'boolean' },
+    help: { type: 'boolean' }, demo: { type: 'boolean' },
   },
 });
 if (a.help) { console.log(HELP); process.exit(0); }
@@ -132,12 +135,22 @@ async function recordWalk(ctx: BrowserContext, page: Page, minutes: number): Pro
   if (!(await waitFor(async () => { const n = (await appState(page))?.network; return n && n.peers.length > 0 && n.syncProgress >= 1; }, 30_000))) console.error('record: no peer or no finished sync 30 s after the reload');
 }
 
+/** Make the device a relay (it then keeps the tracing chain, where cases are) and wait for the demo town's cases. */
+async function relayForCases(page: Page): Promise<void> {
+  const send = (i: unknown) => page.evaluate((x) => (globalThis as unknown as { beeptrace: { tabs: { client: { send(i: unknown): Promise<unknown> } } } }).beeptrace.tabs.client.send(x), i);
+  await send({ type: 'set-relay', on: true });
+  await page.reload({ waitUntil: 'networkidle' });
+  await waitFor(async () => (await appState(page))?.network.role === 'relay', 30_000);
+  if (!(await waitFor(async () => ((await send({ type: 'transparency' })) as { cases: { cases: number }[] }).cases.reduce((n, r) => n + r.cases, 0) >= 3, 90_000))) console.error('demo: fewer than 3 cases counted after 90 s');
+}
+
 let data: string | undefined;
 let stack: Stack | undefined;
 if (!a.url) {
   data = mkdtempSync(join(tmpdir(), 'bt-shots-'));
   // Checkpoints every 20 s (not 10 minutes), so the status soon shows a check at the present time.
-  stack = await startStack({ dataDir: data, port: 0, checkpointSeconds: 20, ticks: { solver: 5, validator: 5 }, policy: { ...DEFAULT_POLICY, maxSkewSeconds: 10 }, log: (l) => { if (process.env.BT_DEBUG) console.error(l); } });
+  stack = await startStack({ dataDir: data, port: 0, checkpointSeconds: 20, ticks: { solver: 5, validator: 5 }, policy: { ...DEFAULT_POLICY, maxSkewSeconds: 10 },
+    demo: a.demo ? { residents: 60, paceMs: 500, caseEvery: 2, maxCases: 6 } : undefined, log: (l) => { if (process.env.BT_DEBUG) console.error(l); } });
 }
 const url = a.url ?? stack!.appUrl;
 const tag = a.tag ? `-${a.tag}` : '';
@@ -175,6 +188,7 @@ try {
     if (recordMinutes > 0) await recordWalk(ctx, page, recordMinutes);
     for (const v of VIEWS) {
       if (!wanted.has(v.file)) continue;
+      if (v.file === 'transparency' && a.demo) await relayForCases(page);
       const link = page.getByRole('navigation').getByRole('link', { name: v.link, exact: true }).first();
       if (await link.isVisible().catch(() => false)) await link.click();
       else {

@@ -28,7 +28,7 @@ try {
   const locale = values.lang === 'ar' ? 'ar' : values.lang === 'de' ? 'de-DE' : 'en-GB';
   const ctx = await browser.newContext({ viewport: { width, height }, colorScheme: values.dark ? 'dark' : 'light', locale });
   const page = await ctx.newPage();
-  for (const [name, query] of [['first-run', 'onboarded=0'], ['status', ''], ['trail', ''], ['my-data', ''], ['network', ''], ['settings', '']]) {
+  for (const [name, query] of [['first-run', 'onboarded=0'], ['status', ''], ['trail', ''], ['my-data', ''], ['network', ''], ['settings', ''], ['transparency', '']]) {
     const hash = name === 'my-data' ? 'data' : name;
     await page.goto(`${vite.url}/test/e2e/pages/views.html?lang=${values.lang}&${query}#/${hash}`);
     await page.locator('h1').first().waitFor();

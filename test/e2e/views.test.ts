@@ -20,7 +20,7 @@ let browser: Browser;
 before(async () => { vite = await startVite(); browser = await launchChromium(); });
 after(async () => { await browser?.close(); await vite?.server.close(); });
 
-const VIEWS = ['status', 'trail', 'data', 'network', 'settings'] as const;
+const VIEWS = ['status', 'trail', 'data', 'network', 'settings', 'transparency'] as const;
 const SIZES = [{ width: 360, height: 640 }, { width: 1280, height: 800 }];
 
 async function open(query: string, hash = 'status', size = SIZES[0], locale = 'en-GB'): Promise<{ page: Page; errors: string[] }> {

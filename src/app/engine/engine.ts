@@ -30,6 +30,7 @@ import { networkState } from './network.ts';
 import { Clinic, ClinicError } from './clinic.ts';
 import { Consent } from './consent.ts';
 import { BeepTraceError } from '../../core/errors.ts';
+import { TransparencyView } from './transparency.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
@@ -92,6 +93,7 @@ export class AppEngine {
   private exposure!: Exposure;
   private clinic!: Clinic;
   private consent!: Consent;
+  private transparency!: TransparencyView;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
   private keysCreated: number | null = null;
@@ -142,8 +144,10 @@ export class AppEngine {
     this.clinic = new Clinic(this.ctx);
     this.consent = new Consent(this.ctx);
     await this.consent.load();
-    this.unsubscribe = net.ledger.onBlock((_e, b) => {
+    this.transparency = new TransparencyView(net.ledger);
+    this.unsubscribe = net.ledger.onBlock((e, b) => {
       this.consent.accepted(b);
+      this.transparency.accepted(b, e.id);
       try {
         if (this.tracker.add(b)) this.changed();
       } catch {
@@ -360,6 +364,8 @@ export class AppEngine {
         await this.ctx.store.setValue(ENGINE_RELAY_KEY, new Uint8Array([intent.on ? 1 : 0]));
         this.relayOptIn = intent.on; // takes effect when the node is next opened
         return undefined;
+      case 'transparency':
+        return this.transparency.summary();
       case 'prove-days': {
         const hex = (v: unknown, n: number, what: string) => {
           if (typeof v !== 'string' || !new RegExp(`^[0-9a-f]{${2 * n}}$`).test(v)) throw new EngineError('bad_intent', `prove-days: ${what} must be ${n} bytes of lower-case hex`);

@@ -23,9 +23,10 @@ import './trail-view.ts';
 import './data-view.ts';
 import './network-view.ts';
 import './settings-view.ts';
+import './transparency-view.ts';
 
 /** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | ConsentRoute;
+export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'transparency' | ConsentRoute;
 /** The diagnosis and self-report views (issue 11): loaded on first visit, with the QR code library. */
 type ConsentRoute = 'positive' | 'report' | 'clinic';
 const CONSENT_VIEWS: Record<ConsentRoute, () => Promise<unknown>> = {
@@ -38,13 +39,14 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'trail', label: 'nav.trail' },
   { route: 'data', label: 'nav.data' },
   { route: 'network', label: 'nav.network' },
+  { route: 'transparency', label: 'nav.transparency' },
   { route: 'settings', label: 'nav.settings' },
 ];
 
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic'] as const).find((x) => x === r) ?? 'status';
+  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic', 'transparency'] as const).find((x) => x === r) ?? 'status';
 }
 
 @customElement('beeptrace-app')
@@ -156,6 +158,7 @@ export class BeepTraceApp extends LitElement {
       case 'positive': void CONSENT_VIEWS.positive(); return html`<bt-positive-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-positive-view>`;
       case 'report': void CONSENT_VIEWS.report(); return html`<bt-report-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-report-view>`;
       case 'clinic': void CONSENT_VIEWS.clinic(); return html`<bt-clinic-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-clinic-view>`;
+      case 'transparency': return html`<bt-transparency-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-transparency-view>`;
       case 'settings': return html`<bt-settings-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-settings-view>`;
       default: return html`<bt-status-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-status-view>`;
     }

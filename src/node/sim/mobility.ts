@@ -14,9 +14,16 @@
 import { Prng } from '../../core/prng.ts';
 import type { Population, SimEvent } from './population.ts';
 
-const CENTRE = { lat: 55.8642, lon: -4.2518 }; // Glasgow
+/** Where the city lies unless told otherwise (`centre`). @example new City({ users, days, seed, firstDay, centre: DEFAULT_CENTRE }) */
+export const DEFAULT_CENTRE = { lat: 55.8642, lon: -4.2518 }; // Glasgow
 const M_LAT = 1 / 111_195;
-const M_LON = 1 / (111_195 * Math.cos((CENTRE.lat * Math.PI) / 180));
+
+/** The city's origin and degrees of longitude per metre at its latitude. */
+interface Frame {
+  lat: number;
+  lon: number;
+  mLon: number;
+}
 
 interface Spot {
   lat: number;
@@ -32,13 +39,13 @@ interface Person {
   worker: boolean;
 }
 
-function at(xMetres: number, yMetres: number): Spot {
-  return { lat: CENTRE.lat + yMetres * M_LAT, lon: CENTRE.lon + xMetres * M_LON };
+function at(f: Frame, xMetres: number, yMetres: number): Spot {
+  return { lat: f.lat + yMetres * M_LAT, lon: f.lon + xMetres * f.mLon };
 }
-function near(s: Spot, r: Prng, metres: number): Spot {
+function near(f: Frame, s: Spot, r: Prng, metres: number): Spot {
   const a = r.next() * 2 * Math.PI;
   const d = Math.sqrt(r.next()) * metres;
-  return { lat: s.lat + Math.sin(a) * d * M_LAT, lon: s.lon + Math.cos(a) * d * M_LON };
+  return { lat: s.lat + Math.sin(a) * d * M_LAT, lon: s.lon + Math.cos(a) * d * f.mLon };
 }
 
 export class City implements Population {
@@ -48,7 +55,12 @@ export class City implements Population {
   readonly venues: Venue[];
   private people: Person[];
 
-  constructor(readonly o: { users: number; days: number; seed: number; firstDay: number }) {
+  private readonly f: Frame;
+
+  /** `centre`: where the city lies (default DEFAULT_CENTRE, Glasgow); homes lie north-east of it, venues west. */
+  constructor(readonly o: { users: number; days: number; seed: number; firstDay: number; centre?: { lat: number; lon: number } }) {
+    const c = o.centre ?? DEFAULT_CENTRE;
+    const f: Frame = (this.f = { lat: c.lat, lon: c.lon, mLon: 1 / (111_195 * Math.cos((c.lat * Math.PI) / 180)) });
     const r = new Prng(o.seed);
     this.firstDay = o.firstDay;
     this.lastDay = o.firstDay + o.days - 1;
@@ -60,12 +72,12 @@ export class City implements Population {
     const nWork = Math.max(1, Math.round(o.users / 40));
     const offset = lotsSide * 50 + 500;
     const rooms: Spot[][] = Array.from({ length: nWork }, (_, w) => {
-      const base = at(offset + (w % 10) * 300, Math.floor(w / 10) * 300);
-      return Array.from({ length: 12 }, (_, k) => ({ lat: base.lat + Math.floor(k / 4) * 40 * M_LAT, lon: base.lon + (k % 4) * 40 * M_LON }));
+      const base = at(f, offset + (w % 10) * 300, Math.floor(w / 10) * 300);
+      return Array.from({ length: 12 }, (_, k) => ({ lat: base.lat + Math.floor(k / 4) * 40 * M_LAT, lon: base.lon + (k % 4) * 40 * f.mLon }));
     });
     const roomFill = new Map<string, number>();
     this.venues = Array.from({ length: Math.max(2, Math.round(o.users / 30)) }, (_, v) => ({
-      ...at(-500 - (v % 12) * 150, Math.floor(v / 12) * 150),
+      ...at(f, -500 - (v % 12) * 150, Math.floor(v / 12) * 150),
       id: hex16(r),
       qr: v % 2 === 0,
     }));
@@ -74,7 +86,7 @@ export class City implements Population {
     while (this.people.length < o.users) {
       const n = Math.min(o.users - this.people.length, 1 + r.int(4));
       const l = lots[lot++];
-      const home = at((l % lotsSide) * 50, Math.floor(l / lotsSide) * 50);
+      const home = at(f, (l % lotsSide) * 50, Math.floor(l / lotsSide) * 50);
       for (let k = 0; k < n; k++) {
         const worker = r.chance(0.75);
         let desk: Spot | undefined;
@@ -83,9 +95,9 @@ export class City implements Population {
           let room = r.int(12);
           for (let tries = 0; tries < 12 && (roomFill.get(`${w}:${room}`) ?? 0) >= 6; tries++) room = (room + 1) % 12;
           roomFill.set(`${w}:${room}`, (roomFill.get(`${w}:${room}`) ?? 0) + 1);
-          desk = near(rooms[w][room], r, 3);
+          desk = near(f, rooms[w][room], r, 3);
         }
-        this.people.push({ home: near(home, r, 3), desk, worker });
+        this.people.push({ home: near(f, home, r, 3), desk, worker });
       }
     }
   }
@@ -109,7 +121,7 @@ export class City implements Population {
           continue;
         }
         const acc = 4 + r.int(8);
-        out.push({ kind: 'fix', t, lat: step.spot.lat + r.normal() * 3 * M_LAT, lon: step.spot.lon + r.normal() * 3 * M_LON, acc });
+        out.push({ kind: 'fix', t, lat: step.spot.lat + r.normal() * 3 * M_LAT, lon: step.spot.lon + r.normal() * 3 * this.f.mLon, acc });
       }
     }
     return out;
@@ -122,7 +134,7 @@ export class City implements Population {
     const home = () => p.home;
     const visit = (from: number, len: number, hub: Spot) => {
       const v = this.pickVenue(hub, r);
-      const seat = near(v, r, 4);
+      const seat = near(this.f, v, r, 4);
       segs.push({ from, to: from + len, spot: () => seat, venue: v.qr ? v : undefined });
     };
     if (p.worker && p.desk && r.chance(0.9)) {

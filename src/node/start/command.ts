@@ -15,6 +15,7 @@ import { InputError } from '../../core/errors.ts';
 import { parsePolicy } from '../../core/policy.ts';
 import { DEFAULT_APP_PORT, DEFAULT_TICKS, SIGNAL_PATH, startStack, type Stack } from './stack.ts';
 import { terminalQr } from './terminal-qr.ts';
+import { DEMO_PLACE, parsePlace } from './demo.ts';
 
 /** `beeptrace start --help`. @example process.stdout.write(START_HELP) */
 export const START_HELP = `beeptrace start [options]   (npm start -- [options])
@@ -34,6 +35,10 @@ configuration, the signaling server (under ${SIGNAL_PATH} on the same port), a l
   --host ADDR         bind address (default 127.0.0.1, or 0.0.0.0 with --lan)
   --solver-tick S     seconds between the solver's matching runs (default ${DEFAULT_TICKS.solver})
   --validator-tick S  seconds between the validators' checkpoint duties (default ${DEFAULT_TICKS.validator})
+  --demo              also run a simulated town of 100 residents (real keys, real trace batches, cases
+                      endorsed by the local clinic, notifications from the solver) so the app's Status
+                      and Transparency views move within a minute or two; light on the CPU
+  --place "LAT,LON"   where the --demo town lies (default ${DEMO_PLACE.lat},${DEMO_PLACE.lon}, Glasgow)
   --no-build          serve dist/ as it is, even if it is missing or older than the sources
   --dist DIR          serve this built app instead of the checkout's dist/ (never built)
   -h, --help          this text
@@ -52,6 +57,7 @@ export function parseStartArgs(argv: string[]) {
     options: {
       port: { type: 'string' }, data: { type: 'string' }, policy: { type: 'string' }, region: { type: 'string' }, lan: { type: 'boolean' },
       host: { type: 'string' }, 'solver-tick': { type: 'string' }, 'validator-tick': { type: 'string' }, 'no-build': { type: 'boolean' }, dist: { type: 'string' },
+      demo: { type: 'boolean' }, place: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,7 +85,13 @@ export function parseStartArgs(argv: string[]) {
     build: values['no-build'] !== true,
     distDir: values.dist,
     ticks: { solver: seconds(values['solver-tick'], 'solver-tick'), validator: seconds(values['validator-tick'], 'validator-tick') },
+    demo: demoOptions(values.demo === true, values.place),
   };
+}
+
+function demoOptions(demo: boolean, place: string | undefined): { place?: { lat: number; lon: number } } | undefined {
+  if (place !== undefined && !demo) throw new InputError('usage', '--place is where the --demo town lies: give --demo too');
+  return demo ? { place: place === undefined ? undefined : parsePlace(place) } : undefined;
 }
 
 /** Run `beeptrace start` until a signal; returns the exit code. @example process.exitCode = await startCommand(['--port', '0']) */
@@ -90,7 +102,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ticks = Object.fromEntries(Object.entries(a.ticks).filter(([, v]) => v !== undefined));
-  const stack = await startStack({ port: a.port, dataDir: a.dataDir, policy: a.policy, region: a.region, lan: a.lan, host: a.host, build: a.build, distDir: a.distDir, ticks });
+  const stack = await startStack({ port: a.port, dataDir: a.dataDir, policy: a.policy, region: a.region, lan: a.lan, host: a.host, build: a.build, distDir: a.distDir, ticks, demo: a.demo });
   process.stdout.write(guide(stack, { ...DEFAULT_TICKS, ...ticks }));
   await new Promise<void>((resolve) => {
     let first = 0;
@@ -131,6 +143,7 @@ export function guide(s: Stack, ticks: { solver: number; validator: number }): s
     `  full nodes    solver (matches every ${ticks.solver} s), validator-1 and validator-2 (checkpoint each closed 10 minutes; duty every ${ticks.validator} s)`,
     `  data          ${data}/   reused by the next start; delete it to start over with a new authority`,
   ];
+  if (s.demo) lines.push(`  demo town     ${s.demo.stats.residents} simulated residents publish real blocks; watch Status, Network and Transparency (turn on "Relay for other devices" in Network to count cases)`);
   if (s.certificate) {
     if (s.lanUrls.length) lines.push('', 'On a phone on the same network, open (or scan):', ...s.lanUrls.map((u) => `  ${u}`), '', terminalQr(s.lanUrls[0]));
     else lines.push('', 'No LAN address is served (the bind address is loopback): --host 0.0.0.0 serves every interface.');

@@ -44,6 +44,7 @@ import { ensureBuilt } from './build.ts';
 import { spawnNode, type ChildNode } from './children.ts';
 import { lanAddresses, lanCertificate, type LanCertificate } from './lan-cert.ts';
 import { staticHandler } from './static-server.ts';
+import { startDemo, type DemoOptions, type DemoTown } from './demo.ts';
 
 /** The checkout's root (where index.html and vite.config.ts are). @example join(REPO_ROOT, 'dist') */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,6 +85,8 @@ export interface StackOptions {
   nodes?: boolean;
   /** Where output lines go (default stderr). */
   log?: (line: string) => void;
+  /** Also run a simulated town publishing real blocks into the mesh (`--demo`; src/node/start/demo.ts). */
+  demo?: Pick<DemoOptions, 'place' | 'residents' | 'seed' | 'paceMs' | 'uploadsPerStep' | 'caseEvery' | 'maxCases'>;
 }
 
 export interface Stack {
@@ -106,6 +109,8 @@ export interface Stack {
   net: NetNode;
   /** The full nodes' child processes. */
   nodes: ChildNode[];
+  /** The simulated town, with `demo`. */
+  demo?: DemoTown;
   certificate?: LanCertificate;
   /** Publish a block through the authority's node (added to its ledger and gossiped to the mesh). */
   publish(bytes: Uint8Array): Promise<PublishResult>;
@@ -232,10 +237,17 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await upkeep;
     });
 
+    let demo: DemoTown | undefined;
+    if (o.demo) {
+      const town = startDemo({ ...o.demo, authority, publish: (b) => net.publish(b), region, crypto: nodeCrypto, log });
+      demo = town;
+      cleanup.push(() => town.stop());
+    }
+
     let stopped: Promise<void> | undefined;
     const config = appConfig(undefined, lan, region, rootKey, localHost);
     return {
-      appUrl, signalUrl, dataDir, port, portNote, config, authority, net, nodes, certificate,
+      appUrl, signalUrl, dataDir, port, portNote, config, authority, net, nodes, certificate, demo,
       lanUrls: !lan ? [] : (host === '0.0.0.0' || host === '::' ? lanAddresses() : /^(127\.|::1$|localhost$)/.test(host) ? [] : [host]).map((a) => `https://${a}:${port}/`),
       healthUrl: `${appUrl.slice(0, -1)}${SIGNAL_PATH}/health`,
       publish: (bytes) => net.publish(bytes),

@@ -5,7 +5,7 @@
  * `?exposure=high|low|none`.
  */
 import '../../../src/app/ui/index.ts';
-import { initialState, type AppEvent, type AppState, type EngineClient, type Intent } from '../../../src/app/protocol.ts';
+import { initialState, type AppEvent, type AppState, type EngineClient, type Intent, type TransparencySummary } from '../../../src/app/protocol.ts';
 import type { GeoState, PageServices } from '../../../src/app/page/services.ts';
 import type { Stay } from '../../../src/core/types.ts';
 
@@ -57,6 +57,26 @@ const stays: Stay[] = [
   { start: today * 1440 + 620, minutes: 20, latE7: base.latE7 - 4000, lonE7: base.lonE7 + 30000, radius: 8, source: 1, precision: 0 },
 ];
 
+/** A relay's dashboard: two clinics (one revoked), a solver, three validators, a week of counts. */
+function transparency(): TransparencySummary {
+  const key = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
+  const sec = Math.floor(now / 1000);
+  const cert = (n: number, role: 'diagnostician' | 'solver' | 'validator', name: string, revokedAt: number | null = null) =>
+    ({ subject: key(n), serial: key(n + 100).slice(0, 32), role, region: 1, name, notBefore: sec - 30 * 86_400, notAfter: sec + 335 * 86_400, revokedAt });
+  return {
+    chains: [1, 2],
+    cases: [0, 1, 2, 3, 4, 5, 6].flatMap((i) => [{ signer: key(1), day: today - i, cases: 3 + (i % 3), caseDays: 30 + i }, ...(i < 3 ? [{ signer: key(2), day: today - i, cases: 1, caseDays: 14 }] : [])]).reverse(),
+    tagSets: [0, 1, 2, 3, 4, 5].map((i) => ({ signer: key(3), day: today - i, sets: 4 + i, tags: 210 + 17 * i })).reverse(),
+    selfReports: [0, 2, 3].map((i) => ({ day: today - i, count: 2 + i })).reverse(),
+    withdrawals: [{ day: today - 1, count: 1 }],
+    signatures: [4, 5, 6].flatMap((v) => [0, 1, 2].map((i) => ({ signer: key(v), day: today - i, count: 144 }))).sort((a, b) => a.day - b.day),
+    checkpoints: [0, 1, 2].map((i) => ({ chain: (i % 2 ? 2 : 1) as 1 | 2, fromTime: sec - (i + 2) * 600, toTime: sec - (i + 1) * 600, size: 40 + i, signers: [key(4), key(5)], final: true })),
+    checkpointCount: 864,
+    certificates: [cert(1, 'diagnostician', 'City Clinic'), cert(2, 'diagnostician', 'Harbour Practice', sec - 3_600), cert(3, 'solver', 'Regional Solver'), cert(4, 'validator', 'Validator 1'), cert(5, 'validator', 'Validator 2'), cert(6, 'validator', 'Validator 3')],
+    revocations: [{ subject: key(2), revokedAt: sec - 3_600, reason: 1 }],
+  };
+}
+
 let state = richState();
 const subs = new Set<(s: AppState) => void>();
 const emit = () => { for (const f of subs) f(state); };
@@ -80,6 +100,7 @@ const client: EngineClient = {
       case 'withdraw': return intent.days as T;
       case 'export-backup': return new Uint8Array([1, 2, 3, 4]) as T;
       case 'import-backup': throw Object.assign(new Error('wrong passphrase'), { code: 'bad-passphrase' });
+      case 'transparency': return transparency() as T;
       default: return undefined as T;
     }
   },
