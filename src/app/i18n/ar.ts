@@ -215,4 +215,6 @@ export const ar: Messages = {
   'settings.title': 'الإعدادات',
   'settings.again': 'اقرأ مجددًا كيف يعمل BeepTrace',
   'settings.saved': 'حُفظ.',
+  'elder.switch': 'الوضع السهل',
+  'elder.help': 'خط كبير وتباين قوي وأزرار كبيرة وشاشة حالة بسيطة واحدة. تبقى الرسائل حتى تغلقها. يمكنك إيقافه من الإعدادات.',
 };

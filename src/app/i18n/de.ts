@@ -215,4 +215,6 @@ export const de: Messages = {
   'settings.title': 'Einstellungen',
   'settings.again': 'Noch einmal lesen, wie BeepTrace funktioniert',
   'settings.saved': 'Gespeichert.',
+  'elder.switch': 'Einfacher Modus',
+  'elder.help': 'Große Schrift, starker Kontrast, große Knöpfe und eine einfache Statusseite. Meldungen bleiben, bis Sie sie schließen. Sie können ihn in den Einstellungen ausschalten.',
 };

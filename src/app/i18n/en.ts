@@ -215,6 +215,8 @@ export const en = {
   'settings.title': 'Settings',
   'settings.again': 'Read how BeepTrace works again',
   'settings.saved': 'Saved.',
+  'elder.switch': 'Easy mode',
+  'elder.help': 'Large text, strong contrast, big buttons and one simple status screen. Messages stay until you close them. You can switch it off in Settings.',
 } as const;
 
 /** A key of the dictionary. */
