@@ -51,6 +51,7 @@ export class BeepTraceApp extends LitElement {
     .bar { max-inline-size: 48rem; margin-inline: auto; padding-inline: 1rem; padding-block: 0.5rem 0; }
     .brand { font-weight: 700; font-size: 1.2rem; margin: 0; }
     .tagline { margin: 0; color: var(--bt-muted); font-size: 0.95rem; }
+    :host([elder]) .tagline { display: none; }
     nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.25rem; }
     nav a { display: inline-flex; align-items: center; min-block-size: 2.75rem; min-inline-size: 2.75rem; padding-inline: 0.6rem;
       text-decoration: none; color: var(--bt-text); border-block-end: 3px solid transparent; font-weight: 600; }

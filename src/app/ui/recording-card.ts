@@ -2,7 +2,7 @@
  * `<bt-recording-card>`: "Start recording" / "Pause recording", the location state (blocked: how
  * to allow; unavailable), the Screen Wake Lock offer while recording, how much of today and of
  * recent days was recorded, a reminder after a gap, and the honest note that a browser records
- * only while the app is open. With `simple` (elder mode) only the state, the one button, the
+ * only while the app is open. With `simple` (elder mode) only the state (as its heading), the one button, the
  * location state, a gap reminder and the honest note.
  * Start asks the page for location first (`services.geo.start()`, in context), then sends
  * `set-recording`; a blocked or missing Geolocation leaves recording off and says why.
@@ -60,8 +60,8 @@ export class RecordingCard extends ViewBase {
     const pausedLong = !rec.on && rec.lastFixAt !== null && Date.now() - rec.lastFixAt > PAUSED_MS;
     const daysActive = this.state.days.filter((d) => d.day > d0 - 14 && d.coveredMinutes > 0).length;
     return html`<section class="card" aria-labelledby="rec-h">
-      <h2 id="rec-h">${i18n.t('rec.title')}</h2>
-      <p><strong>${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</strong></p>
+      ${this.simple ? html`<h2 id="rec-h">${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</h2>` : html`<h2 id="rec-h">${i18n.t('rec.title')}</h2>
+      <p><strong>${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</strong></p>`}
       <div class="actions">
         ${rec.on
           ? html`<button class="secondary" @click=${this.pause}>${i18n.t('rec.pause')}</button>`

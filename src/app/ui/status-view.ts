@@ -18,7 +18,9 @@ export class StatusView extends ViewBase {
   override render() {
     const p = { s: this.state, c: this.client, sv: this.services, r: this.rev };
     if (this.state.settings.elder) {
-      return html`<h1 tabindex="-1">${i18n.t('status.title')}</h1>
+      // The navigation already says "Status": the heading stays for screen readers, so the status
+      // and its one action both fit on a 360×640 screen.
+      return html`<h1 tabindex="-1" class="visually-hidden">${i18n.t('status.title')}</h1>
         <bt-exposure-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-exposure-card>
         <bt-recording-card simple .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-recording-card>`;
     }
