@@ -215,6 +215,11 @@ export const ar: Messages = {
   'settings.title': 'الإعدادات',
   'settings.again': 'اقرأ مجددًا كيف يعمل BeepTrace',
   'settings.saved': 'حُفظ.',
+  'wear.recording': 'يسجّل',
+  'wear.notRecording': 'لا يسجّل',
+  'wear.battery': 'البطارية {level}',
+  'wear.charging': 'البطارية {level}، قيد الشحن',
+  'wear.batteryUnknown': 'حالة البطارية غير معروفة',
   'elder.switch': 'الوضع السهل',
   'elder.help': 'خط كبير وتباين قوي وأزرار كبيرة وشاشة حالة بسيطة واحدة. تبقى الرسائل حتى تغلقها. يمكنك إيقافه من الإعدادات.',
 };

@@ -215,6 +215,11 @@ export const de: Messages = {
   'settings.title': 'Einstellungen',
   'settings.again': 'Noch einmal lesen, wie BeepTrace funktioniert',
   'settings.saved': 'Gespeichert.',
+  'wear.recording': 'Zeichnet auf',
+  'wear.notRecording': 'Zeichnet nicht auf',
+  'wear.battery': 'Akku {level}',
+  'wear.charging': 'Akku {level}, lädt',
+  'wear.batteryUnknown': 'Akkustand unbekannt',
   'elder.switch': 'Einfacher Modus',
   'elder.help': 'Große Schrift, starker Kontrast, große Knöpfe und eine einfache Statusseite. Meldungen bleiben, bis Sie sie schließen. Sie können ihn in den Einstellungen ausschalten.',
 };

@@ -215,6 +215,11 @@ export const en = {
   'settings.title': 'Settings',
   'settings.again': 'Read how BeepTrace works again',
   'settings.saved': 'Saved.',
+  'wear.recording': 'Recording',
+  'wear.notRecording': 'Not recording',
+  'wear.battery': 'Battery {level}',
+  'wear.charging': 'Battery {level}, charging',
+  'wear.batteryUnknown': 'Battery state unknown',
   'elder.switch': 'Easy mode',
   'elder.help': 'Large text, strong contrast, big buttons and one simple status screen. Messages stay until you close them. You can switch it off in Settings.',
 } as const;

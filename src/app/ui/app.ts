@@ -26,9 +26,10 @@ import './trail-view.ts';
 import './data-view.ts';
 import './network-view.ts';
 import './settings-view.ts';
+import './wearable-view.ts';
 
 /** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome';
+export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'wearable';
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
@@ -40,7 +41,7 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome'] as const).find((x) => x === r) ?? 'status';
+  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'wearable'] as const).find((x) => x === r) ?? 'status';
 }
 
 @customElement('beeptrace-app')
@@ -160,8 +161,12 @@ export class BeepTraceApp extends LitElement {
 
   override render() {
     const s = this.appState;
+    // A dedicated device (#/wearable, once set up): only its page, no header, navigation or banners.
+    if (this.route === 'wearable' && s.ready && s.onboarded && !s.fatal) {
+      return html`<main id="main" tabindex="-1"><bt-wearable-view .state=${s} .client=${this.client} .services=${this.services} .rev=${this.rev}></bt-wearable-view></main>`;
+    }
     const showNav = s.ready && s.onboarded && !s.fatal;
-    const current = this.route === 'welcome' ? 'settings' : this.route;
+    const current = this.route === 'welcome' || this.route === 'wearable' ? 'settings' : this.route;
     return html`
       <header>
         <div class="bar">
