@@ -30,6 +30,12 @@ export interface Settings {
   precision: PrecisionChoice;
   uploadPolicy: UploadPolicy;
   lang: Lang;
+  /**
+   * Elder mode ("Easy mode" on screen, docs/APP.md §Elder mode): large text, high contrast, targets of
+   * at least 44×44 CSS px, one status screen with one action, no message that goes away by itself.
+   * Absent means off (settings stored before it existed).
+   */
+  elder?: boolean;
 }
 
 /** One exposure the device found on the notification chain. */

@@ -1,15 +1,16 @@
 /**
- * Building and venue polygons from GeoJSON (OpenStreetMap style: a FeatureCollection of Polygon
- * or MultiPolygon features), for the solver's "same building" rule. Indexed by a coarse grid of
+ * Building and venue polygons from GeoJSON (OpenStreetMap exports as they are: Polygon and
+ * MultiPolygon features, Point venues as circles; src/core/geojson.ts), for the solver's "same building" rule. Indexed by a coarse grid of
  * 0.001° cells over each polygon's bounding box, so a point lookup tests only nearby polygons.
  *
  * @example
- * const b = parseBuildings(geojsonText, 'venues.geojson');
+ * const { index: b, report } = loadBuildings(geojsonText, 'venues.geojson'); // report.skipped: ids and reasons
  * b.containing(latE7, lonE7) // [indices of polygons containing the point]
  * @module
  */
 import { InputError } from './errors.ts';
-import { bboxContains, pointInPolygon, polygonBBox, type BBox } from './geo.ts';
+import { bboxContains, pointInPolygon, type BBox } from './geo.ts';
+import { readFeatures, skippedText, type FeatureReport, type ReadOptions } from './geojson.ts';
 
 const GRID = 1000; // cells per degree
 const MAX_CELLS_PER_POLYGON = 4096;
@@ -67,57 +68,31 @@ export class BuildingIndex {
   }
 }
 
-function fail(where: string, msg: string): never {
-  throw new InputError('bad_geojson', `${where}: ${msg}`);
-}
-
-function checkRing(ring: unknown, where: string): number[][] {
-  if (!Array.isArray(ring) || ring.length < 4) fail(where, 'a linear ring needs at least 4 positions');
-  for (const [i, p] of ring.entries()) {
-    if (!Array.isArray(p) || p.length < 2 || typeof p[0] !== 'number' || typeof p[1] !== 'number' || !Number.isFinite(p[0]) || !Number.isFinite(p[1]) || Math.abs(p[0]) > 180 || Math.abs(p[1]) > 90) {
-      fail(`${where}[${i}]`, 'position must be [lon, lat] within range');
-    }
-  }
-  return ring as number[][];
-}
-
-function checkPolygon(coords: unknown, where: string): number[][][] {
-  if (!Array.isArray(coords) || coords.length === 0) fail(where, 'a Polygon needs at least one ring');
-  return coords.map((r, i) => checkRing(r, `${where}[${i}]`));
+/** Options of loadBuildings: the Point venue radius, and whether any skipped feature refuses the file. */
+export interface LoadOptions extends ReadOptions {
+  /** Refuse the whole file if any feature is skipped (the CLI's --strict). */
+  strict?: boolean;
 }
 
 /**
- * Parse a GeoJSON FeatureCollection (or a single Feature / geometry) of Polygon and MultiPolygon
- * geometries. Other geometry types are skipped (points of interest carry no area). Throws
- * InputError('bad_geojson') naming the feature and what is wrong.
+ * Load buildings and venues from a GeoJSON export (src/core/geojson.ts says what is kept): the
+ * index and the report of what was skipped and why. Throws InputError('bad_geojson') when the text
+ * is not GeoJSON, when features were skipped and `strict` is set, or when none is usable.
+ * @example
+ * const { index, report } = loadBuildings(text, 'venues.geojson', { pointRadiusMetres: 30 });
+ * process.stderr.write(skippedText(report, 'venues.geojson'));
+ */
+export function loadBuildings(text: string, where = 'geojson', opts: LoadOptions = {}): { index: BuildingIndex; report: FeatureReport } {
+  const report = readFeatures(text, where, opts);
+  if (report.skipped.length && opts.strict) throw new InputError('bad_geojson', `${skippedText(report, where)}${where}: refused (strict): ${report.skipped.length} features skipped`);
+  if (report.skipped.length && !report.buildings.length) throw new InputError('bad_geojson', `${skippedText(report, where)}${where}: no usable feature`);
+  return { index: new BuildingIndex(report.buildings), report };
+}
+
+/**
+ * The index alone, with the lenient default (skipped features dropped; none usable throws).
  * @example parseBuildings(text, 'venues.geojson').size
  */
-export function parseBuildings(text: string, where = 'geojson'): BuildingIndex {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    fail(where, `not JSON (${(e as Error).message})`);
-  }
-  const features: unknown[] =
-    (doc as { type?: string })?.type === 'FeatureCollection' ? ((doc as { features?: unknown[] }).features ?? fail(where, 'FeatureCollection without features'))
-    : (doc as { type?: string })?.type === 'Feature' ? [doc]
-    : [{ type: 'Feature', geometry: doc }];
-  if (!Array.isArray(features)) fail(where, 'features must be a list');
-  const out: Building[] = [];
-  features.forEach((f, i) => {
-    const w = `${where}: feature ${i}`;
-    const g = (f as { geometry?: { type?: string; coordinates?: unknown } })?.geometry;
-    if (!g || typeof g !== 'object') fail(w, 'has no geometry');
-    let polys: number[][][][];
-    if (g.type === 'Polygon') polys = [checkPolygon(g.coordinates, `${w}.coordinates`)];
-    else if (g.type === 'MultiPolygon') {
-      if (!Array.isArray(g.coordinates)) fail(w, 'MultiPolygon coordinates must be a list');
-      polys = g.coordinates.map((p, j) => checkPolygon(p, `${w}.coordinates[${j}]`));
-    } else return;
-    const props = (f as { properties?: Record<string, unknown>; id?: unknown }).properties;
-    const name = typeof props?.name === 'string' ? props.name : typeof (f as { id?: unknown }).id === 'string' ? ((f as { id: string }).id) : undefined;
-    out.push({ polygons: polys, boxes: polys.map(polygonBBox), name });
-  });
-  return new BuildingIndex(out);
+export function parseBuildings(text: string, where = 'geojson', opts: LoadOptions = {}): BuildingIndex {
+  return loadBuildings(text, where, opts).index;
 }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { parsePolicy, DEFAULT_POLICY } from '../core/policy.ts';
-import { parseBuildings } from '../core/buildings.ts';
+import { buildingsCommand, readVenues } from './buildings-command.ts';
 import { Precision, isoDay, type PrecisionLevel } from '../core/types.ts';
 import { nodeCrypto } from './node-crypto.ts';
 import { City } from './sim/mobility.ts';
@@ -24,6 +24,8 @@ Usage:
   beeptrace sim [options]        run the whole protocol in one process and score it against an exact computation
   beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R]
                                  a full node on the WebRTC mesh (beeptrace node --help)
+  beeptrace buildings FILE [--venue-radius M] [--strict] [--json]
+                                 check a GeoJSON export of buildings and venues (beeptrace buildings --help)
   beeptrace --help | --version
 
 sim, synthetic city:
@@ -36,7 +38,10 @@ sim, replay:
                    ("t" may be epoch ms; a line with "venue":"ID" instead of lat/lon is a check-in, ended by the user's next line)
   --infected A,B   names of infected users (diagnosed at the end of the trace)
 both:
-  --venues FILE    GeoJSON building / venue polygons (FeatureCollection of Polygon / MultiPolygon)
+  --venues FILE    GeoJSON buildings and venues (OpenStreetMap exports as they are: Polygon, MultiPolygon,
+                   Point venues as circles); each skipped feature is named with its reason on stderr
+  --venue-radius M radius of a Point venue, metres (1..1000; default 25)
+  --strict         refuse a --venues file (exit 2) if any of its features is skipped
   --policy FILE    policy JSON (see docs/PROTOCOL.md §Policy)
   --precision P    exact | 10m | 100m, or a list (exact,10m): each user picks one of them (default 10m)
   --sparse M       the phone's page sees one fix every M minutes (1..120; default 1: every minute)
@@ -64,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       const { startCommand } = await import('./start/command.ts');
       return await startCommand(negativeValues(argv.slice(1)));
     }
+    if (argv[0] === 'buildings') return await buildingsCommand(argv.slice(1));
     if (argv[0] === 'node') {
       const { runNode } = await import('./run-node.ts');
       return await runNode(argv.slice(1));
@@ -116,7 +122,7 @@ async function sim(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       users: { type: 'string' }, days: { type: 'string' }, infected: { type: 'string' }, seed: { type: 'string' },
-      trace: { type: 'string' }, venues: { type: 'string' }, policy: { type: 'string' }, precision: { type: 'string' }, sparse: { type: 'string' },
+      trace: { type: 'string' }, venues: { type: 'string' }, 'venue-radius': { type: 'string' }, strict: { type: 'boolean' }, policy: { type: 'string' }, precision: { type: 'string' }, sparse: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -126,7 +132,8 @@ async function sim(argv: string[]): Promise<number> {
   }
   const seed = int(values.seed, 'seed', 0, 2 ** 31, 1);
   const policy = values.policy ? parsePolicy(readText(values.policy, 'policy'), values.policy) : DEFAULT_POLICY;
-  const buildings = values.venues ? parseBuildings(readText(values.venues, 'venues'), values.venues) : undefined;
+  if (!values.venues && (values['venue-radius'] !== undefined || values.strict)) throw new InputError('usage', '--venue-radius and --strict are for a --venues file');
+  const buildings = values.venues ? readVenues(values.venues, { radius: values['venue-radius'], strict: values.strict }, (l) => process.stderr.write(l)).index : undefined;
   const precisions: Record<string, PrecisionLevel> = { exact: Precision.EXACT, '10m': Precision.M10, '100m': Precision.M100 };
   const precision = (values.precision ?? '10m').split(',').map((p) => {
     const level = precisions[p.trim()];

@@ -17,6 +17,7 @@
  *   npm run screenshots -- --url http://127.0.0.1:8080/           # the app the npm start stack serves
  *   npm run screenshots -- --views status --locale ar --tag ar    # docs/screenshots/status-ar.png
  *   npm run screenshots -- --views status --scheme dark --tag dark
+ *   npm run screenshots -- --views first-run,status,settings --elder --tag elder   # elder mode ("Easy mode")
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +52,7 @@ const HELP = `npm run screenshots -- [options]
   --tag T             add -T to every file name (e.g. ar, dark)
   --demo              run the stack with a fast --demo town (not with --url), and make the device a relay
                       before the transparency view, so that it counts the town's cases
+  --elder             switch elder mode ("Easy mode") on in the first run, before its other buttons
   --help`;
 
 const { values: a } = parseArgs({
@@ -58,7 +60,7 @@ const { values: a } = parseArgs({
     url: { type: 'string' }, out: { type: 'string', default: 'docs/screenshots' }, sizes: { type: 'string', default: '360x640' },
     'first-run': { type: 'string', default: 'Allow location,Start using BeepTrace' }, scheme: { type: 'string', default: 'light' },
     record: { type: 'string', default: '12' }, views: { type: 'string' }, locale: { type: 'string', default: 'en-GB' }, tag: { type: 'string' },
-    help: { type: 'boolean' }, demo: { type: 'boolean' },
+    help: { type: 'boolean' }, demo: { type: 'boolean' }, elder: { type: 'boolean' },
   },
 });
 if (a.help) { console.log(HELP); process.exit(0); }
@@ -178,6 +180,12 @@ try {
     if (recordMinutes > 0) await page.clock.install({ time: Date.now() - (walkMinutes(recordMinutes) + 3) * 60_000 });
     await page.goto(url, { waitUntil: 'networkidle' });
     await waitFor(async () => (await appState(page))?.ready, 30_000);
+    if (a.elder) {
+      // The switch by its id: its name is in the page's language ("Easy mode", "الوضع السهل").
+      const sw = page.locator('#elder').first();
+      if (await sw.isVisible().catch(() => false)) { await sw.check(); await waitFor(async () => (await appState(page))?.settings.elder, 10_000); }
+      else console.error('elder: no elder-mode switch on the first run');
+    }
     await shot(page, 'first-run');
     for (const name of firstRun) {
       const b = page.getByRole('button', { name, exact: true }).first();

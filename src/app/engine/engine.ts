@@ -425,7 +425,7 @@ export class AppEngine {
       this.keysCreated = doc.keysCreated;
       this.onboarded = doc.onboarded;
       const precisionBefore = this.settings.precision;
-      this.settings = { ...doc.settings };
+      this.settings = { ...DEFAULT_SETTINGS, ...doc.settings };
       if (this.settings.precision !== precisionBefore) await this.recording.load(this.settings.precision);
     });
     await this.exposure.load();

@@ -132,6 +132,7 @@ export function checkSettings(s: Partial<Settings>): Partial<Settings> {
     if (k === 'precision' && (v === 'exact' || v === '10m' || v === '100m')) out.precision = v;
     else if (k === 'uploadPolicy' && (v === 'asap' || v === 'charging-wifi')) out.uploadPolicy = v;
     else if (k === 'lang' && (v === 'en' || v === 'de' || v === 'ar')) out.lang = v;
+    else if (k === 'elder' && typeof v === 'boolean') out.elder = v;
     else throw new TypeError(`settings.${k}: ${JSON.stringify(v)} is not allowed`);
   }
   return out;

@@ -369,4 +369,11 @@ export const ar: Messages = {
   'clinic.endorsed': 'نُشر التشخيص عن {count} أيام.',
   'clinic.leave': 'غادر وضع الطبيب المشخِّص',
   'settings.clinic': 'وضع الطبيب المشخِّص',
+  'wear.recording': 'يسجّل',
+  'wear.notRecording': 'لا يسجّل',
+  'wear.battery': 'البطارية {level}',
+  'wear.charging': 'البطارية {level}، قيد الشحن',
+  'wear.batteryUnknown': 'حالة البطارية غير معروفة',
+  'elder.switch': 'الوضع السهل',
+  'elder.help': 'خط كبير وتباين قوي وأزرار كبيرة وشاشة حالة بسيطة واحدة. تبقى الرسائل حتى تغلقها. يمكنك إيقافه من الإعدادات.',
 };

@@ -369,4 +369,11 @@ export const de: Messages = {
   'clinic.endorsed': 'Diagnose für {count} Tage veröffentlicht.',
   'clinic.leave': 'Modus für Diagnostiker verlassen',
   'settings.clinic': 'Modus für Diagnostiker',
+  'wear.recording': 'Zeichnet auf',
+  'wear.notRecording': 'Zeichnet nicht auf',
+  'wear.battery': 'Akku {level}',
+  'wear.charging': 'Akku {level}, lädt',
+  'wear.batteryUnknown': 'Akkustand unbekannt',
+  'elder.switch': 'Einfacher Modus',
+  'elder.help': 'Große Schrift, starker Kontrast, große Knöpfe und eine einfache Statusseite. Meldungen bleiben, bis Sie sie schließen. Sie können ihn in den Einstellungen ausschalten.',
 };

@@ -369,6 +369,13 @@ export const en = {
   'clinic.endorsed': 'Diagnosis published for {count} days.',
   'clinic.leave': 'Leave diagnostician mode',
   'settings.clinic': 'Diagnostician mode',
+  'wear.recording': 'Recording',
+  'wear.notRecording': 'Not recording',
+  'wear.battery': 'Battery {level}',
+  'wear.charging': 'Battery {level}, charging',
+  'wear.batteryUnknown': 'Battery state unknown',
+  'elder.switch': 'Easy mode',
+  'elder.help': 'Large text, strong contrast, big buttons and one simple status screen. Messages stay until you close them. You can switch it off in Settings.',
 } as const;
 
 /** A key of the dictionary. */

@@ -2,7 +2,9 @@
  * `<beeptrace-app>`: the shell. A header, the navigation landmark ("Status", "Trail", "My data",
  * "Network", "Settings" as hash routes #/status …), the current view in <main>, and the banners:
  * "New version — reload" when an update waits, "open in another tab" when this tab mirrors the
- * leader, "offline". Until the user is onboarded it shows the first run instead.
+ * leader, "offline". Until the user is onboarded it shows the first run instead. In elder mode
+ * (`settings.elder`, src/app/ui/elder.ts) it carries the attribute `elder` and its navigation
+ * offers only Status and Settings (the other routes still open by their address).
  *
  * It receives the engine and the page services as properties (set by src/app/main.ts):
  * @example
@@ -15,7 +17,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { initialState, type Alert, type AppState, type EngineClient } from '../protocol.ts';
 import type { PageServices } from '../page/services.ts';
 import { i18n, LocaleController, pickLang, type MessageKey } from '../i18n/index.ts';
-import { base, tokens } from './styles.ts';
+import { base, elderTokens, tokens } from './styles.ts';
+import { applyElderText } from './elder.ts';
 import { dayTime, msg } from './dates.ts';
 import './first-run.ts';
 import './status-view.ts';
@@ -24,9 +27,10 @@ import './data-view.ts';
 import './network-view.ts';
 import './settings-view.ts';
 import './transparency-view.ts';
+import './wearable-view.ts';
 
 /** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'transparency' | ConsentRoute;
+export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'transparency' | 'wearable' | ConsentRoute;
 /** The diagnosis and self-report views (issue 11): loaded on first visit, with the QR code library. */
 type ConsentRoute = 'positive' | 'report' | 'clinic';
 const CONSENT_VIEWS: Record<ConsentRoute, () => Promise<unknown>> = {
@@ -46,19 +50,20 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic', 'transparency'] as const).find((x) => x === r) ?? 'status';
+  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic', 'transparency', 'wearable'] as const).find((x) => x === r) ?? 'status';
 }
 
 @customElement('beeptrace-app')
 export class BeepTraceApp extends LitElement {
-  static override styles = [tokens, base, css`
+  static override styles = [tokens, elderTokens, base, css`
     :host { display: block; min-block-size: 100vh; background: var(--bt-bg); }
     header { background: var(--bt-surface); border-block-end: 1px solid var(--bt-border); }
     .bar { max-inline-size: 48rem; margin-inline: auto; padding-inline: 1rem; padding-block: 0.5rem 0; }
     .brand { font-weight: 700; font-size: 1.2rem; margin: 0; }
     .tagline { margin: 0; color: var(--bt-muted); font-size: 0.95rem; }
+    :host([elder]) .tagline { display: none; }
     nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.25rem; }
-    nav a { display: inline-flex; align-items: center; min-block-size: 2.75rem; padding-inline: 0.6rem;
+    nav a { display: inline-flex; align-items: center; min-block-size: 2.75rem; min-inline-size: 2.75rem; padding-inline: 0.6rem;
       text-decoration: none; color: var(--bt-text); border-block-end: 3px solid transparent; font-weight: 600; }
     nav a[aria-current='page'] { border-block-end-color: var(--bt-primary); color: var(--bt-link); }
     main { max-inline-size: 48rem; margin-inline: auto; padding: 1rem; }
@@ -114,6 +119,9 @@ export class BeepTraceApp extends LitElement {
     }
     // The stored language rules once the user chose it; before that the first run picks it.
     const s = this.appState;
+    // Elder mode: high-contrast tokens and large targets through the attribute, large text on the root.
+    const elder = s.settings.elder === true;
+    if (this.hasAttribute('elder') !== elder) { this.toggleAttribute('elder', elder); applyElderText(document.documentElement, elder); }
     if (s.onboarded && s.settings.lang !== this.#appliedLang) {
       this.#appliedLang = s.settings.lang;
       i18n.setLang(s.settings.lang);
@@ -166,15 +174,19 @@ export class BeepTraceApp extends LitElement {
 
   override render() {
     const s = this.appState;
+    // A dedicated device (#/wearable, once set up): only its page, no header, navigation or banners.
+    if (this.route === 'wearable' && s.ready && s.onboarded && !s.fatal) {
+      return html`<main id="main" tabindex="-1"><bt-wearable-view .state=${s} .client=${this.client} .services=${this.services} .rev=${this.rev}></bt-wearable-view></main>`;
+    }
     const showNav = s.ready && s.onboarded && !s.fatal;
-    const current = this.route === 'welcome' || this.route === 'clinic' ? 'settings' : this.route === 'positive' || this.route === 'report' ? 'status' : this.route;
+    const current = this.route === 'welcome' || this.route === 'clinic' || this.route === 'wearable' ? 'settings' : this.route === 'positive' || this.route === 'report' ? 'status' : this.route;
     return html`
       <header>
         <div class="bar">
           <p class="brand">${i18n.t('app.name')}</p>
           <p class="tagline">${i18n.t('app.tagline')}</p>
           ${showNav ? html`<nav aria-label=${i18n.t('nav.label')}><ul>
-            ${NAV.map((n) => html`<li><a href=${`#/${n.route}`} aria-current=${current === n.route ? 'page' : 'false'}>${i18n.t(n.label)}</a></li>`)}
+            ${NAV.filter((n) => !s.settings.elder || n.route === 'status' || n.route === 'settings').map((n) => html`<li><a href=${`#/${n.route}`} aria-current=${current === n.route ? 'page' : 'false'}>${i18n.t(n.label)}</a></li>`)}
           </ul></nav>` : html`<div style="block-size: 0.5rem"></div>`}
         </div>
       </header>

@@ -1,5 +1,6 @@
 /**
- * `<bt-first-run>`: explains, before asking anything, what is recorded, what leaves the device
+ * `<bt-first-run>`: offers elder mode ("Easy mode", a way of showing things, saved at once so the
+ * rest of the first run is already large), then explains, before asking anything else, what is recorded, what leaves the device
  * and who can read what (DESIGN §2 in plain words); then the choices (language, precision, upload
  * policy); then location permission asked in context, with the honest note that a browser records
  * only while the app is open. Ends with the 'finish-first-run' intent. With `review` it only shows
@@ -15,6 +16,7 @@ import { ViewBase } from './view-base.ts';
 import { base } from './styles.ts';
 import { langChoices, precisionChoices, uploadChoices } from './choices.ts';
 import { geoMessage } from './geo-message.ts';
+import { elderSwitch } from './elder.ts';
 
 @customElement('bt-first-run')
 export class FirstRun extends ViewBase {
@@ -65,6 +67,7 @@ export class FirstRun extends ViewBase {
     const geo = this.services?.geo.state ?? 'idle';
     return html`<h1 tabindex="-1">${i18n.t('first.title')}</h1>
       <p>${i18n.t('first.intro')}</p>
+      <div class="card">${elderSwitch(this.state.settings.elder === true, (elder) => { void this.send({ type: 'set-settings', settings: { elder } }); })}</div>
       ${this.explanation()}
       <section class="card" aria-labelledby="fr-choices"><h2 id="fr-choices">${i18n.t('first.choicesTitle')}</h2>
         <p class="help">${i18n.t('first.choicesIntro')}</p>

@@ -2,16 +2,19 @@
  * `<bt-recording-card>`: "Start recording" / "Pause recording", the location state (blocked: how
  * to allow; unavailable), the Screen Wake Lock offer while recording, how much of today and of
  * recent days was recorded, a reminder after a gap, and the honest note that a browser records
- * only while the app is open.
+ * only while the app is open. With `simple` (elder mode) only the state (as its heading), the one button, the
+ * location state, a gap reminder and the honest note.
  * Start asks the page for location first (`services.geo.start()`, in context), then sends
  * `set-recording`; a blocked or missing Geolocation leaves recording off and says why.
  * @example html`<bt-recording-card .state=${s} .client=${c} .services=${sv}></bt-recording-card>`
  * @module
  */
-import { html } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { html, css } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
 import { i18n } from '../i18n/index.ts';
+import type { DaySummary, RecordingState } from '../protocol.ts';
 import { ViewBase } from './view-base.ts';
+import { base } from './styles.ts';
 import { dayTime, momentTime, msg, today } from './dates.ts';
 import { geoMessage } from './geo-message.ts';
 
@@ -23,6 +26,9 @@ const PAUSED_MS = 12 * 3_600_000;
 @customElement('bt-recording-card')
 export class RecordingCard extends ViewBase {
   @state() private error = '';
+  /** Elder mode: the state and one action, no details. */
+  @property({ type: Boolean, reflect: true }) simple = false;
+  static override styles = [base, css`:host([simple]) .actions button { inline-size: 100%; font-size: 1.25rem; min-block-size: 3.5rem; }`];
 
   private async start() {
     const geo = this.services ? await this.services.geo.start() : 'watching';
@@ -54,8 +60,8 @@ export class RecordingCard extends ViewBase {
     const pausedLong = !rec.on && rec.lastFixAt !== null && Date.now() - rec.lastFixAt > PAUSED_MS;
     const daysActive = this.state.days.filter((d) => d.day > d0 - 14 && d.coveredMinutes > 0).length;
     return html`<section class="card" aria-labelledby="rec-h">
-      <h2 id="rec-h">${i18n.t('rec.title')}</h2>
-      <p><strong>${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</strong></p>
+      ${this.simple ? html`<h2 id="rec-h">${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</h2>` : html`<h2 id="rec-h">${i18n.t('rec.title')}</h2>
+      <p><strong>${i18n.t(rec.on ? 'rec.on' : 'rec.off')}</strong></p>`}
       <div class="actions">
         ${rec.on
           ? html`<button class="secondary" @click=${this.pause}>${i18n.t('rec.pause')}</button>`
@@ -65,6 +71,14 @@ export class RecordingCard extends ViewBase {
       ${this.error ? html`<p class="error">${this.error}</p>` : ''}
       ${gap ? html`<p class="warn">${msg('rec.gap', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
       ${pausedLong ? html`<p class="warn">${msg('rec.pausedSince', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
+      ${this.simple ? '' : this.details(rec, d0, todays, minutesToday, recent, daysActive)}
+      <p class="note">${i18n.t('rec.honest')}</p>
+    </section>`;
+  }
+
+  private details(rec: RecordingState, d0: number, todays: DaySummary | undefined, minutesToday: number, recent: DaySummary[], daysActive: number) {
+    const sv = this.services;
+    return html`
       ${rec.on && sv?.wakeLock.supported ? html`<div class="choice">
         <input type="checkbox" id="wake" .checked=${sv.wakeLock.active} aria-describedby="wake-help" @change=${this.wake} />
         <div><label for="wake">${i18n.t('rec.wake')}</label><span class="help" id="wake-help">${i18n.t('rec.wakeHelp')}</span></div>
@@ -76,8 +90,6 @@ export class RecordingCard extends ViewBase {
         <caption>${i18n.t('rec.recent')}</caption>
         <thead><tr><th scope="col">${i18n.t('rec.day')}</th><th scope="col">${i18n.t('rec.covered')}</th></tr></thead>
         <tbody>${recent.map((d) => html`<tr><td>${dayTime(d.day, true)}</td><td>${i18n.duration(d.coveredMinutes)}</td></tr>`)}</tbody>
-      </table>` : ''}
-      <p class="note">${i18n.t('rec.honest')}</p>
-    </section>`;
+      </table>` : ''}`;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `<bt-settings-view>` (#/settings): precision, upload policy and language (each change is saved
+ * `<bt-settings-view>` (#/settings): elder mode ("Easy mode"), precision, upload policy and language (each change is saved
  * at once with 'set-settings'), and a link to read the first-run explanation again.
  * @example html`<bt-settings-view .state=${s} .client=${c}></bt-settings-view>`
  * @module
@@ -10,6 +10,7 @@ import type { Settings } from '../protocol.ts';
 import { i18n } from '../i18n/index.ts';
 import { ViewBase } from './view-base.ts';
 import { langChoices, precisionChoices, uploadChoices } from './choices.ts';
+import { elderSwitch } from './elder.ts';
 
 @customElement('bt-settings-view')
 export class SettingsView extends ViewBase {
@@ -25,6 +26,7 @@ export class SettingsView extends ViewBase {
     const s = this.state.settings;
     return html`<h1 tabindex="-1">${i18n.t('settings.title')}</h1>
       <section class="card">
+        ${elderSwitch(s.elder === true, (elder) => this.save({ elder }))}
         ${precisionChoices(s.precision, (precision) => this.save({ precision }))}
         ${uploadChoices(s.uploadPolicy, (uploadPolicy) => this.save({ uploadPolicy }))}
         ${langChoices(s.lang, (lang) => this.save({ lang }))}

@@ -1,5 +1,6 @@
 /**
  * `<bt-status-view>` (#/status): the exposure status first, then recording, uploads and alerts.
+ * In elder mode (`settings.elder`) only the status and one action: start or pause recording.
  * @example html`<bt-status-view .state=${s} .client=${c} .services=${sv}></bt-status-view>`
  * @module
  */
@@ -16,6 +17,13 @@ import './notify-card.ts';
 export class StatusView extends ViewBase {
   override render() {
     const p = { s: this.state, c: this.client, sv: this.services, r: this.rev };
+    if (this.state.settings.elder) {
+      // The navigation already says "Status": the heading stays for screen readers, so the status
+      // and its one action both fit on a 360×640 screen.
+      return html`<h1 tabindex="-1" class="visually-hidden">${i18n.t('status.title')}</h1>
+        <bt-exposure-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-exposure-card>
+        <bt-recording-card simple .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-recording-card>`;
+    }
     return html`<h1 tabindex="-1">${i18n.t('status.title')}</h1>
       <bt-exposure-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-exposure-card>
       <bt-recording-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-recording-card>

@@ -1,7 +1,8 @@
 /**
  * Shared look of every view: colour tokens for light and dark schemes (contrast ≥ 4.5:1 for text,
  * ≥ 3:1 for controls and the focus ring), logical properties only (right-to-left works by itself),
- * targets at least 44 px tall, a visible focus ring.
+ * targets at least 44 px tall, a visible focus ring. Elder mode (`elderTokens`, on the shell's
+ * `elder` attribute) changes only custom properties, which inherit into every view's shadow root.
  * @example static styles = [base, css`…`];
  * @module
  */
@@ -26,6 +27,31 @@ export const tokens = css`
   }
 `;
 
+/**
+ * Elder mode ("Easy mode"): the shell carries the attribute `elder`; these tokens then give black on
+ * white (white on black in a dark scheme, contrast ≥ 7:1 for text), stronger borders, and targets of
+ * at least 2.75rem (44 CSS px at the default text size; the shell also sets the root text to 125 %)
+ * for check boxes, radios and links, which `base` reads through `--bt-check`, `--bt-link-*`.
+ * @example static styles = [tokens, elderTokens, base];
+ */
+export const elderTokens = css`
+  :host([elder]) {
+    --bt-bg: #ffffff; --bt-surface: #ffffff; --bt-text: #000000; --bt-muted: #1b1f24;
+    --bt-border: #4a5360; --bt-border-strong: #000000; --bt-primary: #0b3a75; --bt-on-primary: #ffffff;
+    --bt-link: #0b3a75; --bt-focus: #9a4300; --bt-danger: #8c1d18; --bt-on-danger: #ffffff;
+    --bt-ok: #14532d; --bt-warn: #6b3f00; --bt-banner: #fff4d6;
+    --bt-check: 2.75rem; --bt-link-display: inline-flex; --bt-link-min: 2.75rem; --bt-line: 2px;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host([elder]) {
+      --bt-bg: #000000; --bt-surface: #000000; --bt-text: #ffffff; --bt-muted: #e8eaed;
+      --bt-border: #b5bec9; --bt-border-strong: #ffffff; --bt-primary: #bcd7ff; --bt-on-primary: #000000;
+      --bt-link: #bcd7ff; --bt-focus: #fbbf24; --bt-danger: #ffb4ab; --bt-on-danger: #000000;
+      --bt-ok: #a7f3b5; --bt-warn: #ffd98a; --bt-banner: #2a2208;
+    }
+  }
+`;
+
 /** Elements every view uses. */
 export const base = css`
   :host { display: block; color: var(--bt-text); font-size: 1rem; line-height: 1.5; overflow-wrap: anywhere; hyphens: auto; }
@@ -41,8 +67,9 @@ export const base = css`
   h3 { font-size: 1.05rem; margin-block: 0.75rem 0.25rem; }
   p { margin-block: 0 0.75rem; }
   ul { margin-block: 0 0.75rem; padding-inline-start: 1.25rem; }
-  a { color: var(--bt-link); text-underline-offset: 0.15em; }
-  .card { background: var(--bt-surface); border: 1px solid var(--bt-border); border-radius: 0.75rem;
+  a { color: var(--bt-link); text-underline-offset: 0.15em; display: var(--bt-link-display, inline);
+    align-items: center; min-block-size: var(--bt-link-min, 0); min-inline-size: var(--bt-link-min, 0); }
+  .card { background: var(--bt-surface); border: var(--bt-line, 1px) solid var(--bt-border); border-radius: 0.75rem;
     padding: 1rem; margin-block-end: 1rem; }
   button { font: inherit; min-block-size: 2.75rem; min-inline-size: 2.75rem; padding-block: 0.5rem; padding-inline: 1rem;
     border-radius: 0.5rem; border: 2px solid var(--bt-primary); background: var(--bt-primary);
@@ -58,7 +85,7 @@ export const base = css`
   .choice { display: flex; gap: 0.6rem; align-items: flex-start; padding-block: 0.4rem; }
   .choice label { font-weight: 600; display: block; }
   .choice .help { display: block; }
-  input[type='radio'], input[type='checkbox'] { inline-size: 1.5rem; block-size: 1.5rem; margin: 0; margin-block-start: 0.05rem;
+  input[type='radio'], input[type='checkbox'] { inline-size: var(--bt-check, 1.5rem); block-size: var(--bt-check, 1.5rem); margin: 0; margin-block-start: 0.05rem;
     flex: none; accent-color: var(--bt-primary); }
   input[type='password'], input[type='file'], select { font: inherit; min-block-size: 2.75rem; inline-size: 100%;
     max-inline-size: 24rem; padding: 0.4rem; border: 1px solid var(--bt-border-strong); border-radius: 0.4rem;

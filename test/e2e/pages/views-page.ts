@@ -2,7 +2,7 @@
  * Test page for the views: mounts <beeptrace-app> with a scripted EngineClient and PageServices
  * that record every intent and service call (window.bt.calls), so the view test drives the real
  * components in Chromium without the engine. `?onboarded=0` starts at the first run;
- * `?exposure=high|low|none`.
+ * `?exposure=high|low|none`; `?elder=1` starts in elder mode.
  */
 import '../../../src/app/ui/index.ts';
 import { initialState, type AppEvent, type AppState, type EngineClient, type Intent, type TransparencySummary } from '../../../src/app/protocol.ts';
@@ -21,7 +21,7 @@ function richState(): AppState {
   const level = (q.get('exposure') ?? 'high') as 'none' | 'low' | 'high';
   s.ready = true;
   s.onboarded = q.get('onboarded') !== '0';
-  s.settings = { ...s.settings, lang: (q.get('lang') ?? 'en') as AppState['settings']['lang'] };
+  s.settings = { ...s.settings, lang: (q.get('lang') ?? 'en') as AppState['settings']['lang'], ...(q.get('elder') === '1' ? { elder: true } : {}) };
   s.keysCreated = now - 3 * 86_400_000;
   s.recording = { on: false, lastFixAt: now - 3_600_000, openStay: null };
   s.days = [
@@ -92,7 +92,7 @@ const client: EngineClient = {
     calls.push({ kind: 'intent', value: intent });
     switch (intent.type) {
       case 'finish-first-run':
-        setState({ onboarded: true, settings: { precision: intent.precision, uploadPolicy: intent.uploadPolicy, lang: intent.lang } });
+        setState({ onboarded: true, settings: { ...state.settings, precision: intent.precision, uploadPolicy: intent.uploadPolicy, lang: intent.lang } });
         return undefined as T;
       case 'set-settings': setState({ settings: { ...state.settings, ...intent.settings } }); return undefined as T;
       case 'set-recording': setState({ recording: { ...state.recording, on: intent.on } }); return undefined as T;
