@@ -24,6 +24,8 @@ Usage:
   beeptrace sim [options]        run the whole protocol in one process and score it against an exact computation
   beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R]
                                  a full node on the WebRTC mesh (beeptrace node --help)
+  beeptrace ca COMMAND [options]  a health authority's CA: keys, certificates, epochs, policy
+                                 (init, keygen, certify, revoke, epoch, shred, policy, publish, status; beeptrace ca --help)
   beeptrace --help | --version
 
 sim, synthetic city:
@@ -63,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'start') {
       const { startCommand } = await import('./start/command.ts');
       return await startCommand(negativeValues(argv.slice(1)));
+    }
+    if (argv[0] === 'ca') {
+      const { caMain } = await import('./ca/cli.ts');
+      return await caMain(argv.slice(1));
     }
     if (argv[0] === 'node') {
       const { runNode } = await import('./run-node.ts');
