@@ -11,6 +11,7 @@ import { parsePolicy, DEFAULT_POLICY } from '../core/policy.ts';
 import { parseBuildings } from '../core/buildings.ts';
 import { Precision, isoDay, type PrecisionLevel } from '../core/types.ts';
 import { nodeCrypto } from './node-crypto.ts';
+import { io } from './io.ts';
 import { City } from './sim/mobility.ts';
 import { parseTrace } from './sim/trace.ts';
 import { simulate, type SimResult } from './sim/run.ts';
@@ -53,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      process.stdout.write(HELP);
+      io.out(HELP);
       return 0;
     }
     if (argv[0] === '--version') {
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new InputError('usage', `unknown command "${argv[0]}" (try beeptrace --help)`);
   } catch (e) {
     if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`beeptrace: ${(e as Error).message}\n`);
+      io.err(`beeptrace: ${(e as Error).message}\n`);
       return 2;
     }
     throw e;

@@ -17,6 +17,7 @@ import { KEY_FILE_ROLES, parseKeyFile, type KeyFileRole } from '../../core/keyfi
 import { parsePolicy } from '../../core/policy.ts';
 import { ANY_REGION } from '../../core/codec/records.ts';
 import { nodeCrypto } from '../node-crypto.ts';
+import { io } from '../io.ts';
 import { appConfig, CERT_ROLES, CertificateAuthority } from './authority.ts';
 import { CA_HELP, CA_OVERVIEW } from './help.ts';
 import { nodeUrl, pending, PublishError, sendPending, type SendResult } from './outbox.ts';
@@ -42,24 +43,24 @@ const ACCEPTS: Record<string, (keyof typeof FLAGS)[]> = {
 export async function caMain(argv: string[]): Promise<number> {
   const cmd = argv[0];
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    (cmd ? process.stdout : process.stderr).write(CA_OVERVIEW);
+    (cmd ? io.out : io.err)(CA_OVERVIEW);
     return cmd ? 0 : 2;
   }
   if (!ACCEPTS[cmd]) throw new InputError('usage', `unknown ca command "${cmd}" (one of ${Object.keys(ACCEPTS).join(', ')}; beeptrace ca --help)`);
   const { values: v, positionals } = parseArgs({ args: argv.slice(1), options: FLAGS, strict: true, allowPositionals: cmd === 'policy' });
   if (v.help) {
-    process.stdout.write(CA_HELP[cmd]);
+    io.out(CA_HELP[cmd]);
     return 0;
   }
   for (const k of Object.keys(v)) if (k !== 'json' && !ACCEPTS[cmd].includes(k as keyof typeof FLAGS)) throw new InputError('usage', `ca ${cmd} takes no --${k} (beeptrace ca ${cmd} --help)`);
   const json = v.json === true;
-  const out: Out = { json, print: (human, obj) => process.stdout.write(json ? `${JSON.stringify(obj)}\n` : human.endsWith('\n') ? human : `${human}\n`) };
+  const out: Out = { json, print: (human, obj) => io.out(json ? `${JSON.stringify(obj)}\n` : human.endsWith('\n') ? human : `${human}\n`) };
   try {
     return await run(cmd, v, positionals, out);
   } catch (e) {
-    if (json && e instanceof Error && 'code' in e) process.stdout.write(`${JSON.stringify({ error: (e as InputError).code, message: e.message })}\n`);
+    if (json && e instanceof Error && 'code' in e) io.out(`${JSON.stringify({ error: (e as InputError).code, message: e.message })}\n`);
     if (e instanceof PublishError) {
-      process.stderr.write(`beeptrace ca: ${e.message}\n`);
+      io.err(`beeptrace ca: ${e.message}\n`);
       return 1;
     }
     throw e;
