@@ -174,7 +174,7 @@ test('beeptrace start serves the app, its config and signaling, runs three full 
   for (const pid of kids) assert.equal(alive(pid), false, `full node ${pid} is gone`);
 
   // The authority's statements reached every node's ledger: policy, the certificates.
-  const validatorPub = (await readKeyFile(join(data, 'authority', 'validator-1.json'), c)).publicKey;
+  const validatorPub = (await readKeyFile(join(data, 'authority', 'keys', 'validator-1.key'), c)).publicKey;
   for (const [name, role] of [['solver', 'solver'], ['validator-1', 'validator'], ['validator-2', 'validator']] as const) {
     const node = await FullNode.open({ dir: join(data, 'nodes', name), role, crypto: c });
     try {
@@ -277,7 +277,7 @@ test('the stack as a library: validators checkpoint, a diagnosis published by a 
         stays: [{ start: startMin, minutes: 30, latE7: 558_721_000 + dLat, lonE7: -42_882_000, radius: 5, source: Source.GNSS, precision: Precision.EXACT }],
       }));
     }
-    const diagnostician = await readKeyFile(join(data, 'authority', 'diagnostician.json'), c);
+    const diagnostician = await readKeyFile(join(data, 'authority', 'keys', 'diagnostician.key'), c);
     const today = Math.floor(nowSec / 86_400);
     const days: Day[] = [];
     for (let d = Math.max(day - 1, today - policy.retentionDays + 1); d <= today; d++) days.push(d);

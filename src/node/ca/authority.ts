@@ -60,7 +60,7 @@ export class CertificateAuthority {
    * Create a CA in `dir` (which must not hold one): root key file, ca.json, config.json, and the
    * policy statement in the outbox.
    */
-  static async init(o: { dir: string; region: number; signalUrl: string; passphrase: string; crypto: CryptoProvider; policy?: Policy; now?: () => number }): Promise<CertificateAuthority> {
+  static async init(o: { dir: string; region: number; signalUrl: string; passphrase: string; crypto: CryptoProvider; policy?: Policy; now?: () => number; scrypt?: { N: number; r: number; p: number } }): Promise<CertificateAuthority> {
     const p = paths(o.dir);
     if (existsSync(p.state) || existsSync(p.rootKey)) throw new InputError('exists', `${o.dir} already holds an authority (ca.json / root.key): use another --data folder`);
     if (!Number.isInteger(o.region) || o.region < 0 || o.region >= ANY_REGION) throw new InputError('usage', `--region must be an integer 0..65534, got ${o.region}`);
@@ -68,7 +68,7 @@ export class CertificateAuthority {
     const now = o.now ?? Date.now;
     const secretKey = o.crypto.randomBytes(32);
     const root = { secretKey, publicKey: o.crypto.ed25519PublicKey(secretKey) };
-    await writeRoleKey(o.crypto, p.rootKey, { role: 'root', name: 'CA root', region: o.region, secretKey }, o.passphrase);
+    await writeRoleKey(o.crypto, p.rootKey, { role: 'root', name: 'CA root', region: o.region, secretKey }, o.passphrase, o.scrypt);
     const st: CaState = {
       format: CA_FORMAT, region: o.region, signalUrl: o.signalUrl, rootKey: toHex(root.publicKey), created: now(),
       policy: o.policy ?? DEFAULT_POLICY, policyTime: 0, certificates: [], revocations: [], epochs: {}, shredded: [],

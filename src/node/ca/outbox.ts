@@ -57,27 +57,39 @@ export function nodeUrl(url: string): string {
 }
 
 /**
+ * Hand every pending statement to `send`, in signing order, moving each to DIR/sent once `send`
+ * resolved; returns `send`'s results. (npm start's local authority drains into its own node.)
+ * @example await drain(dir, (bytes) => net.publish(bytes))
+ */
+export async function drain<T>(dir: string, send: (bytes: Uint8Array, name: string) => Promise<T>): Promise<T[]> {
+  const p = paths(dir);
+  await mkdir(p.sent, { recursive: true, mode: 0o700 });
+  const out: T[] = [];
+  for (const name of await pending(dir)) {
+    out.push(await send(new Uint8Array(await readFile(join(p.outbox, name))), name));
+    await rename(join(p.outbox, name), join(p.sent, name));
+  }
+  return out;
+}
+
+/**
  * POST every pending statement to `url`/blocks, in order; stops at the first failure (a later
  * statement may depend on an earlier one). Throws PublishError after moving what was sent.
  * @example const results = await sendPending(dir, 'http://127.0.0.1:9464')
  */
 export async function sendPending(dir: string, url: string): Promise<SendResult[]> {
   const base = nodeUrl(url);
-  const p = paths(dir);
-  await mkdir(p.sent, { recursive: true, mode: 0o700 });
-  const out: SendResult[] = [];
-  for (const name of await pending(dir)) {
-    const bytes = await readFile(join(p.outbox, name));
+  let sent = 0;
+  return drain(dir, async (bytes, name): Promise<SendResult> => {
     let res: Response;
     try {
-      res = await fetch(`${base}/blocks`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+      res = await fetch(`${base}/blocks`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(bytes) });
     } catch (e) {
-      throw new PublishError('node_unreachable', `cannot reach the node at ${base} (${(e as Error).message}); ${out.length} sent, the rest stay in ${p.outbox} (beeptrace ca publish --node URL)`);
+      throw new PublishError('node_unreachable', `cannot reach the node at ${base} (${(e as Error).message}); ${sent} sent, the rest stay in ${paths(dir).outbox} (beeptrace ca publish --node URL)`);
     }
     const body = (await res.json().catch(() => ({}))) as { id?: string; status?: string; error?: string; message?: string };
     if (!res.ok) throw new PublishError('refused', `the node refused ${name}: ${res.status} ${body.error ?? ''} ${body.message ?? ''}`.trim());
-    await rename(join(p.outbox, name), join(p.sent, name));
-    out.push({ file: name, id: body.id ?? '', status: body.status ?? 'unknown' });
-  }
-  return out;
+    sent++;
+    return { file: name, id: body.id ?? '', status: body.status ?? 'unknown' };
+  });
 }

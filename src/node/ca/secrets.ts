@@ -74,8 +74,10 @@ export async function writePrivate(file: string, text: string | Uint8Array): Pro
  * Seal `secretKey` into a key file at `file` (0600).
  * @example await writeRoleKey(c, 'solver.key', { role: 'solver', name: 'Solver 1', secretKey }, pass)
  */
-export async function writeRoleKey(c: CryptoProvider, file: string, key: { role: KeyFileRole; name: string; region?: number; secretKey: Uint8Array }, pass: string): Promise<void> {
-  await writePrivate(file, await sealKeyFile(c, key, pass, scryptCost()));
+export async function writeRoleKey(
+  c: CryptoProvider, file: string, key: { role: KeyFileRole; name: string; region?: number; secretKey: Uint8Array }, pass: string, cost = scryptCost(),
+): Promise<void> {
+  await writePrivate(file, await sealKeyFile(c, key, pass, cost));
 }
 
 /**
