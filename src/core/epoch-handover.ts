@@ -23,7 +23,7 @@ import { hkdf } from './crypto.ts';
 import { concat, equal, utf8 } from './bytes.ts';
 import { InputError } from './errors.ts';
 
-/** Bytes of one sealed epoch key. */
+/** Bytes of one sealed epoch key. @example sealEpochKey(c, pub, k).length === EPOCH_BOX_BYTES */
 export const EPOCH_BOX_BYTES = 80;
 const INFO = utf8('BeepTrace/v1 epoch hand-over');
 const NONCE = new Uint8Array(12);

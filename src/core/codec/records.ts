@@ -135,7 +135,7 @@ export function decodeNotification(body: Uint8Array): NotificationBody {
 export const Role = { DIAGNOSTICIAN: 1, SOLVER: 2, VALIDATOR: 3, VENUE: 4 } as const;
 export type RoleCode = (typeof Role)[keyof typeof Role];
 export const ROLE_NAME: Record<number, string> = { 1: 'diagnostician', 2: 'solver', 3: 'validator', 4: 'venue' };
-/** Highest role code a certificate may carry. */
+/** Highest role code a certificate may carry. @example Role.VENUE === MAX_ROLE */
 export const MAX_ROLE = 4;
 /** Region value meaning "every region". */
 export const ANY_REGION = 0xffff;

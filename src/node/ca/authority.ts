@@ -38,7 +38,7 @@ import { writeHandover } from './handover.ts';
 export const CERT_ROLES: Record<IssuedCertificate['role'], RoleCode> = {
   diagnostician: Role.DIAGNOSTICIAN, solver: Role.SOLVER, validator: Role.VALIDATOR, venue: Role.VENUE,
 };
-/** A new certificate is valid from this many seconds before it is signed (clock skew between machines). */
+/** A new certificate is valid from this many seconds before it is signed (clock skew between machines). @example cert.notBefore === t - CERT_BACKDATE_SEC */
 export const CERT_BACKDATE_SEC = 3600;
 
 /** The app configuration a CA makes (AppConfig, src/app/protocol.ts). @example appConfig(st).rootKey */

@@ -22,6 +22,7 @@ import { openEpochKey } from '../../core/epoch-handover.ts';
 import type { EpochKeyPair } from '../../core/solver.ts';
 import { writePrivate } from './secrets.ts';
 
+/** The format tag of a hand-over file. @example o.format === HANDOVER_FORMAT */
 export const HANDOVER_FORMAT = 'beeptrace-epochs/1';
 
 /** The file's JSON. @example JSON.parse(text) as HandoverJson */

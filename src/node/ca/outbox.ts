@@ -18,7 +18,7 @@ import { BeepTraceError, InputError } from '../../core/errors.ts';
 import { nodeCrypto } from '../node-crypto.ts';
 import { paths } from './state.ts';
 
-/** A node could not be reached or refused a statement (exit 1; the statement stays in the outbox). */
+/** A node could not be reached or refused a statement (exit 1; the statement stays in the outbox). @example e instanceof PublishError && e.code === 'node_unreachable' */
 export class PublishError extends BeepTraceError {}
 
 /** One statement's fate. @example r.status === 'added' */

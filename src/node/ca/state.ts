@@ -15,6 +15,7 @@ import { InputError } from '../../core/errors.ts';
 import { parsePolicy, type Policy } from '../../core/policy.ts';
 import { writePrivate } from './secrets.ts';
 
+/** The format tag of DIR/ca.json. @example st.format === CA_FORMAT */
 export const CA_FORMAT = 'beeptrace-ca/1';
 
 /** A certificate as the CA issued it (hex fields, seconds). @example st.certificates[0].role === 'solver' */
