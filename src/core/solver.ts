@@ -41,6 +41,13 @@ export interface SolverInput {
   buildings?: BuildingIndex;
   /** What earlier runs notified: key `${ndHex}:${day}` → level code. Updated in place. */
   notified?: Map<string, number>;
+  /**
+   * Is this user-day's tag already on the chain at this level or higher (in a set another solver
+   * published)? Such a user-day is counted as notified and not published again. A tag set
+   * answers yes for a non-member with its false-positive rate, so a user-day is skipped wrongly
+   * with that (small) probability.
+   */
+  alreadyPublished?: (exposureDay: number, levelCode: number, tag: Uint8Array) => boolean;
   /** Override of the per-set false-positive target (else from the policy). */
   falsePositive?: number;
   /** Fresh randomness for tag set salts. */
@@ -70,6 +77,8 @@ export interface SolverStats {
   withdrawn: number;
   exposures: { high: number; low: number };
   tags: number;
+  /** User-days skipped because another solver already published their tag. */
+  alreadyPublished: number;
 }
 
 export interface SolverOutput {
@@ -92,7 +101,7 @@ export function solve(inp: SolverInput): SolverOutput {
   const p = inp.policy;
   const stats: SolverStats = {
     batches: 0, userDays: 0, stays: 0, undecryptable: 0, malformed: 0, cases: 0, selfReports: 0, rejectedProofs: 0,
-    patientDays: 0, patientStays: 0, withdrawn: 0, exposures: { high: 0, low: 0 }, tags: 0,
+    patientDays: 0, patientStays: 0, withdrawn: 0, exposures: { high: 0, low: 0 }, tags: 0, alreadyPublished: 0,
   };
   const cache = new TraceKeyCache();
 
@@ -230,11 +239,16 @@ function finish(exposures: Exposure[], stats: SolverStats, inp: SolverInput): So
     const code = RISK_CODE[e.level];
     if ((notified.get(k) ?? 0) >= code) continue;
     notified.set(k, code);
+    const tag = notificationTag(c, e.nd);
+    if (inp.alreadyPublished?.(e.day, code, tag)) {
+      stats.alreadyPublished++;
+      continue;
+    }
     stats.exposures[e.level]++;
     const sk = `${e.day}:${code}`;
     let l = sets.get(sk);
     if (!l) sets.set(sk, (l = []));
-    l.push(notificationTag(c, e.nd));
+    l.push(tag);
   }
   const fp = inp.falsePositive ?? inp.policy.notification.falseAlarmPerUserDay / inp.policy.notification.setsPerExposureDay;
   const P = riceParameterFor(fp);

@@ -11,6 +11,7 @@ import { parsePolicy, DEFAULT_POLICY } from '../core/policy.ts';
 import { buildingsCommand, readVenues } from './buildings-command.ts';
 import { Precision, isoDay, type PrecisionLevel } from '../core/types.ts';
 import { nodeCrypto } from './node-crypto.ts';
+import { io } from './io.ts';
 import { City } from './sim/mobility.ts';
 import { parseTrace } from './sim/trace.ts';
 import { simulate, type SimResult } from './sim/run.ts';
@@ -26,6 +27,8 @@ Usage:
                                  a full node on the WebRTC mesh (beeptrace node --help)
   beeptrace buildings FILE [--venue-radius M] [--strict] [--json]
                                  check a GeoJSON export of buildings and venues (beeptrace buildings --help)
+  beeptrace ca COMMAND [options]  a health authority's CA: keys, certificates, epochs, policy
+                                 (init, keygen, certify, revoke, epoch, shred, policy, publish, status; beeptrace ca --help)
   beeptrace --help | --version
 
 sim, synthetic city:
@@ -56,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      process.stdout.write(HELP);
+      io.out(HELP);
       return 0;
     }
     if (argv[0] === '--version') {
@@ -70,6 +73,10 @@ export async function main(argv: string[]): Promise<number> {
       return await startCommand(negativeValues(argv.slice(1)));
     }
     if (argv[0] === 'buildings') return await buildingsCommand(argv.slice(1));
+    if (argv[0] === 'ca') {
+      const { caMain } = await import('./ca/cli.ts');
+      return await caMain(argv.slice(1));
+    }
     if (argv[0] === 'node') {
       const { runNode } = await import('./run-node.ts');
       return await runNode(argv.slice(1));
@@ -77,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new InputError('usage', `unknown command "${argv[0]}" (try beeptrace --help)`);
   } catch (e) {
     if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`beeptrace: ${(e as Error).message}\n`);
+      io.err(`beeptrace: ${(e as Error).message}\n`);
       return 2;
     }
     throw e;

@@ -22,9 +22,10 @@ import type { SimplePeerCtor } from '../net/webrtc/connector.ts';
 import type { WebSocketCtor } from '../net/webrtc/signaling-client.ts';
 import { FullNode, type FullNodeRole } from './full-node.ts';
 import { nodeCrypto } from './node-crypto.ts';
+import { parseAdminAddress, startAdmin } from './admin.ts';
 import { CheckpointWatch, signalingReporter, statusLine } from './status.ts';
 
-export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS] [--status SECONDS] [--interval SECONDS]
+export const NODE_HELP = `beeptrace node --role archive|validator|solver --signal ws://HOST:PORT --data DIR [--region R] [--tick SECONDS] [--status SECONDS] [--interval SECONDS] [--admin 127.0.0.1:PORT]
 
   --role     archive: store and serve both chains; validator: also sign checkpoints;
              solver: also match and publish notifications
@@ -36,13 +37,19 @@ export const NODE_HELP = `beeptrace node --role archive|validator|solver --signa
              region must use the same, or their checkpoints never reach a quorum)
   --status   seconds between status lines on stderr: role, peers, blocks and the last final
              checkpoint per chain (default 30; 0 = none)
+  --admin    a loopback HOST:PORT for the admin endpoint (port 0 = any free port): GET /metrics
+             (Prometheus text format) and POST /blocks (publish a block; beeptrace ca --node)
+
+DIR/node.json names the node's certified key file ("roleKeyFile") and a solver's epoch hand-over
+file ("epochKeysFile"); the key file's passphrase comes from BEEPTRACE_PASSPHRASE or a prompt
+(docs/NODE.md, README "Run your own authority").
 `;
 
 /** Run a full node until a signal stops it. Returns the exit code. */
 export async function runNode(argv: string[], log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
-    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, status: { type: 'string' }, interval: { type: 'string' }, help: { type: 'boolean' } },
+    options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, status: { type: 'string' }, interval: { type: 'string' }, admin: { type: 'string' }, help: { type: 'boolean' } },
   });
   if (values.help) {
     process.stdout.write(NODE_HELP);
@@ -58,7 +65,9 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   if (!Number.isInteger(statusSec) || statusSec < 0 || statusSec > 86_400) throw new InputError('usage', `--status must be whole seconds 0..86400, got "${values.status}"`);
   const intervalSec = values.interval === undefined ? 600 : Number(values.interval);
   if (!Number.isInteger(intervalSec) || intervalSec < 1 || intervalSec > 86_400) throw new InputError('usage', `--interval must be whole seconds 1..86400, got "${values.interval}"`);
+  const admin = values.admin !== undefined ? parseAdminAddress(values.admin) : undefined;
   const full = await FullNode.open({ dir: values.data, role, crypto: nodeCrypto, checkpointSec: intervalSec });
+  full.log = log;
   if (values.region !== undefined) {
     if (!/^\d+$/.test(values.region) || Number(values.region) !== full.config.region) throw new InputError('usage', `--region ${values.region} does not match node.json's region ${full.config.region}`);
   }
@@ -74,6 +83,8 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   const checkpoints = await CheckpointWatch.open(full.ledger);
   assembled.start();
   log(`beeptrace node: ${role}, region ${full.config.region}, ${full.ledger.count()} blocks on disk, signaling ${url}`);
+  const adminServer = admin ? await startAdmin({ ...admin, full, net, checkpoints }) : undefined;
+  if (adminServer) log(`admin: ${adminServer.url} (GET /metrics, POST /blocks; loopback only)`);
   const status = statusSec > 0 ? setInterval(() => log(statusLine(role, net, full.ledger, checkpoints)), statusSec * 1000) : undefined;
   const duty = setInterval(() => {
     full.tick().then(
@@ -94,6 +105,7 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   });
   clearInterval(duty);
   clearInterval(status);
+  await adminServer?.close();
   await assembled.stop();
   await full.close();
   return 0;

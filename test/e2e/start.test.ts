@@ -137,7 +137,7 @@ test('beeptrace start serves the app, its config and signaling, runs three full 
   assert.match(await index.text(), /<title>BeepTrace<\/title>/);
 
   const cfg = await (await fetch(`${run.url}config.json`)).json();
-  const root = JSON.parse(await readFile(join(data, 'authority', 'root.json'), 'utf8'));
+  const root = JSON.parse(await readFile(join(data, 'authority', 'ca', 'root.key'), 'utf8'));
   assert.equal(cfg.rootKey, root.publicKey, 'the app learns the root key of the data folder');
   assert.equal(cfg.region, 1);
   assert.deepEqual(cfg.iceServers, []);
@@ -164,7 +164,7 @@ test('beeptrace start serves the app, its config and signaling, runs three full 
   await until(async () => (await (await fetch(`${run.url}signal/health`)).json()).connections >= 4, 'the nodes connect to signaling');
 
   // Key files only their owner may read.
-  for (const f of ['authority/root.json', 'authority/diagnostician.json', 'authority/epochs.json', 'nodes/solver/node.json']) {
+  for (const f of ['authority/passphrase', 'authority/ca/root.key', 'authority/keys/diagnostician.key', 'authority/ca/ca.json', 'nodes/solver/node.json']) {
     assert.equal((await stat(join(data, f))).mode & 0o777, 0o600, f);
   }
 
@@ -174,9 +174,10 @@ test('beeptrace start serves the app, its config and signaling, runs three full 
   for (const pid of kids) assert.equal(alive(pid), false, `full node ${pid} is gone`);
 
   // The authority's statements reached every node's ledger: policy, the certificates.
-  const validatorPub = (await readKeyFile(join(data, 'authority', 'validator-1.json'), c)).publicKey;
+  const validatorPub = (await readKeyFile(join(data, 'authority', 'keys', 'validator-1.key'), c)).publicKey;
   for (const [name, role] of [['solver', 'solver'], ['validator-1', 'validator'], ['validator-2', 'validator']] as const) {
-    const node = await FullNode.open({ dir: join(data, 'nodes', name), role, crypto: c });
+    const passphrase = async () => (await readFile(join(data, 'authority', 'passphrase'), 'utf8')).trim();
+    const node = await FullNode.open({ dir: join(data, 'nodes', name), role, crypto: c, passphrase });
     try {
       assert.equal(node.ledger.authority.policy.checkpointQuorum, 2, `${name} has the policy`);
       assert.equal(node.ledger.authority.whyNotAuthorized(validatorPub, Role.VALIDATOR, 1, Math.floor(Date.now() / 1000)), null, `${name} knows the certificates`);
@@ -277,7 +278,7 @@ test('the stack as a library: validators checkpoint, a diagnosis published by a 
         stays: [{ start: startMin, minutes: 30, latE7: 558_721_000 + dLat, lonE7: -42_882_000, radius: 5, source: Source.GNSS, precision: Precision.EXACT }],
       }));
     }
-    const diagnostician = await readKeyFile(join(data, 'authority', 'diagnostician.json'), c);
+    const diagnostician = await readKeyFile(join(data, 'authority', 'keys', 'diagnostician.key'), c);
     const today = Math.floor(nowSec / 86_400);
     const days: Day[] = [];
     for (let d = Math.max(day - 1, today - policy.retentionDays + 1); d <= today; d++) days.push(d);

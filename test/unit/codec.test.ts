@@ -371,7 +371,7 @@ refuses<NotificationBody>('notification', { exposureDay: D0, level: 2, P: 26, n:
   { salt: short(15) }, { data: short(MAX_TAGSET_BYTES + 1) },
 ]);
 refuses<CertificateBody>('certificate', { serial: short(16), role: 1, region: 1, subject: b32, notBefore: 100, notAfter: 200, name: 'City Clinic' }, encodeCertificate, decodeCertificate, [
-  { serial: short(15) }, { role: 0 }, { role: 4 }, { region: -1 }, { region: 65_536 }, { subject: short(31) }, { notBefore: -1 }, { notAfter: 2 ** 32 },
+  { serial: short(15) }, { role: 0 }, { role: 5 }, { region: -1 }, { region: 65_536 }, { subject: short(31) }, { notBefore: -1 }, { notAfter: 2 ** 32 },
   { notAfter: 100 }, { notAfter: 99 }, { name: 'é'.repeat(33) }, { name: 'x'.repeat(65) },
 ]);
 refuses<RevocationBody>('revocation', { subject: b32, revokedAt: 1_772_000_000, reason: 1 }, encodeRevocation, decodeRevocation, [

@@ -25,6 +25,7 @@ import { startSignalingServer } from '../../signaling/server.ts';
 import { Role } from '../../src/core/codec/records.ts';
 import { InputError } from '../../src/core/errors.ts';
 import { DEFAULT_POLICY } from '../../src/core/policy.ts';
+import { toHex } from '../../src/core/bytes.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -84,7 +85,7 @@ test('beeptrace start --help lists its flags; bad flags name themselves', async 
   assert.deepEqual(parseStartArgs(['--solver-tick', '5']).ticks, { solver: 5, validator: undefined });
 });
 
-test('the local authority: made once in its folder (keys 0600), reused after, and its node.json files are valid', async () => {
+test('the local authority: made once in its folder (encrypted key files 0600, the beeptrace ca code), reused after, and its node.json files are valid', async () => {
   const dir = join(await tempDir(), 'authority');
   const ca = await LocalAuthority.open({ dir, region: 3, crypto: c });
   assert.equal(ca.created, true);
@@ -100,14 +101,21 @@ test('the local authority: made once in its folder (keys 0600), reused after, an
   const node = join(dir, '..', 'solver');
   await mkdir(node);
   await writeFile(join(node, 'node.json'), JSON.stringify(ca.nodeConfig('solver')));
-  const cfg = await readNodeConfig(node, c, 'solver');
-  assert.equal(cfg.epochKeys.size, 2);
+  await assert.rejects(readNodeConfig(node, c, 'solver', async () => 'not the passphrase'), /passphrase does not open/);
+  const cfg = await readNodeConfig(node, c, 'solver', async () => ca.passphrase);
+  assert.equal(cfg.epochKeys.size, 2, 'the epoch keys from the sealed hand-over file');
+  for (const [e, kp] of cfg.epochKeys) assert.deepEqual(kp.publicKey, a.epochKey(e));
   assert.deepEqual(cfg.roleKey!.publicKey, ca.keys.solver.publicKey);
   await ca.close();
-  for (const f of ['root.json', 'diagnostician.json', 'solver.json', 'validator-1.json', 'validator-2.json', 'epochs.json']) {
+  for (const f of ['passphrase', 'ca/root.key', 'ca/ca.json', 'keys/diagnostician.key', 'keys/solver.key', 'keys/validator-1.key', 'keys/validator-2.key']) {
     assert.equal((await stat(join(dir, f))).mode & 0o777, 0o600, f);
   }
-  assert.deepEqual((await readKeyFile(join(dir, 'diagnostician.json'), c)).publicKey, ca.keys.diagnostician.publicKey);
+  for (const f of ['keys/diagnostician.key', 'ca/root.key']) {
+    const text = await readFile(join(dir, f), 'utf8');
+    assert.equal(JSON.parse(text).format, 'beeptrace-key/1', f);
+    assert.ok(!text.includes(toHex(f.startsWith('ca') ? ca.keys.root.secretKey : ca.keys.diagnostician.secretKey)), `${f}: no secret in the clear`);
+  }
+  assert.deepEqual((await readKeyFile(join(dir, 'keys', 'diagnostician.key'), c)).publicKey, ca.keys.diagnostician.publicKey);
 
   const again = await LocalAuthority.open({ dir, region: 3, crypto: c });
   assert.equal(again.created, false);

@@ -128,10 +128,15 @@ export function decodeNotification(body: Uint8Array): NotificationBody {
   return { exposureDay, level, P, n, salt, data };
 }
 
-/** Roles a CA certifies. */
-export const Role = { DIAGNOSTICIAN: 1, SOLVER: 2, VALIDATOR: 3 } as const;
+/**
+ * Roles a CA certifies. A VENUE key (a place that prints check-in posters) signs nothing on the
+ * chain yet; its certificate says the place is known to the authority.
+ */
+export const Role = { DIAGNOSTICIAN: 1, SOLVER: 2, VALIDATOR: 3, VENUE: 4 } as const;
 export type RoleCode = (typeof Role)[keyof typeof Role];
-export const ROLE_NAME: Record<number, string> = { 1: 'diagnostician', 2: 'solver', 3: 'validator' };
+export const ROLE_NAME: Record<number, string> = { 1: 'diagnostician', 2: 'solver', 3: 'validator', 4: 'venue' };
+/** Highest role code a certificate may carry. @example Role.VENUE === MAX_ROLE */
+export const MAX_ROLE = 4;
 /** Region value meaning "every region". */
 export const ANY_REGION = 0xffff;
 
@@ -148,13 +153,13 @@ export interface CertificateBody {
 }
 export function encodeCertificate(b: CertificateBody): Uint8Array {
   if (b.notAfter <= b.notBefore) throw new RangeError('certificate notAfter must be after notBefore');
-  if (b.role !== 1 && b.role !== 2 && b.role !== 3) throw new RangeError(`certificate role ${b.role} outside 1..3`);
+  if (!Number.isInteger(b.role) || b.role < 1 || b.role > MAX_ROLE) throw new RangeError(`certificate role ${b.role} outside 1..${MAX_ROLE}`);
   return new Writer().bytes(b.serial, 16).u8(b.role).u16(b.region).bytes(b.subject, 32).u32(b.notBefore).u32(b.notAfter).vbytes(utf8(b.name), 64).finish();
 }
 export function decodeCertificate(body: Uint8Array): CertificateBody {
   const r = new Reader(body, 'certificate');
   const serial = r.bytes(16, 'serial');
-  const role = r.check(r.u8('role'), 1, 3, 'role') as RoleCode;
+  const role = r.check(r.u8('role'), 1, MAX_ROLE, 'role') as RoleCode;
   const region = r.u16('region');
   const subject = r.bytes(32, 'subject');
   const notBefore = r.u32('notBefore');

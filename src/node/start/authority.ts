@@ -1,17 +1,22 @@
 /**
- * The local authority of `beeptrace start`: a CA kept in a data folder. On first start it makes
- * the root key, certifies a diagnostician, a solver and two validators, and publishes the policy,
- * the certificates and the epoch keys into its own ledger (a file store beside its keys); later
- * starts reuse all of it. It keeps epochs current (`ensureEpochs`) and re-publishes its standing
- * statements (`refresh`) the way the simulator's World does (src/node/sim/world.ts), with the
- * same core functions.
+ * The local authority of `beeptrace start`: a CA made with the same code as `beeptrace ca`
+ * (src/node/ca/authority.ts, CertificateAuthority). On first start it creates the CA, makes the
+ * role keys of a local clinic, a solver and two validators (encrypted key files), certifies them,
+ * makes the epoch keys (handed to the solver sealed to its key) and publishes every statement into
+ * its own ledger; later starts reuse all of it. It keeps epochs current (`ensureEpochs`: `ca epoch`
+ * and `ca shred`) and re-publishes its standing statements (`refresh`) as the simulator's World does.
  *
- * Layout of DIR (mode 0700; every key file mode 0600, not encrypted yet):
+ * The local demo passes the passphrase programmatically: a random one is generated on first start
+ * and kept in DIR/passphrase (0600) beside the keys, so `npm start` needs no prompt. Because the
+ * passphrase lies beside them, these key files use scrypt N = 2^14 (BEEPTRACE_SCRYPT_LOGN
+ * overrides); `beeptrace ca` keeps the default 2^17. An operator's authority is made with
+ * `beeptrace ca` (README "Run your own authority"), never from this folder.
+ *
+ * Layout of DIR (mode 0700; every file 0600):
+ *   passphrase           the local demo's generated passphrase
+ *   ca/                  the CA folder (root.key, ca.json, outbox/, sent/, handover/; src/node/ca/authority.ts)
+ *   keys/diagnostician.key, keys/solver.key, keys/validator-1.key, keys/validator-2.key   role key files
  *   authority.json       {"region": 1, "created": ms, "refreshedAt": ms}
- *   root.json            the CA root key   {"role","name","publicKey","secretKey"} (hex)
- *   diagnostician.json   the local clinic's key (a test endorses a patient with it)
- *   solver.json, validator-1.json, validator-2.json
- *   epochs.json          {"<epoch>": "<X25519 secret hex>"} (held for the solver)
  *   ledger/              both chains as the authority's own node holds them
  *
  * @example
@@ -21,18 +26,20 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CryptoProvider } from '../../core/crypto.ts';
-import { fromHex, toHex } from '../../core/bytes.ts';
+import { toHex } from '../../core/bytes.ts';
 import { InputError } from '../../core/errors.ts';
-import { certificateBlock, epochKeyBlock, newRoleKey, policyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
-import { Role, type RoleCode } from '../../core/codec/records.ts';
-import { Kind } from '../../core/codec/block.ts';
+import { certificateBlock, epochKeyBlock, policyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, parsePolicy, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair } from '../../core/solver.ts';
 import { Chain, type ChainId } from '../../core/types.ts';
 import { openFileStore, type FileStore } from '../../store/file-store.ts';
+import { CertificateAuthority } from '../ca/authority.ts';
+import { drain } from '../ca/outbox.ts';
+import { readRoleKey, writeRoleKey } from '../ca/secrets.ts';
+import { paths } from '../ca/state.ts';
 
 /** The role keys the local CA holds. @example ca.keys.validators.length === 2 */
 export interface AuthorityKeys {
@@ -42,15 +49,8 @@ export interface AuthorityKeys {
   validators: RoleKey[];
 }
 
-/** A key file as kept in the data folder (hex). @example readKeyFile('.beeptrace/authority/diagnostician.json') */
-export interface KeyFile {
-  role: string;
-  name: string;
-  publicKey: string;
-  secretKey: string;
-}
-
-const YEAR_SEC = 366 * 86_400;
+/** scrypt cost of the local demo's key files (their passphrase lies beside them). */
+const LOCAL_SCRYPT = { N: 2 ** 14, r: 8, p: 1 };
 
 /** Write a file only its owner may read (0600), creating its folder (0700). @example await writeSecret(f, '{}') */
 export async function writeSecret(file: string, text: string): Promise<void> {
@@ -59,23 +59,37 @@ export async function writeSecret(file: string, text: string): Promise<void> {
   await chmod(file, 0o600);
 }
 
-/** Read a role key file of the data folder. @example (await readKeyFile(f)).publicKey */
+/**
+ * Open a role key file of the local authority (DIR/keys/NAME.key, or DIR/ca/root.key) with the
+ * demo's passphrase from DIR/passphrase.
+ * @example (await readKeyFile('.beeptrace/authority/keys/diagnostician.key', c)).publicKey
+ */
 export async function readKeyFile(file: string, c: CryptoProvider): Promise<RoleKey> {
-  let o: KeyFile;
-  try {
-    o = JSON.parse(await readFile(file, 'utf8')) as KeyFile;
-  } catch (e) {
-    throw new InputError('bad_config', `${file}: ${(e as Error).message}`);
-  }
-  if (typeof o.secretKey !== 'string' || !/^[0-9a-f]{64}$/.test(o.secretKey)) throw new InputError('bad_config', `${file}: "secretKey" must be 32 bytes of hex`);
-  const secretKey = fromHex(o.secretKey);
-  return { secretKey, publicKey: c.ed25519PublicKey(secretKey) };
+  const pass = await localPassphrase(dirname(dirname(file)), false);
+  const k = await readRoleKey(c, file, pass);
+  return { secretKey: k.secretKey, publicKey: k.publicKey };
 }
+
+/** The local demo's passphrase (made on first use). */
+async function localPassphrase(dir: string, create: boolean): Promise<string> {
+  const file = join(dir, 'passphrase');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  if (!create) throw new InputError('bad_config', `${file} is missing: the local authority's key files cannot be opened`);
+  const pass = toHex(crypto.getRandomValues(new Uint8Array(24)));
+  await writeSecret(file, `${pass}\n`);
+  return pass;
+}
+
+const YEAR_DAYS = 366;
+const ROLES: [file: string, role: 'diagnostician' | 'solver' | 'validator', name: string][] = [
+  ['diagnostician', 'diagnostician', 'Local Clinic'],
+  ['solver', 'solver', 'Local Solver'],
+  ['validator-1', 'validator', 'Local Validator 1'],
+  ['validator-2', 'validator', 'Local Validator 2'],
+];
 
 /** The local CA (see the module comment). @example const ca = await LocalAuthority.open({ dir, region: 1, crypto: nodeCrypto }) */
 export class LocalAuthority {
-  /** Epoch secrets the CA made (the solver holds them). */
-  readonly epochs = new Map<number, EpochKeyPair>();
   /** Where new statements go once the authority's node is on the mesh (default: its ledger only). */
   publisher: (bytes: Uint8Array) => Promise<unknown>;
 
@@ -84,6 +98,10 @@ export class LocalAuthority {
     readonly region: number,
     readonly keys: AuthorityKeys,
     readonly ledger: Ledger,
+    /** The CA (the code of `beeptrace ca`) in DIR/ca. */
+    readonly ca: CertificateAuthority,
+    /** The local demo's passphrase (DIR/passphrase): the full nodes it starts get it in BEEPTRACE_PASSPHRASE. */
+    readonly passphrase: string,
     private readonly store: FileStore,
     private readonly c: CryptoProvider,
     private readonly now: () => number,
@@ -104,46 +122,46 @@ export class LocalAuthority {
     const c = o.crypto;
     const now = o.now ?? Date.now;
     await mkdir(o.dir, { recursive: true, mode: 0o700 });
+    if (existsSync(join(o.dir, 'root.json'))) {
+      throw new InputError('bad_config', `${o.dir} was made by an earlier beeptrace start with unencrypted keys: remove that folder (or use another --data) to make a new local authority`);
+    }
     const stateFile = join(o.dir, 'authority.json');
     const created = !existsSync(stateFile);
+    const caDir = join(o.dir, 'ca');
+    const keyFile = (name: string) => join(o.dir, 'keys', `${name}.key`);
+    const cost = process.env.BEEPTRACE_SCRYPT_LOGN ? undefined : LOCAL_SCRYPT;
+    const pass = await localPassphrase(o.dir, created);
     let state: { region: number; created: number; refreshedAt: number };
-    let keys: AuthorityKeys;
+    let ca: CertificateAuthority;
     if (created) {
-      keys = { root: newRoleKey(c), diagnostician: newRoleKey(c), solver: newRoleKey(c), validators: [newRoleKey(c), newRoleKey(c)] };
-      for (const [file, role, name, key] of keyFiles(keys)) {
-        await writeSecret(join(o.dir, file), `${JSON.stringify({ role, name, publicKey: toHex(key.publicKey), secretKey: toHex(key.secretKey) } satisfies KeyFile, null, 2)}\n`);
+      ca = await CertificateAuthority.init({ dir: caDir, region: o.region, signalUrl: 'ws://127.0.0.1/signal', passphrase: pass, crypto: c, policy: o.policy, now, scrypt: cost });
+      for (const [file, role, name] of ROLES) {
+        const secretKey = c.randomBytes(32);
+        await writeRoleKey(c, keyFile(file), { role, name, region: o.region, secretKey }, pass, cost);
+        await ca.certify({ role, subject: c.ed25519PublicKey(secretKey), region: o.region, days: YEAR_DAYS, name });
       }
       state = { region: o.region, created: now(), refreshedAt: now() };
     } else {
       state = JSON.parse(await readFile(stateFile, 'utf8'));
       if (state.region !== o.region) throw new InputError('usage', `${o.dir} holds the authority of region ${state.region}, not ${o.region}: use --region ${state.region} or another --data folder`);
-      const read = (f: string) => readKeyFile(join(o.dir, f), c);
-      keys = { root: await read('root.json'), diagnostician: await read('diagnostician.json'), solver: await read('solver.json'), validators: [await read('validator-1.json'), await read('validator-2.json')] };
+      ca = await CertificateAuthority.open({ dir: caDir, passphrase: pass, crypto: c, now });
     }
+    const open = async (name: string) => {
+      const k = await readRoleKey(c, keyFile(name), pass);
+      return { secretKey: k.secretKey, publicKey: k.publicKey };
+    };
+    const keys: AuthorityKeys = { root: ca.root, diagnostician: await open('diagnostician'), solver: await open('solver'), validators: [await open('validator-1'), await open('validator-2')] };
     const store = await openFileStore(join(o.dir, 'ledger'));
     const ledger = new Ledger({ crypto: c, store, rootKey: keys.root.publicKey, region: o.region, now, carries: [Chain.TRACING, Chain.NOTIFICATION] });
     await ledger.open();
-    const ca = new LocalAuthority(o.dir, o.region, keys, ledger, store, c, now, created, state);
-    await ca.loadEpochs();
+    const la = new LocalAuthority(o.dir, o.region, keys, ledger, ca, pass, store, c, now, created, state);
     const policy = o.policy ?? DEFAULT_POLICY;
-    if (created) {
-      await ca.publish(policyBlock(c, keys.root, JSON.stringify(policy), ca.common()));
-      const t = ca.timeSec();
-      for (const [, role, name, key] of keyFiles(keys)) {
-        if (role === 'root') continue;
-        await ca.publish(certificateBlock(c, keys.root, {
-          serial: c.randomBytes(16), role: ROLE_CODES[role], region: o.region, subject: key.publicKey, notBefore: t - 86_400, notAfter: t + YEAR_SEC, name,
-        }, ca.common()));
-      }
-    } else if (normalPolicy(ledger.authority.policy) !== normalPolicy(policy)) {
-      // Strictly later than the policy in force, so it wins even within the same second.
-      const last = Math.max(0, ...ledger.entries(Chain.NOTIFICATION).filter((e) => e.kind === Kind.POLICY).map((e) => e.time));
-      await ca.publish(policyBlock(c, keys.root, JSON.stringify(policy), { ...ca.common(), timeSec: Math.max(ca.timeSec(), last + 1) }));
-    }
-    await ca.ensureEpochs();
-    if (!created && now() - state.refreshedAt > (ledger.authority.policy.retentionDays * 86_400_000) / 3) await ca.refresh();
-    await ca.saveState();
-    return ca;
+    if (!created && normalPolicy(ledger.authority.policy) !== normalPolicy(policy)) await ca.publishPolicy(policy);
+    await la.flush();
+    await la.ensureEpochs();
+    if (!created && now() - state.refreshedAt > (ledger.authority.policy.retentionDays * 86_400_000) / 3) await la.refresh();
+    await la.saveState();
+    return la;
   }
 
   timeSec(): number {
@@ -157,37 +175,32 @@ export class LocalAuthority {
     const r = await this.ledger.add(bytes);
     if (r.status === 'pending') throw new Error('authority statement unexpectedly pending');
   }
-  private async publish(bytes: Uint8Array): Promise<void> {
-    await this.publisher(bytes);
+  /** Publish what the CA signed and has not published yet (its outbox), in signing order. */
+  private async flush(): Promise<void> {
+    await drain(this.ca.dir, (bytes) => this.publisher(bytes));
+  }
+
+  /** Epoch secrets the CA holds (the solver gets them sealed, in its hand-over file). */
+  get epochs(): Map<number, EpochKeyPair> {
+    return this.ca.epochKeys();
   }
 
   /**
-   * Publish the epoch keys of today's epoch and the next one if missing (so a solver started now
-   * holds every key it needs for at least one epoch), and forget secrets of epochs past the
-   * retention window. Returns the epochs it created.
+   * `ca epoch` and `ca shred`: make the keys of today's epoch and the next one if missing (so a
+   * solver started now holds every key it needs for at least one epoch), hand them to the solver,
+   * publish them; destroy keys of epochs past the retention window. Returns the epochs it created.
    */
   async ensureEpochs(): Promise<number[]> {
+    // an epoch key already on the chain (an earlier start) is not made again
     const p = this.ledger.authority.policy;
     const today = Math.floor(this.now() / 86_400_000);
     const made: number[] = [];
     for (const e of new Set([epochOf(p, today), epochOf(p, today + p.epochDays)])) {
-      if (this.ledger.authority.epochKey(e)) continue;
-      const secretKey = this.c.randomBytes(32);
-      const kp = { secretKey, publicKey: this.c.x25519PublicKey(secretKey) };
-      this.epochs.set(e, kp);
-      await this.saveEpochs();
-      await this.publish(epochKeyBlock(this.c, this.keys.root, e, kp.publicKey, this.common()));
-      made.push(e);
+      if (this.ledger.authority.epochKey(e) || this.ca.state.epochs[e]) continue;
+      made.push(...(await this.ca.epoch({ epoch: e })).made);
     }
-    const oldest = epochOf(p, today - p.retentionDays);
-    let dropped = false;
-    for (const [e, kp] of this.epochs) {
-      if (e >= oldest) continue;
-      kp.secretKey.fill(0); // crypto-shredding: records sealed to it are unreadable from now on
-      this.epochs.delete(e);
-      dropped = true;
-    }
-    if (dropped) await this.saveEpochs();
+    await this.ca.shred();
+    await this.flush();
     return made;
   }
 
@@ -197,9 +210,8 @@ export class LocalAuthority {
    */
   async refresh(): Promise<number> {
     const a = this.ledger.authority;
-    const t = this.timeSec();
     const today = Math.floor(this.now() / 86_400_000);
-    const s = a.standing(t, epochOf(a.policy, today - a.policy.retentionDays));
+    const s = a.standing(this.timeSec(), epochOf(a.policy, today - a.policy.retentionDays));
     const root = this.keys.root;
     const blocks = [
       policyBlock(this.c, root, JSON.stringify(a.policy), this.common()),
@@ -207,7 +219,7 @@ export class LocalAuthority {
       ...s.revocations.map((r) => revocationBlock(this.c, root, { ...r, reason: 0 }, this.common())),
       ...s.epochs.map((e) => epochKeyBlock(this.c, root, e.epoch, e.publicKey, this.common())),
     ];
-    for (const b of blocks) await this.publish(b);
+    for (const b of blocks) await this.publisher(b);
     this.state.refreshedAt = this.now();
     await this.saveState();
     return blocks.length;
@@ -218,48 +230,30 @@ export class LocalAuthority {
     return this.now() - this.state.refreshedAt > (this.ledger.authority.policy.retentionDays * 86_400_000) / 3;
   }
 
-  /** The node.json of a full node of this CA (docs/NODE.md): the solver gets the epoch secrets. */
+  /**
+   * The node.json of a full node of this CA (docs/NODE.md): its key file and, for the solver, its
+   * epoch hand-over file (absolute paths). The node opens them with `passphrase`
+   * (BEEPTRACE_PASSPHRASE).
+   */
   nodeConfig(role: 'solver' | 'validator' | 'archive', index = 0): object {
     const base = { region: this.region, rootKey: toHex(this.keys.root.publicKey) };
     if (role === 'archive') return base;
-    if (role === 'validator') return { ...base, roleKey: toHex(this.keys.validators[index].secretKey) };
-    return { ...base, roleKey: toHex(this.keys.solver.secretKey), epochKeys: Object.fromEntries([...this.epochs].map(([e, kp]) => [String(e), toHex(kp.secretKey)])) };
+    const keys = join(this.dir, 'keys');
+    if (role === 'validator') return { ...base, roleKeyFile: join(keys, `validator-${index + 1}.key`) };
+    const solver = toHex(this.keys.solver.publicKey);
+    return { ...base, roleKeyFile: join(keys, 'solver.key'), epochKeysFile: join(paths(this.ca.dir).handover, `local-solver-${solver.slice(0, 16)}.json`) };
   }
 
   async close(): Promise<void> {
     await this.store.close();
   }
 
-  private async loadEpochs(): Promise<void> {
-    const file = join(this.dir, 'epochs.json');
-    if (!existsSync(file)) return;
-    const o = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
-    for (const [e, hex] of Object.entries(o)) {
-      const secretKey = fromHex(hex);
-      this.epochs.set(Number(e), { secretKey, publicKey: this.c.x25519PublicKey(secretKey) });
-    }
-  }
-  private saveEpochs(): Promise<void> {
-    const o = Object.fromEntries([...this.epochs].map(([e, kp]) => [String(e), toHex(kp.secretKey)]));
-    return writeSecret(join(this.dir, 'epochs.json'), `${JSON.stringify(o, null, 2)}\n`);
-  }
   private saveState(): Promise<void> {
-    return writeFile(join(this.dir, 'authority.json'), `${JSON.stringify(this.state, null, 2)}\n`);
+    return writeSecret(join(this.dir, 'authority.json'), `${JSON.stringify(this.state, null, 2)}\n`);
   }
 }
 
 /** A policy as the chain would hold it, for comparison. */
 function normalPolicy(p: Policy): string {
   return JSON.stringify(parsePolicy(JSON.stringify(p)));
-}
-
-const ROLE_CODES: Record<string, RoleCode> = { diagnostician: Role.DIAGNOSTICIAN, solver: Role.SOLVER, validator: Role.VALIDATOR };
-
-function keyFiles(k: AuthorityKeys): [file: string, role: string, name: string, key: RoleKey][] {
-  return [
-    ['root.json', 'root', 'Local CA', k.root],
-    ['diagnostician.json', 'diagnostician', 'Local Clinic', k.diagnostician],
-    ['solver.json', 'solver', 'Local Solver', k.solver],
-    ...k.validators.map((v, i): [string, string, string, RoleKey] => [`validator-${i + 1}.json`, 'validator', `Local Validator ${i + 1}`, v]),
-  ];
 }

@@ -5,7 +5,8 @@
  * validators) as child processes. Tests start the same stack on an ephemeral port.
  *
  * Data folder (default `.beeptrace/`):
- *   authority/            the CA (src/node/start/authority.ts): keys (0600), epochs, its ledger
+ *   authority/            the CA (src/node/start/authority.ts): encrypted key files and their generated
+ *                         passphrase (0600), the CA folder of beeptrace ca, its ledger
  *   nodes/<name>/         each full node: node.json (0600) and blocks/ (docs/NODE.md)
  *   tls/                  the --lan certificate (key 0600)
  *
@@ -199,7 +200,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       { name: 'validator-2', role: 'validator', index: 1, tick: ticks.validator },
     ];
     let stopping = false;
-    const env = certificate ? { NODE_EXTRA_CA_CERTS: certificate.certFile } : undefined;
+    // The full nodes open their key files with the local demo's passphrase (src/node/start/authority.ts).
+    const env: NodeJS.ProcessEnv = { BEEPTRACE_PASSPHRASE: authority.passphrase, ...(certificate ? { NODE_EXTRA_CA_CERTS: certificate.certFile } : {}) };
     const startNode = async (s: (typeof specs)[number]): Promise<ChildNode> => {
       const dir = join(dataDir, 'nodes', s.name);
       await writeSecret(join(dir, 'node.json'), `${JSON.stringify(authority.nodeConfig(s.role, s.index), null, 2)}\n`);
@@ -268,7 +270,7 @@ function appConfig(req: IncomingMessage | undefined, lan: boolean, region: numbe
 
 /** Give a full node's data folder every block of the authority's notification chain it lacks (before it starts). */
 async function seed(dir: string, role: FullNodeRole, authority: LocalAuthority): Promise<void> {
-  const node = await FullNode.open({ dir, role, crypto: nodeCrypto });
+  const node = await FullNode.open({ dir, role, crypto: nodeCrypto, passphrase: async () => authority.passphrase });
   try {
     for (const e of authority.ledger.entries(Chain.NOTIFICATION)) {
       if (node.ledger.has(e.id)) continue;
