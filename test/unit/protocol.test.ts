@@ -8,8 +8,8 @@ import { World } from '../../src/node/sim/world.ts';
 import { nodeCrypto } from '../../src/node/node-crypto.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { parseBuildings } from '../../src/core/buildings.ts';
-import { RejectError } from '../../src/core/errors.ts';
 import { revocationBlock } from '../../src/core/blocks.ts';
+import { Kind } from '../../src/core/codec/block.ts';
 import { Chain, Precision, Source, type Stay } from '../../src/core/types.ts';
 import { StayRecorder } from '../../src/core/recorder.ts';
 
@@ -185,13 +185,18 @@ test('a guardian with only the watch key sees the same exposures as the user', a
   assert.equal(r.exposures.length, 1);
 });
 
-test('a revoked diagnostician cannot publish a diagnosis', async () => {
+test("a revoked diagnostician's diagnosis is stored but does not count (PROTOCOL §9.1)", async () => {
   const w = await world();
   const patient = user();
   w.advanceTo((D + 1) * 86_400_000 + 3_600_000);
   await w.upload(patient, D, present(D, 10, 0, 30));
   await w.publish(revocationBlock(c, w.root, { subject: w.diagnostician.publicKey, revokedAt: w.timeSec() - 60, reason: 1 }, { region: w.region, timeSec: w.timeSec(), parents: w.ledger.tips(Chain.NOTIFICATION) }));
-  await assert.rejects(w.diagnose(patient, D), (e: unknown) => e instanceof RejectError && e.code === 'unauthorized' && /revoked/.test(e.message));
+  const before = w.ledger.count();
+  await w.diagnose(patient, D);
+  const diag = w.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.DIAGNOSIS);
+  assert.equal(w.ledger.count(), before + 1);
+  assert.equal(diag.length, 1);
+  assert.match(w.ledger.whyVoid(diag[0].id)!, /revoked/);
 });
 
 test('stays recorded from raw fixes at ~10 m precision still match', async () => {

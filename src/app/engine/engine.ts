@@ -134,13 +134,13 @@ export class AppEngine {
     this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
     this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
     await this.exposure.load();
-    this.unsubscribe = net.ledger.onBlock((_e, b) => {
+    this.unsubscribe = net.ledger.onBlock((e, b) => {
       try {
         if (this.tracker.add(b)) this.changed();
       } catch {
         // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
       }
-      this.exposure.accepted(b);
+      if (net.ledger.counts(e.hex)) this.exposure.accepted(b); // a revoked solver's notification does not count (PROTOCOL §9.1)
     });
     if (net.start) net.start();
     else net.node.start();

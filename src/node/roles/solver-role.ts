@@ -27,10 +27,11 @@ export class SolverRole {
     private readonly buildings?: BuildingIndex,
   ) {}
 
-  /** Tracing chain blocks of the retention window, decoded. */
+  /** Tracing chain blocks of the retention window that count (docs/PROTOCOL.md §9.1), decoded. */
   async window(): Promise<{ id: Uint8Array; block: Block }[]> {
     const out: { id: Uint8Array; block: Block }[] = [];
     for (const e of this.ledger.entries(Chain.TRACING)) {
+      if (!this.ledger.counts(e.hex)) continue;
       const bytes = await this.ledger.get(e.id);
       if (bytes) out.push({ id: e.id, block: decodeBlock(bytes) });
     }
