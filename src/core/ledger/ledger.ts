@@ -121,6 +121,19 @@ export class Ledger {
     return e ? this.standing.whyVoid(e) : undefined;
   }
 
+  /**
+   * Was this stored block published before `timeSec`, as far as the chain can tell (docs/PROTOCOL.md
+   * §11.7)? If a final checkpoint covers its time: only if one whose interval ends by `timeSec`
+   * holds it; if none does yet, by its declared time. A pure function of the stored set.
+   * @example solve({ ..., publishedBefore: (id, t) => ledger.publishedBefore(id, t) })
+   */
+  publishedBefore(id: Uint8Array | string, timeSec: number): boolean {
+    const e = this.index.get(typeof id === 'string' ? id : toHex(id));
+    if (!e || e.time >= timeSec) return false;
+    const s = this.standing.sealing(e, timeSec);
+    return s === 'sealed' || s === 'unchecked';
+  }
+
   /** Is this block stored and does it count (`whyVoid` is null)? @example ledger.counts(hex) */
   counts(id: Uint8Array | string): boolean {
     return this.whyVoid(id) === null;

@@ -103,16 +103,21 @@ export class Standing {
     const r = a.revokedAt(hexToBytes(e.signer));
     if (r === undefined) return null;
     if (e.time >= r) return `signer revoked from ${r}`;
-    if (!this.sealedBy(e, r, visiting)) return `signer revoked from ${r}; no final checkpoint ending by then covers it`;
+    if (this.sealing(e, r, visiting) !== 'sealed') return `signer revoked from ${r}; no final checkpoint ending by then covers it`;
     return null;
   }
 
-  /** Is `e` covered by a final checkpoint of its chain whose interval ends at or before `r`? */
-  private sealedBy(e: StandingFacts, r: number, visiting: Set<string>): boolean {
+  /**
+   * Is `e` held by a final checkpoint of its chain whose interval ends at or before `by`?
+   * 'sealed': yes; 'unsealed': a final checkpoint covers its time but none ending by `by` holds
+   * it; 'unchecked': no final checkpoint covers its time yet.
+   * @example s.sealing(batch, diagnosis.time) === 'sealed'
+   */
+  sealing(e: StandingFacts, by: number, visiting = new Set<string>()): 'sealed' | 'unsealed' | 'unchecked' {
     const groups = new Map<string, { cp: CheckpointBody; signers: Set<string> }>();
     for (const f of this.view.checkpointFacts()) {
       const cp = f.cp!;
-      if (cp.chain !== e.chain || cp.fromTime > e.time || e.time >= cp.toTime || cp.toTime > r) continue;
+      if (cp.chain !== e.chain || cp.fromTime > e.time || e.time >= cp.toTime) continue;
       if (this.judge(f, visiting) !== null) continue;
       const key = `${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
       let g = groups.get(key);
@@ -120,12 +125,15 @@ export class Standing {
       g.signers.add(f.signer!);
     }
     const quorum = this.view.authority.policy.checkpointQuorum;
+    let covered = false;
     for (const g of groups.values()) {
       if (g.signers.size < quorum) continue;
+      covered = true;
+      if (g.cp.toTime > by) continue;
       const own = this.root(e.chain, g.cp.fromTime, g.cp.toTime);
-      if (own.size === g.cp.size && own.root === toHex(g.cp.root)) return true;
+      if (own.size === g.cp.size && own.root === toHex(g.cp.root)) return 'sealed';
     }
-    return false;
+    return covered ? 'unsealed' : 'unchecked';
   }
 
   private root(chain: ChainId, from: number, to: number): { size: number; root: string } {

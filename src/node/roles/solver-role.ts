@@ -42,7 +42,7 @@ export class SolverRole {
   async run(nowSec: number): Promise<SolverOutput & { ms: number; published: Uint8Array[] }> {
     const blocks = await this.window();
     const t0 = performance.now();
-    const out = solve({ crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks, buildings: this.buildings, notified: this.notified });
+    const out = solve({ crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks, buildings: this.buildings, notified: this.notified, publishedBefore: (id, t) => this.ledger.publishedBefore(id, t) });
     const ms = performance.now() - t0;
     const published: Uint8Array[] = [];
     for (const n of out.notifications) {
