@@ -8,7 +8,7 @@
 import type { CryptoProvider } from '../../src/core/crypto.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { decodeBlock, Kind, powBitsOf, sealBlock } from '../../src/core/codec/block.ts';
-import { diagnosisBlock, policyBlock, revocationBlock, type RoleKey } from '../../src/core/blocks.ts';
+import { diagnosisBlock, epochKeyBlock, policyBlock, revocationBlock, type RoleKey } from '../../src/core/blocks.ts';
 import { proveDays, sealTraceBatch } from '../../src/core/sealing.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { Ledger } from '../../src/core/ledger/ledger.ts';
@@ -119,6 +119,8 @@ export async function history(c: CryptoProvider, seed: number): Promise<History>
   while (powBitsOf(c, decodeBlock(tb1)) >= 10) tb1 = batch(new UserKeys(c, c.randomBytes(32)), w.timeSec(), 8); // 8 or 9 bits, not by luck 10
   await publish('tb1', tb1);
   await publish('tb2', batch(new UserKeys(c, c.randomBytes(32)), w.timeSec(), 10));
+  // Two CA keys for one future epoch, in one second: the one with the smaller id is in force everywhere.
+  for (let i = 0; i < 2; i++) await publish(null, epochKeyBlock(c, w.root, epoch + 3, c.x25519PublicKey(c.randomBytes(32)), { region: w.region, timeSec: w.timeSec(), parents: tips(Chain.NOTIFICATION) }));
   // B is checkpointed after all that (it holds d2 and d3, and ends after revokedAt: seals nothing of the revoked key).
   at(A + 3 * INTERVAL + 100);
   await w.checkpoint(Chain.TRACING, A + INTERVAL, A + 2 * INTERVAL, 2);
@@ -132,6 +134,8 @@ export async function history(c: CryptoProvider, seed: number): Promise<History>
 
 /** What two nodes must agree on: stored ids, which count, and checkpoint roots of every interval. */
 export interface Summary {
+  /** Epoch keys in force for the epochs around A, and the policy in force now. */
+  authority: string[];
   stored: string[];
   counting: string[];
   roots: string[];
@@ -163,7 +167,11 @@ export function summarise(c: CryptoProvider, ledger: Ledger): Summary {
       roots.push(`${chain}:${from}:${cp.size}:${toHex(cp.root)}`);
     }
   }
+  const epoch = Math.floor(D / 7);
+  const authority = [JSON.stringify(ledger.authority.policy)];
+  for (let e = epoch - 1; e <= epoch + 4; e++) authority.push(`${e}:${ledger.authority.epochKey(e) ? toHex(ledger.authority.epochKey(e)!) : '-'}`);
   return {
+    authority,
     stored: all.map((e) => e.hex).sort(),
     counting: all.filter((e) => ledger.counts(e.hex)).map((e) => e.hex).sort(),
     roots,
