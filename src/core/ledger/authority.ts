@@ -131,12 +131,26 @@ export class AuthorityState {
   }
 
   /**
+   * Why `signer` may not act as `role` in `region` at `time` (seconds) — no certificate, or
+   * revoked from then on — or null if it may. For a key deciding whether to sign now; the ledger
+   * stores by `whyUncertified` and judges revocations by standing (docs/PROTOCOL.md §9.1).
+   * @example a.whyNotAuthorized(pub, Role.SOLVER, 1, nowSec) === null
+   */
+  whyNotAuthorized(signer: Uint8Array, role: RoleCode, region: number, time: number): string | null {
+    const why = this.whyUncertified(signer, role, region, time);
+    if (why) return why;
+    const rev = this.revokedAt(signer);
+    if (rev !== undefined && time >= rev) return `certificate revoked at ${new Date(rev * 1000).toISOString()}`;
+    return null;
+  }
+
+  /**
    * Why no certificate lets `signer` act as `role` in `region` at `time` (seconds), or null if one
    * does. Revocations are not looked at here: they decide whether a stored statement counts
    * (`whyVoid` in standing.ts), never whether it is stored.
-   * @example a.whyNotAuthorized(pub, Role.DIAGNOSTICIAN, 1, t) === null
+   * @example a.whyUncertified(pub, Role.DIAGNOSTICIAN, 1, t) === null
    */
-  whyNotAuthorized(signer: Uint8Array, role: RoleCode, region: number, time: number): string | null {
+  whyUncertified(signer: Uint8Array, role: RoleCode, region: number, time: number): string | null {
     const list = this.certs.get(toHex(signer));
     if (!list) return 'no certificate for this key';
     const ok = list.filter((c) => c.role === role && (c.region === ANY_REGION || c.region === region));

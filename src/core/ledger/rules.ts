@@ -160,7 +160,7 @@ export function checkBlock(c: CryptoProvider, b: Block, ctx: RuleContext): Uint8
   } else {
     const role = ROLE_OF[b.kind];
     if (role !== undefined) {
-      const why = ctx.authority.whyNotAuthorized(signer, role, b.region, b.time);
+      const why = ctx.authority.whyUncertified(signer, role, b.region, b.time);
       if (why) throw new RejectError('unauthorized', `${KIND_NAME[b.kind]} signer: ${why}`);
     }
   }

@@ -27,6 +27,12 @@ export class SolverRole {
     private readonly buildings?: BuildingIndex,
   ) {}
 
+  /**
+   * How a notification is added: the ledger directly (a simulation), or a full node's network
+   * node (`NetNode.publish`: through its serial queue, announced to peers, issue 9 finding 11).
+   */
+  publish: (bytes: Uint8Array) => Promise<{ status: string }> = (bytes) => this.ledger.add(bytes);
+
   /** Tracing chain blocks of the retention window that count (docs/PROTOCOL.md §9.1), decoded. */
   async window(): Promise<{ id: Uint8Array; block: Block }[]> {
     const out: { id: Uint8Array; block: Block }[] = [];
@@ -47,7 +53,7 @@ export class SolverRole {
     const published: Uint8Array[] = [];
     for (const n of out.notifications) {
       const bytes = notificationBlock(this.c, this.key, n, { region: this.ledger.opts.region, timeSec: nowSec, parents: this.ledger.tips(Chain.NOTIFICATION) });
-      const r = await this.ledger.add(bytes);
+      const r = await this.publish(bytes);
       if (r.status !== 'added') throw new Error(`own notification not added: ${r.status}`);
       published.push(bytes);
     }
