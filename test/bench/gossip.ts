@@ -15,7 +15,7 @@
  *    held by one full node; a new full node with an empty ledger syncs it over one 10 Mbit/s link
  *    (20–60 ms delay). Then a new thin node syncs the same day from the same peer.
  * 3. Attack (`--only attack`; `--attack-nodes A`, default 20): A nodes, 10% of them attackers with
- *    4 ordinary links each, one attack per run at the highest rate the node allows: `flood`
+ *    one ordinary link each (`--attacker-links`), one attack per run at the highest rate the node allows: `flood`
  *    (INVs of 256 random ids, 100 frames/s, 820 kB/s), `withhold` (re-announce every id heard, answer
  *    GETs with the first chunk of a fake 1 MB body, resent every 2 s), `orphans` (trace batches
  *    whose parents exist nowhere, uploaded at 50/s). 10 honest blocks published at honest nodes one
@@ -236,6 +236,8 @@ async function syncBench(): Promise<void> {
 type Attack = 'flood' | 'withhold' | 'orphans';
 /** Memory one wanted id costs (hex key, want record, source list), bytes: an estimate for the figure. */
 const WANT_BYTES = 256;
+/** Links each attacker opens (`--attacker-links`, default 1). */
+const LINKS_PER_ATTACKER = arg('--attacker-links', 1);
 
 interface PeerView { link: { id: string }; wantCount: number; heldBytes: number; reassembler: { held: number } }
 
@@ -248,12 +250,12 @@ async function attackRun(attack: Attack, w: World, ca: Uint8Array[], honestBlock
   log(`attack ${attack}: ${H} honest nodes, ${A} attackers`);
   await sim.net.run(sim.net.now() + 20_000);
   const nodes = sim.all();
-  // attackers: 4 ordinary links each, HELLO as a full node
+  // attackers: one ordinary link each (issue 9: "with one ordinary connection each"), HELLO as a full node
   const links: Link[] = [];
   for (let a = 0; a < A; a++) {
     const addr = `evil${a}`;
     sim.net.add(addr, { accept: (l) => l.close('no') });
-    for (const victim of r.shuffle(nodes.map((n) => n.addr)).slice(0, 4)) {
+    for (const victim of r.shuffle(nodes.map((n) => n.addr)).slice(0, LINKS_PER_ATTACKER)) {
       const p = sim.net.connect(addr, victim);
       await sim.net.run(sim.net.now() + 200);
       const l = await p;
@@ -343,7 +345,7 @@ async function attackBench(): Promise<void> {
   const H = ATTACK_NODES - Math.round(ATTACK_NODES * 0.1);
   const budget = (links / H) * perPeer;
   const each = Object.entries(results).map(([a, x]) => `${a} ${x.delivery.toFixed(3)} / ${Math.round(x.memory / 1024)} KiB`).join(', ');
-  emit('gossip.delivery_under_attack', delivery, 'ratio', { target: '1.0', ok: delivery === 1, note: `worst of: ${each}; ${ATTACK_NODES} nodes, 10% attackers × 4 links, 10 honest blocks, 40 s after the last` });
+  emit('gossip.delivery_under_attack', delivery, 'ratio', { target: '1.0', ok: delivery === 1, note: `worst of: ${each}; ${ATTACK_NODES} nodes, 10% attackers × ${LINKS_PER_ATTACKER} link(s), 10 honest blocks, 40 s after the last` });
   emit('gossip.attacker_memory_bytes_per_node', memory, 'bytes', { target: `≤ budget ${Math.round(budget)} (${(links / H).toFixed(2)} attacker links per honest node × per-peer budget)`, ok: memory <= budget, note: 'largest 5 s sample, mean over honest nodes: wanted ids × 256 B + held pending + partial blocks on attackers\' links' });
 }
 
