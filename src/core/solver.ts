@@ -50,6 +50,11 @@ export interface SolverInput {
   alreadyPublished?: (exposureDay: number, levelCode: number, tag: Uint8Array) => boolean;
   /** Override of the per-set false-positive target (else from the policy). */
   falsePositive?: number;
+  /**
+   * Was a trace batch published before a case's block time (docs/PROTOCOL.md §11.7)? A full node
+   * passes `Ledger.publishedBefore` (the checkpoint form); without it, the declared block time decides.
+   */
+  publishedBefore?: (batchId: Uint8Array, caseTimeSec: number) => boolean;
   /** Fresh randomness for tag set salts. */
   random?: (n: number) => Uint8Array;
 }
@@ -106,7 +111,7 @@ export function solve(inp: SolverInput): SolverOutput {
   const cache = new TraceKeyCache();
 
   // 1. Group trace batches by pseudonym-day; collect withdrawals and cases.
-  const groups = new Map<string, { body: TraceBatchBody; time: number }[]>();
+  const groups = new Map<string, { id: Uint8Array; body: TraceBatchBody; time: number }[]>();
   const withdrawn = new Set<string>();
   const cases: Block[] = [];
   for (const { id, block } of inp.blocks) {
@@ -115,7 +120,7 @@ export function solve(inp: SolverInput): SolverOutput {
       const k = toHex(body.dayPub);
       let g = groups.get(k);
       if (!g) groups.set(k, (g = []));
-      g.push({ body, time: block.time });
+      g.push({ id, body, time: block.time });
       stats.batches++;
     } else if (block.kind === Kind.WITHDRAWAL) {
       const w = decodeWithdrawal(block.body);
@@ -174,6 +179,7 @@ export function solve(inp: SolverInput): SolverOutput {
     stats.patientDays++;
     for (const part of parts) {
       if (part.time >= pat.caseTime || part.body.day !== pat.day) continue;
+      if (inp.publishedBefore && !inp.publishedBefore(part.id, pat.caseTime)) continue;
       const o = open(part.body);
       if (!o) continue;
       for (const s of o.stays) (pat.verified ? verifiedStays : unverifiedStays).push({ ...s, owner: k });

@@ -143,7 +143,18 @@ export class FullNode {
     return this.ledger.add(bytes);
   }
 
-  /** Run this role's scheduled duty once; returns the blocks it published (to gossip). */
+  /**
+   * Route the roles' own blocks through `publish` (a running node's `NetNode.publish`): they then go
+   * through the node's serial queue and are announced to peers, never attributed to one (issue 9
+   * finding 11). Without it they go straight to the ledger (offline use, tests).
+   * @example full.publishVia((b) => net.publish(b))
+   */
+  publishVia(publish: (bytes: Uint8Array) => Promise<{ status: string }>): void {
+    if (this.solver) this.solver.publish = publish;
+    if (this.validator) this.validator.publish = publish;
+  }
+
+  /** Run this role's scheduled duty once; returns the blocks it published (already added and announced). */
   async tick(): Promise<Uint8Array[]> {
     const nowSec = Math.floor(this.now() / 1000);
     if (this.validator) return this.validator.tick(nowSec);

@@ -80,6 +80,7 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   });
   const { node: net, transport } = assembled;
   transport.sig.onState = signalingReporter(url, log);
+  full.publishVia((b) => net.publish(b)); // the roles' blocks go through the node's serial queue and are announced
   const checkpoints = await CheckpointWatch.open(full.ledger);
   assembled.start();
   log(`beeptrace node: ${role}, region ${full.config.region}, ${full.ledger.count()} blocks on disk, signaling ${url}`);
@@ -89,7 +90,6 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   const duty = setInterval(() => {
     full.tick().then(
       async (blocks) => {
-        for (const b of blocks) await net.publish(b);
         if (blocks.length) log(`${role}: published ${blocks.length} block(s)`);
       },
       (e: Error) => log(`${role} duty failed: ${e.message}`),

@@ -14,6 +14,15 @@
  *    plus the notification chain: CA statements, solver notifications for 20 patients, checkpoints)
  *    held by one full node; a new full node with an empty ledger syncs it over one 10 Mbit/s link
  *    (20–60 ms delay). Then a new thin node syncs the same day from the same peer.
+ * 3. Attack (`--only attack`; `--attack-nodes A`, default 20): A nodes, 10% of them attackers with
+ *    one ordinary link each (`--attacker-links`), one attack per run at the highest rate the node allows: `flood`
+ *    (INVs of 256 random ids, 100 frames/s, 820 kB/s), `withhold` (re-announce every id heard, answer
+ *    GETs with the first chunk of a fake 1 MB body, resent every 2 s), `orphans` (trace batches
+ *    whose parents exist nowhere, uploaded at 50/s). 10 honest blocks published at honest nodes one
+ *    a second. `gossip.delivery_under_attack`: the share of (honest node, honest block) pairs held
+ *    40 s after the last one (the worst attack); `gossip.attacker_memory_bytes_per_node`: the
+ *    largest memory an honest node spends on attackers' links at any 5 s sample (wanted ids at
+ *    ~256 B each, held pending bytes, partial-block bytes), averaged over honest nodes.
  */
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { World } from '../../src/node/sim/world.ts';
@@ -23,6 +32,12 @@ import { Prng } from '../../src/core/prng.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { Chain, Precision, Source } from '../../src/core/types.ts';
 import { SimNetwork } from '../../src/net/sim.ts';
+import { blockFrames, decodeFrame, encodeFrame, sortIds } from '../../src/net/frames.ts';
+import { DEFAULT_GOSSIP } from '../../src/net/gossip.ts';
+import type { Link } from '../../src/net/link.ts';
+import { traceBatchBlock } from '../../src/core/blocks.ts';
+import { sortParents } from '../../src/core/codec/block.ts';
+import { epochOf } from '../../src/core/policy.ts';
 import { DAY, makeCity, sealCity } from './city.ts';
 
 const argv = process.argv.slice(2);
@@ -31,9 +46,11 @@ const arg = (name: string, def: number) => (argv.includes(name) ? Number(argv[ar
 const NODES = arg('--nodes', 1000);
 const USERS = arg('--users', 10_000);
 const SEED = arg('--seed', 1);
+const ATTACK_NODES = arg('--attack-nodes', 20);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : '';
 if (!Number.isInteger(NODES) || NODES < 20) throw new Error('--nodes must be an integer ≥ 20');
 if (!Number.isInteger(USERS) || USERS < 100) throw new Error('--users must be an integer ≥ 100');
+if (!Number.isInteger(ATTACK_NODES) || ATTACK_NODES < 20) throw new Error('--attack-nodes must be an integer ≥ 20');
 
 function emit(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   const o = { name, value: Math.abs(value) >= 1 ? Math.round(value * 1000) / 1000 : Number(value.toPrecision(4)), unit, ...extra };
@@ -214,8 +231,127 @@ async function syncBench(): Promise<void> {
   });
 }
 
+// ───────────────────────────── 3. attacks ─────────────────────────────
+
+type Attack = 'flood' | 'withhold' | 'orphans';
+/** Memory one wanted id costs (hex key, want record, source list), bytes: an estimate for the figure. */
+const WANT_BYTES = 256;
+/** Links each attacker opens (`--attacker-links`, default 1). */
+const LINKS_PER_ATTACKER = arg('--attacker-links', 1);
+
+interface PeerView { link: { id: string }; wantCount: number; heldBytes: number; reassembler: { held: number } }
+
+async function attackRun(attack: Attack, w: World, ca: Uint8Array[], honestBlocks: Uint8Array[], orphans: Uint8Array[]): Promise<{ delivery: number; memory: number; attackerLinks: number }> {
+  const A = Math.round(ATTACK_NODES * 0.1);
+  const H = ATTACK_NODES - A;
+  const sim = new SimNetwork({ crypto: c, rootKey: w.root.publicKey, region: w.region, seed: SEED, startMs: w.nowMs + 1000, link: { delay: [10, 100] } });
+  const r = new Prng(SEED + 17);
+  for (let i = 0; i < H; i++) await sim.addNode(`n${i}`, 'full', { preload: ca });
+  log(`attack ${attack}: ${H} honest nodes, ${A} attackers`);
+  await sim.net.run(sim.net.now() + 20_000);
+  const nodes = sim.all();
+  // attackers: one ordinary link each (issue 9: "with one ordinary connection each"), HELLO as a full node
+  const links: Link[] = [];
+  for (let a = 0; a < A; a++) {
+    const addr = `evil${a}`;
+    sim.net.add(addr, { accept: (l) => l.close('no') });
+    for (const victim of r.shuffle(nodes.map((n) => n.addr)).slice(0, LINKS_PER_ATTACKER)) {
+      const p = sim.net.connect(addr, victim);
+      await sim.net.run(sim.net.now() + 200);
+      const l = await p;
+      l.send(encodeFrame({ type: 'hello', version: 1, region: w.region, chains: [1, 2], role: 'full' }));
+      links.push(l);
+    }
+  }
+  const end = sim.net.now() + honestBlocks.length * 1000 + 40_000;
+  const every = (ms: number, fn: () => void) => {
+    const loop = () => {
+      if (sim.net.now() >= end) return;
+      fn();
+      sim.net.clock.setTimeout(loop, ms);
+    };
+    sim.net.clock.setTimeout(loop, 0);
+  };
+  const fakes = new Map<string, Uint8Array>();
+  const fakeFirst = (id: Uint8Array) => {
+    const h = toHex(id);
+    if (!fakes.has(h)) fakes.set(h, blockFrames(id, r.bytes(1_000_000), false)[0]);
+    return fakes.get(h)!;
+  };
+  for (const [k, l] of links.entries()) {
+    if (attack === 'flood') every(10, () => l.send(encodeFrame({ type: 'inv', chain: Chain.TRACING, ids: sortIds(Array.from({ length: 256 }, () => r.bytes(32))) })));
+    if (attack === 'withhold') {
+      const asked = new Map<string, Uint8Array>();
+      l.onFrame = (fr) => {
+        const x = decodeFrame(fr);
+        if (x.type === 'inv') for (const other of links) other.send(encodeFrame({ type: 'inv', chain: x.chain, ids: x.ids })); // claim every id heard
+        if (x.type === 'get') for (const id of x.ids) asked.set(toHex(id), id);
+      };
+      every(2_000, () => { for (const id of asked.values()) l.send(fakeFirst(id)); });
+    }
+    if (attack === 'orphans') {
+      let i = k * 37;
+      every(20, () => { const b = orphans[i++ % orphans.length]; l.send(blockFrames(c.sha256(b), b, true)[0]); });
+    }
+  }
+  const isEvil = (link: string) => sim.net.linkInfo(link)?.remote.startsWith('evil') ?? false;
+  let memory = 0;
+  const sample = () => {
+    let sum = 0;
+    for (const n of nodes) {
+      const peers = [...(n.node as unknown as { peersByLink: Map<string, PeerView> }).peersByLink.values()];
+      for (const p of peers) if (isEvil(p.link.id)) sum += p.wantCount * WANT_BYTES + p.heldBytes + p.reassembler.held;
+    }
+    memory = Math.max(memory, sum / nodes.length);
+  };
+  every(5_000, sample);
+  const want = honestBlocks.map((b) => toHex(c.sha256(b)));
+  for (const b of honestBlocks) {
+    void nodes[r.int(H)].node.publish(b);
+    await sim.net.run(sim.net.now() + 1_000);
+  }
+  await sim.net.run(end);
+  sample();
+  let have = 0;
+  for (const n of nodes) for (const h of want) if (n.ledger.has(h)) have++;
+  return { delivery: have / (H * want.length), memory, attackerLinks: links.length };
+}
+
+async function attackBench(): Promise<void> {
+  const w = await World.create({ crypto: c, startMs, policy });
+  const ca = await notificationBlocks(w);
+  const honest: Uint8Array[] = [];
+  for (let i = 0; i < 10; i++) {
+    w.advanceTo(w.nowMs + 1000);
+    await w.upload(new UserKeys(c, c.randomBytes(32)), DAY, [{ start: DAY * 1440 + 600 + i, minutes: 10, latE7: 558_000_000 + i * 1000, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }]);
+    honest.push((await w.ledger.get(w.ledger.entries(Chain.TRACING).at(-1)!.id))!);
+  }
+  const epoch = epochOf(policy, DAY);
+  const orphans = Array.from({ length: 400 }, (_, i) => traceBatchBlock(c, new UserKeys(c, c.randomBytes(32)), {
+    region: w.region, timeSec: w.timeSec(), parents: sortParents(Array.from({ length: 4 }, () => ({ id: c.randomBytes(32), time: w.timeSec() - 1 }))),
+    day: DAY, part: 0, epoch, epochPub: w.ledger.authority.epochKey(epoch)!, powBits: policy.pow.traceBits,
+    stays: [{ start: DAY * 1440 + 600 + (i % 800), minutes: 10, latE7: 558_000_000 + i, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }],
+  }));
+  const results: Record<string, { delivery: number; memory: number; attackerLinks: number }> = {};
+  for (const a of ['flood', 'withhold', 'orphans'] as Attack[]) {
+    const wall0 = performance.now();
+    results[a] = await attackRun(a, w, ca, honest, orphans);
+    log(`attack ${a}: delivery ${results[a].delivery}, ${Math.round(results[a].memory)} B per node on attackers' links (${Math.round(performance.now() - wall0)} ms wall)`);
+  }
+  const delivery = Math.min(...Object.values(results).map((x) => x.delivery));
+  const memory = Math.max(...Object.values(results).map((x) => x.memory));
+  const perPeer = DEFAULT_GOSSIP.maxWantsPerPeer * WANT_BYTES + DEFAULT_GOSSIP.maxHeldBytesPerPeer + 2 * 1024 * 1024;
+  const links = results.flood.attackerLinks;
+  const H = ATTACK_NODES - Math.round(ATTACK_NODES * 0.1);
+  const budget = (links / H) * perPeer;
+  const each = Object.entries(results).map(([a, x]) => `${a} ${x.delivery.toFixed(3)} / ${Math.round(x.memory / 1024)} KiB`).join(', ');
+  emit('gossip.delivery_under_attack', delivery, 'ratio', { target: '1.0', ok: delivery === 1, note: `worst of: ${each}; ${ATTACK_NODES} nodes, 10% attackers × ${LINKS_PER_ATTACKER} link(s), 10 honest blocks, 40 s after the last` });
+  emit('gossip.attacker_memory_bytes_per_node', memory, 'bytes', { target: `≤ budget ${Math.round(budget)} (${(links / H).toFixed(2)} attacker links per honest node × per-peer budget)`, ok: memory <= budget, note: 'largest 5 s sample, mean over honest nodes: wanted ids × 256 B + held pending + partial blocks on attackers\' links' });
+}
+
 if (!only || only === 'gossip') {
   await gossipBench(0);
   await gossipBench(0.01);
 }
 if (!only || only === 'sync') await syncBench();
+if (!only || only === 'attack') await attackBench();

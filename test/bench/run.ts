@@ -14,7 +14,8 @@
  *    location precision, scored against the exact per-minute computation.
  *
  * `--only match` runs only the matching figures; `--only ingest|solver|notify` runs that protocol section (seal and upload figures included, they
- * come with the city); `--only gossip|sync` runs that network section and builds no city here.
+ * come with the city); `--only gossip|sync|attack` runs that network section and builds no city here
+ * (`--attack-nodes A`: the attack section's network, default 20).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +46,7 @@ function int(name: string, v: string, min: number): number {
   return n;
 }
 const PROTOCOL = ['ingest', 'solver', 'notify'];
-const NETWORK = ['gossip', 'sync'];
+const NETWORK = ['gossip', 'sync', 'attack'];
 const MATCH = ['match'];
 const only = flag('--only') ?? '';
 if (only && !PROTOCOL.includes(only) && !NETWORK.includes(only) && !MATCH.includes(only)) throw new Error(`--only must be one of ${[...PROTOCOL, ...NETWORK, ...MATCH].join(', ')}`);
@@ -54,7 +55,7 @@ const N = int('--users', flag('--users') ?? '100000', 1000);
 // The network flags, as gossip.ts names them. Checked here as well as there, so that a bad one
 // fails before minutes of protocol benchmarks rather than after.
 const networkArgs: string[] = [];
-for (const [ours, theirs, min] of [['--nodes', '--nodes', 20], ['--city-users', '--users', 100], ['--seed', '--seed', 0]] as const) {
+for (const [ours, theirs, min] of [['--nodes', '--nodes', 20], ['--city-users', '--users', 100], ['--seed', '--seed', 0], ['--attack-nodes', '--attack-nodes', 20]] as const) {
   const v = flag(ours);
   if (v !== undefined) networkArgs.push(theirs, String(int(ours, v, min)));
 }

@@ -23,6 +23,7 @@ import { epochOf } from '../../src/core/policy.ts';
 import { Precision, Source } from '../../src/core/types.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { D, fixture } from './net-fixture.ts';
+import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 const hexOf = (b: Uint8Array) => toHex(c.sha256(b));
@@ -327,4 +328,42 @@ test('finding 11: an own role\'s block accepted while gossip awaits a peer\'s bl
   assert.notEqual(via.get(hexOf(x)), null, 'the peer\'s block came from the peer');
   assert.equal(via.get(hexOf(role)), null, 'the role\'s block is local, not the peer\'s');
   assert.ok(h.ledger.has(hexOf(role)), 'and it was announced to that peer (no sync runs here)');
+});
+
+test("finding 11 (roles): a validator's checkpoint made while gossip awaits a peer's block goes through the node's queue: local, announced to the peer, reported 'added'", async () => {
+  const f = shared;
+  let queuedBehind: boolean | undefined;
+  class RacingStore extends MemoryStore {
+    hook?: () => void;
+    override async putBlock(meta: Parameters<MemoryStore['putBlock']>[0], bytes: Uint8Array): Promise<void> {
+      const h = this.hook;
+      this.hook = undefined;
+      if (h) {
+        h(); // the validator's duty runs while this (a peer's) block is being written
+        await new Promise((r) => setImmediate(r));
+        queuedBehind = !v.ledger.has(hexOf(made!)); // the role's block waits in the node's serial queue
+      }
+      return super.putBlock(meta, bytes);
+    }
+  }
+  let made: Uint8Array | undefined;
+  const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed: 39, startMs: f.startMs, link: { delay: [5, 40] }, node: { sync: { intervalMs: 1e9, followUpMs: 0 } } });
+  const store = new RacingStore();
+  const v = await sim.addNode('v', 'full', { store, preload: f.ca });
+  const h = await sim.addNode('h', 'full', { preload: f.ca });
+  await sim.net.run(sim.net.now() + 3_000);
+  const role = new ValidatorRole(c, v.ledger, f.w.validators[0]);
+  role.publish = (b) => ((made = b), v.node.publish(b)); // as FullNode.publishVia wires it in beeptrace node
+  const via = new Map<string, string | null>();
+  v.node.onBlock((e, _b, link) => via.set(e.hex, link));
+  const nowSec = Math.floor(sim.net.now() / 1000);
+  let duty: Promise<{ bytes: Uint8Array }> | undefined;
+  store.hook = () => { duty = role.checkpoint(Chain.TRACING, nowSec - 1200, nowSec - 600, nowSec); };
+  await h.node.publish(f.trace[0]);
+  await sim.net.run(sim.net.now() + 3_000);
+  assert.ok(duty, 'the duty ran during the write');
+  assert.equal(queuedBehind, true, "the role's block was not added beside the queue (the ledger directly) while a peer's block was being added");
+  const { bytes } = await duty!; // it threw "own checkpoint not added: duplicate" if the role's add raced the queue
+  assert.equal(via.get(hexOf(bytes)), null, "the checkpoint is local, not the peer's");
+  assert.ok(h.ledger.has(hexOf(bytes)), 'and it was announced to the peer (no sync runs here)');
 });

@@ -8,10 +8,11 @@ import { World } from '../../src/node/sim/world.ts';
 import { nodeCrypto } from '../../src/node/node-crypto.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { parseBuildings } from '../../src/core/buildings.ts';
-import { RejectError } from '../../src/core/errors.ts';
 import { revocationBlock } from '../../src/core/blocks.ts';
+import { Kind } from '../../src/core/codec/block.ts';
 import { Chain, Precision, Source, type Stay } from '../../src/core/types.ts';
 import { StayRecorder } from '../../src/core/recorder.ts';
+import { traceBatches } from '../../src/core/device.ts';
 
 const c = nodeCrypto;
 const D = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000); // 2026-03-02
@@ -185,13 +186,18 @@ test('a guardian with only the watch key sees the same exposures as the user', a
   assert.equal(r.exposures.length, 1);
 });
 
-test('a revoked diagnostician cannot publish a diagnosis', async () => {
+test("a revoked diagnostician's diagnosis is stored but does not count (PROTOCOL §9.1)", async () => {
   const w = await world();
   const patient = user();
   w.advanceTo((D + 1) * 86_400_000 + 3_600_000);
   await w.upload(patient, D, present(D, 10, 0, 30));
   await w.publish(revocationBlock(c, w.root, { subject: w.diagnostician.publicKey, revokedAt: w.timeSec() - 60, reason: 1 }, { region: w.region, timeSec: w.timeSec(), parents: w.ledger.tips(Chain.NOTIFICATION) }));
-  await assert.rejects(w.diagnose(patient, D), (e: unknown) => e instanceof RejectError && e.code === 'unauthorized' && /revoked/.test(e.message));
+  const before = w.ledger.count();
+  await w.diagnose(patient, D);
+  const diag = w.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.DIAGNOSIS);
+  assert.equal(w.ledger.count(), before + 1);
+  assert.equal(diag.length, 1);
+  assert.match(w.ledger.whyVoid(diag[0].id)!, /revoked/);
 });
 
 test('stays recorded from raw fixes at ~10 m precision still match', async () => {
@@ -228,4 +234,33 @@ test('standing CA statements survive retention pruning when the CA refreshes the
   assert.equal(kept.a.whyNotAuthorized(kept.w.diagnostician.publicKey, Role.DIAGNOSTICIAN, kept.w.region, kept.w.timeSec()), null);
   const lost = await restartedAfter20Days(false);
   assert.match(lost.a.whyNotAuthorized(lost.w.solver.publicKey, Role.SOLVER, lost.w.region, lost.w.timeSec()) ?? '', /no certificate/);
+});
+
+test('published before the case (Appendix A item 2): a batch backdated into a checkpointed interval after the diagnosis is not matched; without a checkpoint only the declared time decides', async () => {
+  for (const checkpointed of [true, false]) {
+    const w = await world();
+    const patient = user();
+    const contact = user();
+    const T = (D + 1) * 86_400 + 3_600; // a multiple of 600
+    w.advanceTo(T * 1000);
+    await w.upload(patient, D, present(D, 10, 0, 30));
+    await w.upload(contact, D, present(D, 14, 0, 30, 5)); // the patient was never there
+    w.advanceTo((T + 1800) * 1000);
+    if (checkpointed) await w.checkpoint(Chain.TRACING, T, T + 600);
+    w.advanceTo((T + 2000) * 1000);
+    await w.diagnose(patient, D);
+    // After the diagnosis, the patient fabricates a second part for day D, at the contact's place, dated into [T, T + 600).
+    w.advanceTo((T + 2100) * 1000);
+    const { epoch, publicKey } = await w.ensureEpoch(D);
+    const [forged] = traceBatches(c, patient, { region: w.region, timeSec: T + 10, day: D, stays: present(D, 14, 0, 30), firstPart: 1, epoch, epochPub: publicKey, powBits: 8 }).blocks;
+    await w.publish(forged);
+    await w.runSolver();
+    if (checkpointed) {
+      assert.equal(w.ledger.publishedBefore(c.sha256(forged), T + 2000), false);
+      assert.deepEqual(await w.selfMatch(contact.watch), [], 'the checkpoint of its interval shows the batch came later');
+    } else {
+      assert.equal(w.ledger.publishedBefore(c.sha256(forged), T + 2000), true, 'no checkpoint yet: the declared time decides (the residual)');
+      assert.deepEqual(await w.selfMatch(contact.watch), [{ day: D, level: 'high' }]);
+    }
+  }
 });

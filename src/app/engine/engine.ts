@@ -146,14 +146,15 @@ export class AppEngine {
     await this.consent.load();
     this.transparency = new TransparencyView(net.ledger);
     this.unsubscribe = net.ledger.onBlock((e, b) => {
-      this.consent.accepted(b);
-      this.transparency.accepted(b, e.id);
+      const counts = net.ledger.counts(e.hex); // a revoked signer's statement is stored but does not count (PROTOCOL §9.1)
+      if (counts) this.consent.accepted(b);
+      if (counts) this.transparency.accepted(b, e.id);
       try {
         if (this.tracker.add(b)) this.changed();
       } catch {
         // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
       }
-      this.exposure.accepted(b);
+      if (counts) this.exposure.accepted(b);
     });
     if (net.start) net.start();
     else net.node.start();

@@ -46,7 +46,7 @@ export class Exposure {
     this.checker = new ExposureChecker(this.ctx.c, this.ctx.keys.watch);
     const found: Block[] = [];
     for (const e of this.ctx.net.ledger.entries(Chain.NOTIFICATION)) {
-      if (e.kind !== Kind.NOTIFICATION) continue;
+      if (e.kind !== Kind.NOTIFICATION || !this.ctx.net.ledger.counts(e.hex)) continue; // a revoked solver's, unless sealed before (PROTOCOL §9.1)
       const bytes = await this.ctx.net.ledger.get(e.id);
       if (bytes) found.push(decodeBlock(bytes));
     }

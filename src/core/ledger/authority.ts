@@ -6,7 +6,12 @@
  * @example
  * const a = new AuthorityState(rootPub);
  * a.apply(block); // a CA statement
- * a.isAuthorized(signer, Role.SOLVER, region, timeSec)
+ * a.whyNotAuthorized(signer, Role.SOLVER, region, timeSec) // null: a certificate covers it
+ * a.policyAt(block.time)                                  // the policy in force at a block's time
+ *
+ * Revocations do not change what is *stored* (that would depend on whether a node saw the
+ * revocation before the block); they decide whether a stored statement *counts*
+ * (src/core/ledger/standing.ts, docs/PROTOCOL.md §9.1).
  * @module
  */
 import { toHex, compare } from '../bytes.ts';
@@ -21,8 +26,12 @@ export class AuthorityState {
   private revoked = new Map<string, number>();
   /** Per epoch, the key of the statement first in (time, id) order: the same on every node, whatever the arrival order. */
   private epochs = new Map<number, { key: Uint8Array; time: number; id: Uint8Array }>();
-  private policyAt: { time: number; id: Uint8Array } | undefined;
+  /** Every POLICY statement, in (time, id) order. */
+  private policies: { time: number; id: Uint8Array; policy: Policy }[] = [];
+  /** The policy in force now: the newest POLICY by (time, id), the default before any. */
   policy: Policy = DEFAULT_POLICY;
+  /** Lowest proof-of-work bits of the default and every POLICY statement (the acceptance floor). */
+  private floor = { ...DEFAULT_POLICY.pow };
 
   constructor(readonly rootKey: Uint8Array) {}
 
@@ -55,14 +64,56 @@ export class AuthorityState {
         break;
       }
       case Kind.POLICY: {
-        const newer = !this.policyAt || b.time > this.policyAt.time || (b.time === this.policyAt.time && compare(id, this.policyAt.id) > 0);
-        if (newer) {
-          this.policy = parsePolicy(decodePolicyStatement(b.body));
-          this.policyAt = { time: b.time, id };
-        }
+        if (this.policies.some((p) => compare(p.id, id) === 0)) break;
+        const policy = parsePolicy(decodePolicyStatement(b.body));
+        this.policies.push({ time: b.time, id: id.slice(), policy });
+        this.policies.sort((x, y) => x.time - y.time || compare(x.id, y.id));
+        this.policy = this.policies[this.policies.length - 1].policy;
+        for (const k of ['traceBits', 'selfReportBits', 'withdrawalBits'] as const) this.floor[k] = Math.min(this.floor[k], policy.pow[k]);
         break;
       }
     }
+  }
+
+  /**
+   * The policy in force at `timeSec` (a block's declared time): the newest POLICY statement by
+   * (time, id) with time ≤ timeSec; before the oldest one held, the oldest one (older statements
+   * may have been pruned: the CA refreshes its policy each retention window); the default if none.
+   * @example a.policyAt(b.time).pow.traceBits
+   */
+  policyAt(timeSec: number): Policy {
+    const ps = this.policies;
+    if (!ps.length) return DEFAULT_POLICY;
+    let lo = 0;
+    let hi = ps.length - 1;
+    if (ps[0].time > timeSec) return ps[0].policy;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ps[mid].time <= timeSec) lo = mid;
+      else hi = mid - 1;
+    }
+    return ps[lo].policy;
+  }
+
+  /**
+   * Proof-of-work floor: the lowest bits any known policy (or the default) asks of each kind. A
+   * block below it is refused; between it and the policy in force at the block's time it is stored
+   * but does not count — so that a POLICY arriving late never un-stores a block (§9.1).
+   * @example a.powFloor().traceBits
+   */
+  powFloor(): Policy['pow'] {
+    return this.floor;
+  }
+
+  /**
+   * Every epoch number that the default or some known policy gives `day` (acceptance takes any;
+   * counting takes the policy in force at the block's time).
+   * @example a.epochsOf(20514).includes(2930)
+   */
+  epochsOf(day: number): number[] {
+    const out = new Set<number>([Math.floor(day / DEFAULT_POLICY.epochDays)]);
+    for (const p of this.policies) out.add(Math.floor(day / p.policy.epochDays));
+    return [...out];
   }
 
   /** The epoch public key, if the CA published one. */
@@ -80,17 +131,31 @@ export class AuthorityState {
   }
 
   /**
-   * Why `signer` may not act as `role` in `region` at `time` (seconds), or null if it may.
-   * @example a.whyNotAuthorized(pub, Role.DIAGNOSTICIAN, 1, t) === null
+   * Why `signer` may not act as `role` in `region` at `time` (seconds) — no certificate, or
+   * revoked from then on — or null if it may. For a key deciding whether to sign now; the ledger
+   * stores by `whyUncertified` and judges revocations by standing (docs/PROTOCOL.md §9.1).
+   * @example a.whyNotAuthorized(pub, Role.SOLVER, 1, nowSec) === null
    */
   whyNotAuthorized(signer: Uint8Array, role: RoleCode, region: number, time: number): string | null {
+    const why = this.whyUncertified(signer, role, region, time);
+    if (why) return why;
+    const rev = this.revokedAt(signer);
+    if (rev !== undefined && time >= rev) return `certificate revoked at ${new Date(rev * 1000).toISOString()}`;
+    return null;
+  }
+
+  /**
+   * Why no certificate lets `signer` act as `role` in `region` at `time` (seconds), or null if one
+   * does. Revocations are not looked at here: they decide whether a stored statement counts
+   * (`whyVoid` in standing.ts), never whether it is stored.
+   * @example a.whyUncertified(pub, Role.DIAGNOSTICIAN, 1, t) === null
+   */
+  whyUncertified(signer: Uint8Array, role: RoleCode, region: number, time: number): string | null {
     const list = this.certs.get(toHex(signer));
     if (!list) return 'no certificate for this key';
     const ok = list.filter((c) => c.role === role && (c.region === ANY_REGION || c.region === region));
     if (!ok.length) return 'certificate is for another role or region';
     if (!ok.some((c) => c.notBefore <= time && time < c.notAfter)) return 'certificate not valid at this time';
-    const rev = this.revokedAt(signer);
-    if (rev !== undefined && time >= rev) return `certificate revoked at ${new Date(rev * 1000).toISOString()}`;
     return null;
   }
 

@@ -37,11 +37,11 @@ export interface SignedCheckpoint extends CheckpointBody {
   signers: Uint8Array[];
 }
 
-/** Every checkpoint record on the (notification) chain, grouped by content. */
+/** Every checkpoint record on the (notification) chain that counts (`Ledger.counts`), grouped by content. */
 export async function checkpointRecords(ledger: Ledger): Promise<SignedCheckpoint[]> {
   const groups = new Map<string, SignedCheckpoint>();
   for (const e of ledger.entries(Chain.NOTIFICATION)) {
-    if (e.kind !== Kind.CHECKPOINT) continue;
+    if (e.kind !== Kind.CHECKPOINT || !ledger.counts(e.hex)) continue; // a revoked validator's checkpoint counts only if sealed before (§9.1)
     const bytes = await ledger.get(e.id);
     if (!bytes) continue;
     const b = decodeBlock(bytes);

@@ -19,11 +19,13 @@
 import type { CryptoProvider } from '../crypto.ts';
 import { toHex, compare } from '../bytes.ts';
 import { RejectError, StoreFault } from '../errors.ts';
-import { decodeBlock, sortParents, type Block, type ParentRef } from '../codec/block.ts';
+import { decodeBlock, Kind, powBitsOf, sortParents, type Block, type ParentRef } from '../codec/block.ts';
+import { decodeCheckpoint, decodeTraceBatch } from '../codec/records.ts';
 import type { BlockMeta, BlockStore } from '../store.ts';
 import { Chain, type ChainId } from '../types.ts';
 import { AuthorityState } from './authority.ts';
-import { checkBlock, horizonSec } from './rules.ts';
+import { checkBlock, horizonSec, powBitsFor } from './rules.ts';
+import { Standing, type StandingFacts } from './standing.ts';
 
 export interface LedgerOptions {
   crypto: CryptoProvider;
@@ -41,13 +43,9 @@ export interface LedgerOptions {
   maxPendingBytes?: number;
 }
 
-export interface Entry {
+/** A stored block as the index holds it, with the facts its standing needs (standing.ts). */
+export interface Entry extends StandingFacts {
   id: Uint8Array;
-  hex: string;
-  chain: ChainId;
-  /** Seconds. */
-  time: number;
-  kind: number;
 }
 
 export type AddResult =
@@ -69,10 +67,76 @@ export class Ledger {
   private writing = new Map<string, Promise<void>>();
   private readonly c: CryptoProvider;
   private failed: StoreFault | null = null;
+  /** Hex ids of stored checkpoint blocks. */
+  private checkpointIds = new Set<string>();
+  private readonly standing: Standing;
 
   constructor(readonly opts: LedgerOptions) {
     this.c = opts.crypto;
     this.authority = new AuthorityState(opts.rootKey);
+    const self = this;
+    this.standing = new Standing({
+      authority: this.authority,
+      checkpointFacts: () => [...self.checkpointIds].map((h) => self.index.get(h)!).filter(Boolean),
+      intervalIds: (chain, from, to) => self.entries(chain, from, to).map((e) => e.id),
+      sha256: (d) => self.c.sha256(d),
+    });
+  }
+
+  /** The index entry of a block: envelope facts plus what its standing needs. */
+  private entryOf(id: Uint8Array, hex: string, b: Block): Entry {
+    const e: Entry = { id, hex, chain: b.chain, time: b.time, kind: b.kind };
+    if (powBitsFor({ traceBits: 1, selfReportBits: 1, withdrawalBits: 1 }, b.kind) > 0) e.bits = powBitsOf(this.c, b);
+    if (b.kind === Kind.TRACE_BATCH) {
+      const t = decodeTraceBatch(b.body);
+      e.day = t.day;
+      e.epoch = t.epoch;
+    }
+    if (b.signer && (b.kind === Kind.DIAGNOSIS || b.kind === Kind.NOTIFICATION || b.kind === Kind.CHECKPOINT)) e.signer = toHex(b.signer);
+    if (b.kind === Kind.CHECKPOINT) e.cp = decodeCheckpoint(b.body);
+    return e;
+  }
+
+  private indexEntry(e: Entry): void {
+    this.index.set(e.hex, e);
+    if (e.kind === Kind.CHECKPOINT) this.checkpointIds.add(e.hex);
+    this.standing.reset();
+  }
+
+  private unindex(hex: string): void {
+    this.index.delete(hex);
+    this.checkpointIds.delete(hex);
+    this.standing.reset();
+  }
+
+  /**
+   * Why a stored block does not count (docs/PROTOCOL.md §9.1: proof-of-work or epoch under the
+   * policy in force at its time; a revoked signer's statement not sealed by a checkpoint before the
+   * revocation), or null if it counts. A pure function of the stored set: every node that holds
+   * the same blocks gives the same answer, whatever order they came in. Undefined if not stored.
+   * @example if (ledger.whyVoid(e.id) === null) solverInput.push(e)
+   */
+  whyVoid(id: Uint8Array | string): string | null | undefined {
+    const e = this.index.get(typeof id === 'string' ? id : toHex(id));
+    return e ? this.standing.whyVoid(e) : undefined;
+  }
+
+  /**
+   * Was this stored block published before `timeSec`, as far as the chain can tell (docs/PROTOCOL.md
+   * §11.7)? If a final checkpoint covers its time: only if one whose interval ends by `timeSec`
+   * holds it; if none does yet, by its declared time. A pure function of the stored set.
+   * @example solve({ ..., publishedBefore: (id, t) => ledger.publishedBefore(id, t) })
+   */
+  publishedBefore(id: Uint8Array | string, timeSec: number): boolean {
+    const e = this.index.get(typeof id === 'string' ? id : toHex(id));
+    if (!e || e.time >= timeSec) return false;
+    const s = this.standing.sealing(e, timeSec);
+    return s === 'sealed' || s === 'unchecked';
+  }
+
+  /** Is this block stored and does it count (`whyVoid` is null)? @example ledger.counts(hex) */
+  counts(id: Uint8Array | string): boolean {
+    return this.whyVoid(id) === null;
   }
 
   /** Rebuild the index and authority state from the store (blocks there were checked before being stored). */
@@ -85,11 +149,14 @@ export class Ledger {
       const referenced = new Set<string>();
       for (const m of metas) {
         const hex = toHex(m.id);
-        const e: Entry = { id: m.id, hex, chain, time: Math.floor(m.time / 1000), kind: m.kind };
-        this.index.set(hex, e);
         const bytes = await this.opts.store.getBlock(m.id);
-        if (!bytes) continue;
+        if (!bytes) {
+          this.indexEntry({ id: m.id, hex, chain, time: Math.floor(m.time / 1000), kind: m.kind });
+          continue;
+        }
         const b = decodeBlock(bytes);
+        const e = this.entryOf(m.id, hex, b);
+        this.indexEntry(e);
         if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, m.id);
         this.updateTips(e, b.parents);
         for (const p of b.parents) referenced.add(toHex(p.id));
@@ -212,16 +279,16 @@ export class Ledger {
    */
   private async store(id: Uint8Array, hex: string, b: Block): Promise<void> {
     const meta: BlockMeta = { id, chain: b.chain, time: b.time * 1000, kind: b.kind };
-    const e: Entry = { id, hex, chain: b.chain, time: b.time, kind: b.kind };
-    this.index.set(hex, e);
+    const e = this.entryOf(id, hex, b);
     if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, id);
+    this.indexEntry(e);
     this.updateTips(e, b.parents);
     const write = this.opts.store.putBlock(meta, b.bytes);
     this.writing.set(hex, write.then(() => undefined, () => undefined));
     try {
       await write;
     } catch (err) {
-      this.index.delete(hex);
+      this.unindex(hex);
       this.tipSet.get(b.chain)!.delete(hex);
       this.failed ??= new StoreFault('store_failed', `the store could not write block ${hex.slice(0, 16)}…: ${(err as Error)?.message ?? String(err)}`);
       throw this.failed;
@@ -351,7 +418,7 @@ export class Ledger {
     for (const chain of this.opts.carries) n += await this.opts.store.deleteBlocksBefore(chain, horizon * 1000);
     for (const [h, e] of this.index) {
       if (e.time < horizon) {
-        this.index.delete(h);
+        this.unindex(h);
         this.tipSet.get(e.chain)!.delete(h);
       }
     }

@@ -7,9 +7,10 @@
  *   future          time is beyond now + maxSkewSeconds
  *   expired         time is older than the retention window
  *   parent_time     a parent claims a time after the block's own
- *   pow             proof-of-work below the policy's bits for this kind
+ *   pow             proof-of-work below the lowest bits any known policy asks for this kind
  *   bad_signature   signature does not verify
- *   unauthorized    signer is not the CA root / not certified for the role, region and time / revoked
+ *   unauthorized    signer is not the CA root / not certified for the role, region and time
+ *                   (a revocation does not refuse a block: it decides whether it counts, standing.ts)
  *   bad_body        the body does not decode (the CodecError is in the message)
  *   day_range       trace batch or withdrawal for a day outside [horizon day, day of block time]
  *   unknown_epoch   sealed to an epoch the CA has not published
@@ -26,7 +27,7 @@ import {
   decodeCase, decodeCertificate, decodeCheckpoint, decodeEpochKey, decodeNotification, decodePolicyStatement, decodeRevocation,
   decodeTraceBatch, decodeWithdrawal, Role, type RoleCode,
 } from '../codec/records.ts';
-import { epochOf, parsePolicy } from '../policy.ts';
+import { epochOf, parsePolicy, type Policy } from '../policy.ts';
 import { decodeTagSet } from '../tagset.ts';
 import type { AuthorityState } from './authority.ts';
 
@@ -52,6 +53,11 @@ function body<T>(decode: () => T, kind: number): T {
   }
 }
 
+/** Proof-of-work bits a policy asks of a kind (0 for role-signed kinds). @example powBitsFor(p.pow, Kind.TRACE_BATCH) === 8 */
+export function powBitsFor(pow: Policy['pow'], kind: number): number {
+  return kind === Kind.TRACE_BATCH ? pow.traceBits : kind === Kind.SELF_REPORT ? pow.selfReportBits : kind === Kind.WITHDRAWAL ? pow.withdrawalBits : 0;
+}
+
 /** Horizon: the oldest block time (seconds) still inside the retention window. */
 export function horizonSec(retentionDays: number, nowSec: number): number {
   return nowSec - retentionDays * 86_400;
@@ -69,7 +75,9 @@ export function checkBlock(c: CryptoProvider, b: Block, ctx: RuleContext): Uint8
   if (b.time < horizon) throw new RejectError('expired', `block time ${b.time} is older than the ${p.retentionDays}-day retention window`);
   for (const par of b.parents) if (par.time > b.time) throw new RejectError('parent_time', 'a parent claims a time after the block');
 
-  const needBits = b.kind === Kind.TRACE_BATCH ? p.pow.traceBits : b.kind === Kind.SELF_REPORT ? p.pow.selfReportBits : b.kind === Kind.WITHDRAWAL ? p.pow.withdrawalBits : 0;
+  // The floor of every known policy: a block between it and the policy in force at its time is
+  // stored and does not count (standing.ts), so a POLICY arriving late never un-stores a block.
+  const needBits = powBitsFor(ctx.authority.powFloor(), b.kind);
   if (needBits > 0 && powBitsOf(c, b) < needBits) throw new RejectError('pow', `${KIND_NAME[b.kind]} needs ${needBits} bits of proof-of-work`);
 
   // Who signs, and may they?
@@ -80,7 +88,8 @@ export function checkBlock(c: CryptoProvider, b: Block, ctx: RuleContext): Uint8
     case Kind.TRACE_BATCH: {
       const t = body(() => decodeTraceBatch(b.body), b.kind);
       if (t.day > day || t.day < horizonDay) throw new RejectError('day_range', `trace batch for day ${t.day} in a block of day ${day}`);
-      if (t.epoch !== epochOf(p, t.day)) throw new RejectError('unknown_epoch', `day ${t.day} belongs to epoch ${epochOf(p, t.day)}, not ${t.epoch}`);
+      // any known policy's numbering is stored; the one in force at the block's time decides whether it counts
+      if (!ctx.authority.epochsOf(t.day).includes(t.epoch)) throw new RejectError('unknown_epoch', `day ${t.day} belongs to epoch ${epochOf(p, t.day)}, not ${t.epoch}`);
       if (!ctx.authority.epochKey(t.epoch)) throw new RejectError('unknown_epoch', `no epoch key published for epoch ${t.epoch}`);
       signer = t.dayPub;
       break;
@@ -104,10 +113,14 @@ export function checkBlock(c: CryptoProvider, b: Block, ctx: RuleContext): Uint8
       signer = b.signer;
       break;
     }
-    case Kind.CHECKPOINT:
-      body(() => decodeCheckpoint(b.body), b.kind);
+    case Kind.CHECKPOINT: {
+      const cp = body(() => decodeCheckpoint(b.body), b.kind);
+      // an interval must be over before it is checkpointed; this also orders checkpoints that
+      // vouch for each other (standing.ts), so the rule that uses them is well founded
+      if (cp.toTime > b.time) throw new RejectError('bad_body', `checkpoint of an interval ending at ${cp.toTime}, after its block time ${b.time}`);
       signer = b.signer;
       break;
+    }
     case Kind.CERTIFICATE:
       body(() => decodeCertificate(b.body), b.kind);
       signer = b.signer;
@@ -147,7 +160,7 @@ export function checkBlock(c: CryptoProvider, b: Block, ctx: RuleContext): Uint8
   } else {
     const role = ROLE_OF[b.kind];
     if (role !== undefined) {
-      const why = ctx.authority.whyNotAuthorized(signer, role, b.region, b.time);
+      const why = ctx.authority.whyUncertified(signer, role, b.region, b.time);
       if (why) throw new RejectError('unauthorized', `${KIND_NAME[b.kind]} signer: ${why}`);
     }
   }

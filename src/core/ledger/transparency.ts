@@ -257,6 +257,7 @@ export async function tallyLedger(ledger: Ledger, tally = new TransparencyTally(
   for (const chain of tally.chains) {
     for (const e of ledger.entries(chain)) {
       if (!COUNTED.has(e.kind)) continue; // trace batches are most of the tracing chain: never read them
+      if (!ledger.counts(e.hex)) continue; // stored but void (a revoked signer's statement, PROTOCOL §9.1)
       const bytes = await ledger.get(e.id);
       if (bytes) tally.add(decodeBlock(bytes), e.id);
     }

@@ -39,10 +39,17 @@ export class SolverRole {
     private readonly buildings?: BuildingIndex,
   ) {}
 
-  /** Tracing chain blocks of the retention window, decoded. */
+  /**
+   * How a notification is added: the ledger directly (a simulation), or a full node's network
+   * node (`NetNode.publish`: through its serial queue, announced to peers, issue 9 finding 11).
+   */
+  publish: (bytes: Uint8Array) => Promise<{ status: string }> = (bytes) => this.ledger.add(bytes);
+
+  /** Tracing chain blocks of the retention window that count (docs/PROTOCOL.md §9.1), decoded. */
   async window(): Promise<{ id: Uint8Array; block: Block }[]> {
     const out: { id: Uint8Array; block: Block }[] = [];
     for (const e of this.ledger.entries(Chain.TRACING)) {
+      if (!this.ledger.counts(e.hex)) continue;
       const bytes = await this.ledger.get(e.id);
       if (bytes) out.push({ id: e.id, block: decodeBlock(bytes) });
     }
@@ -125,12 +132,12 @@ export class SolverRole {
     const blocks = await this.window();
     const alreadyPublished = await this.onChain();
     const t0 = performance.now();
-    const out = solve({ crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks, buildings: this.buildings, notified: this.notified, alreadyPublished });
+    const out = solve({ crypto: this.c, policy: this.ledger.authority.policy, epochKeys: this.epochKeys, blocks, buildings: this.buildings, notified: this.notified, alreadyPublished, publishedBefore: (id, t) => this.ledger.publishedBefore(id, t) });
     const ms = performance.now() - t0;
     const published: Uint8Array[] = [];
     for (const n of out.notifications) {
       const bytes = notificationBlock(this.c, this.key, n, { region: this.ledger.opts.region, timeSec: nowSec, parents: this.ledger.tips(Chain.NOTIFICATION) });
-      const r = await this.ledger.add(bytes);
+      const r = await this.publish(bytes);
       if (r.status !== 'added') throw new Error(`own notification not added: ${r.status}`);
       published.push(bytes);
     }

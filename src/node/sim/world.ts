@@ -224,7 +224,7 @@ export class World {
   async notifications(): Promise<ReturnType<typeof decodeNotification>[]> {
     const out = [];
     for (const e of this.ledger.entries(Chain.NOTIFICATION)) {
-      if (e.kind !== Kind.NOTIFICATION) continue;
+      if (e.kind !== Kind.NOTIFICATION || !this.ledger.counts(e.hex)) continue;
       const bytes = await this.ledger.get(e.id);
       if (bytes) out.push(decodeNotification(decodeBlock(bytes).body));
     }
