@@ -1,16 +1,17 @@
 /// <reference types="vite/client" />
 /**
- * Page entry (boot). In order:
- * 1. registers the service worker (production builds) and listens for a waiting update;
- * 2. reads /config.json (an error screen if it is missing or bad);
- * 3. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
+ * Page entry (boot). In order (docs/APP-SHELL.md, "Loading order"):
+ * 1. starts loading the shell (src/app/ui, which defines `<beeptrace-app>`; a dynamic import, so
+ *    until it runs the root's light DOM, "Starting…", is the first paint) and reads /config.json
+ *    (an error screen if it is missing or bad), both at once;
+ * 2. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
  *    tab gets it, it starts the engine Worker (src/app/worker.ts) and relays it to the others;
- * 4. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
- * 5. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties.
- *
- * The views (src/app/ui, which define `<beeptrace-app>`) and the network bridge are loaded with
- * dynamic imports after first paint, so the first load stays small; until then the root's light
- * DOM ("Starting…") is what shows.
+ * 3. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
+ * 4. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties; the shell
+ *    loads the view of the route (or the first run) while the engine starts;
+ * 5. once the first view has painted, in idle periods: the network bridge (simple-peer; the tab
+ *    that runs the node only), then the service worker's registration (production builds) with
+ *    its "new version" prompt.
  *
  * @example
  * document.querySelector('beeptrace-app').client.state.exposure.status
@@ -24,6 +25,7 @@ import { startTabs, type Tabs } from './page/tabs.ts';
 import { startWorkerEngine } from './page/engine.ts';
 import { createPageServices } from './page/create-services.ts';
 import { PageUpdate } from './page/update.ts';
+import { afterPaint, idle } from './page/idle.ts';
 
 /** The root element's properties the boot sets (the views read them). */
 export interface AppRoot extends HTMLElement {
@@ -40,24 +42,36 @@ export interface Booted {
   update: PageUpdate;
 }
 
+let firstViewShown!: () => void;
+/** Resolves once the first view (or the error screen) has painted and the page is idle. */
+const firstView = new Promise<void>((done) => { firstViewShown = done; }).then(() => afterPaint()).then(() => idle());
+// A tab whose engine never answers (a stuck leader) still gets its network and service worker.
+setTimeout(() => firstViewShown(), 10_000);
+
 /**
  * The network bridge (src/app/page/net-bridge.ts) gets the page end of the worker's network port in
- * the tab that runs the node: the page holds the WebRTC links, the worker's node sees MessagePorts.
+ * the tab that runs the node: the page holds the WebRTC links, the worker's node sees MessagePorts
+ * (which queue its messages until the bridge listens).
  */
 function attachNet(port: MessagePort, config: AppConfig): void {
-  // simple-peer and the transport load after first paint, in the tab that runs the node only.
-  void import('./page/net-bridge.ts').then(({ serveNetBridge }) => serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers }));
+  // simple-peer (one large module) evaluates in its own task once the first view is up; the
+  // bridge starts (signaling, the first RTCPeerConnection) in a later idle period.
+  void firstView
+    .then(() => import('./page/net-bridge.ts'))
+    .then(async ({ serveNetBridge }) => {
+      await idle();
+      serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers });
+    });
 }
 
 async function boot(): Promise<Booted | null> {
   const update = new PageUpdate();
-  if (import.meta.env.PROD) update.register('/sw.js');
-
   let config: AppConfig;
   try {
     config = await loadConfig();
   } catch (e) {
     showBootError('BeepTrace cannot start', (e as Error).message);
+    firstViewShown();
     return null;
   }
 
@@ -71,8 +85,14 @@ async function boot(): Promise<Booted | null> {
   }
   const booted: Booted = { config, tabs, services, update };
   (globalThis as { beeptrace?: Booted }).beeptrace = booted;
+  // The shell says when it has shown the engine's first state in a view (or the reason it cannot).
+  if (root) root.addEventListener('first-view', () => firstViewShown(), { once: true });
+  else firstViewShown();
+  // The service worker's install fetches the whole app shell again: after the first view, when idle.
+  if (import.meta.env.PROD) void firstView.then(() => update.register('/sw.js'));
   return booted;
 }
 
-// The views load after first paint (their light-DOM placeholder shows until then).
-void boot().then(() => import('./ui/index.ts'));
+// The shell loads while the configuration is read (its light-DOM placeholder shows until then).
+void import('./ui/index.ts');
+void boot();

@@ -4,6 +4,14 @@
  * "New version — reload" when an update waits, "open in another tab" when this tab mirrors the
  * leader, "offline". Until the user is onboarded it shows the first run instead.
  *
+ * Each route's view is its own chunk, loaded the first time the route shows (the `VIEWS` table:
+ * route → element tag and `import()`), so a page load evaluates only the shell and the view on
+ * screen. While the engine starts, the shell already loads the current route's view and the first
+ * run (one of the two shows once the engine is ready).
+ *
+ * It fires `first-view` (an Event, once) when it first shows the engine's state in a view, or why it
+ * cannot; the boot (src/app/main.ts) starts the network and the service worker after that.
+ *
  * It receives the engine and the page services as properties (set by src/app/main.ts):
  * @example
  * const app = document.querySelector('beeptrace-app')!;
@@ -12,20 +20,38 @@
  */
 import { LitElement, html, css, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
 import { initialState, type Alert, type AppState, type EngineClient } from '../protocol.ts';
 import type { PageServices } from '../page/services.ts';
 import { i18n, LocaleController, pickLang, type MessageKey } from '../i18n/index.ts';
 import { base, tokens } from './styles.ts';
 import { dayTime, msg } from './dates.ts';
-import './first-run.ts';
-import './status-view.ts';
-import './trail-view.ts';
-import './data-view.ts';
-import './network-view.ts';
-import './settings-view.ts';
 
 /** The hash routes of the app. */
 export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome';
+
+/** A route's view: the custom element that shows it and the module that defines it. */
+export interface RouteView {
+  /** The element's tag; it receives `state`, `client`, `services` and `rev` (src/app/ui/view-base.ts). */
+  tag: string;
+  /** Defines the element; called once, the first time the route shows (a dynamic import: its own chunk). */
+  load: () => Promise<unknown>;
+}
+
+/**
+ * The route → view table. A new route: add it to `Route`, a line here, and to NAV if the navigation
+ * lists it; the shell loads its module the first time it shows.
+ * @example await VIEWS.trail.load(); customElements.get(VIEWS.trail.tag) !== undefined
+ */
+export const VIEWS: Readonly<Record<Route, RouteView>> = {
+  status: { tag: 'bt-status-view', load: () => import('./status-view.ts') },
+  trail: { tag: 'bt-trail-view', load: () => import('./trail-view.ts') },
+  data: { tag: 'bt-data-view', load: () => import('./data-view.ts') },
+  network: { tag: 'bt-network-view', load: () => import('./network-view.ts') },
+  settings: { tag: 'bt-settings-view', load: () => import('./settings-view.ts') },
+  /** The first run; with `review`, its explanation again (from Settings). */
+  welcome: { tag: 'bt-first-run', load: () => import('./first-run.ts') },
+};
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
@@ -37,8 +63,11 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome'] as const).find((x) => x === r) ?? 'status';
+  return Object.hasOwn(VIEWS, r) ? r as Route : 'status';
 }
+
+/** The view modules asked for (each once per page), and those that failed to load. */
+const loading = new Map<Route, Promise<unknown>>();
 
 @customElement('beeptrace-app')
 export class BeepTraceApp extends LitElement {
@@ -73,11 +102,19 @@ export class BeepTraceApp extends LitElement {
   #offEvents: (() => void) | null = null;
   #offServices: (() => void) | null = null;
   #appliedLang: string | null = null;
-  #onHash = () => { this.route = routeOf(location.hash); };
+  /** Move focus to the view's heading once it has rendered (after a route change). */
+  #focusPending = false;
+  #firstViewTold = false;
+  /** A view module that could not be loaded (offline before the service worker cached it). */
+  @state() private loadError = '';
+  #onHash = () => { this.route = routeOf(location.hash); this.loadError = ''; };
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHash);
+    // While the engine starts: the route's view, and the first run (shown instead until onboarded).
+    this.#load(this.route);
+    this.#load('welcome');
     if (this.#appliedLang === null) i18n.setLang(pickLang(navigator.languages ?? [navigator.language]));
   }
 
@@ -112,14 +149,46 @@ export class BeepTraceApp extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has('route') && changed.get('route') !== undefined) {
-      // Move focus to the new view's heading, so keyboard and screen-reader users land on it.
-      void this.updateComplete.then(() => {
-        const view = this.renderRoot.querySelector('main > *') as HTMLElement | null;
-        const h1 = view?.shadowRoot?.querySelector('h1') as HTMLElement | null;
-        (h1 ?? this.renderRoot.querySelector('main') as HTMLElement | null)?.focus();
-      });
+    const s = this.appState;
+    if (!this.#firstViewTold && (s.fatal || this.loadError || (s.ready && Object.values(VIEWS).some((v) => this.renderRoot.querySelector(v.tag))))) {
+      this.#firstViewTold = true;
+      this.dispatchEvent(new Event('first-view'));
     }
+    // Move focus to the new view's heading, so keyboard and screen-reader users land on it
+    // (once its module has loaded and it has rendered).
+    if (changed.has('route') && changed.get('route') !== undefined) this.#focusPending = true;
+    if (!this.#focusPending) return;
+    const shown = this.renderRoot.querySelector(VIEWS[this.route].tag) as LitElement | null;
+    if (!shown && !this.loadError && s.ready && !s.fatal) return;
+    this.#focusPending = false;
+    void (shown?.updateComplete ?? Promise.resolve(true)).then(() => {
+      const h1 = shown?.shadowRoot?.querySelector('h1') as HTMLElement | null;
+      (h1 ?? this.renderRoot.querySelector('main') as HTMLElement | null)?.focus();
+    });
+  }
+
+  /** Load a route's view module once; the shell re-renders when it is defined. */
+  #load(route: Route): boolean {
+    if (customElements.get(VIEWS[route].tag)) return true;
+    if (!loading.has(route)) {
+      loading.set(route, VIEWS[route].load().catch((e: unknown) => {
+        loading.delete(route); // a later visit tries again (e.g. back online)
+        throw e;
+      }));
+    }
+    loading.get(route)!.then(() => { this.loadError = ''; this.requestUpdate(); }, (e: unknown) => { this.loadError = e instanceof Error ? e.message : String(e); });
+    return false;
+  }
+
+  /** The view of `route` with the shell's properties, or a line while its module loads. */
+  private shown(route: Route, review = false) {
+    if (!this.#load(route)) {
+      return this.loadError
+        ? html`<p class="error">${i18n.t('shell.fatal', { reason: this.loadError })}</p>`
+        : html`<p>${i18n.t('shell.starting')}</p>`;
+    }
+    const tag = unsafeStatic(VIEWS[route].tag);
+    return staticHtml`<${tag} .state=${this.appState} .client=${this.client} .services=${this.services} .rev=${this.rev} ?review=${review}></${tag}>`;
   }
 
   private banners() {
@@ -139,16 +208,8 @@ export class BeepTraceApp extends LitElement {
     const s = this.appState;
     if (s.fatal) return html`<p class="error">${i18n.t('shell.fatal', { reason: s.fatal })}</p>`;
     if (!s.ready) return html`<p>${i18n.t('shell.starting')}</p>`;
-    const p = { state: s, client: this.client, services: this.services, rev: this.rev };
-    if (!s.onboarded) return html`<bt-first-run .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-first-run>`;
-    switch (this.route) {
-      case 'welcome': return html`<bt-first-run .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev} review></bt-first-run>`;
-      case 'trail': return html`<bt-trail-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-trail-view>`;
-      case 'data': return html`<bt-data-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-data-view>`;
-      case 'network': return html`<bt-network-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-network-view>`;
-      case 'settings': return html`<bt-settings-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-settings-view>`;
-      default: return html`<bt-status-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-status-view>`;
-    }
+    if (!s.onboarded) return this.shown('welcome');
+    return this.shown(this.route, this.route === 'welcome');
   }
 
   override render() {
