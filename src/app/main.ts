@@ -47,6 +47,9 @@ let firstViewShown!: () => void;
 const firstView = new Promise<void>((done) => { firstViewShown = done; }).then(() => afterPaint()).then(() => idle());
 // A tab whose engine never answers (a stuck leader) still gets its network and service worker.
 setTimeout(() => firstViewShown(), 10_000);
+let netStarted!: () => void;
+/** Resolves once this tab's network bridge serves the worker (never in a tab that mirrors another). */
+const netStart = new Promise<void>((done) => { netStarted = done; });
 
 /**
  * The network bridge (src/app/page/net-bridge.ts) gets the page end of the worker's network port in
@@ -61,6 +64,7 @@ function attachNet(port: MessagePort, config: AppConfig): void {
     .then(async ({ serveNetBridge }) => {
       await idle();
       serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers });
+      netStarted();
     });
 }
 
@@ -88,8 +92,14 @@ async function boot(): Promise<Booted | null> {
   // The shell says when it has shown the engine's first state in a view (or the reason it cannot).
   if (root) root.addEventListener('first-view', () => firstViewShown(), { once: true });
   else firstViewShown();
-  // The service worker's install fetches the whole app shell again: after the first view, when idle.
-  if (import.meta.env.PROD) void firstView.then(() => update.register('/sw.js'));
+  // The service worker's install fetches and caches the whole app shell again: after the first view
+  // and the network's start (or 3 s in a tab that runs no node), when idle, so it does not compete.
+  if (import.meta.env.PROD) {
+    void firstView
+      .then(() => Promise.race([netStart, new Promise((done) => setTimeout(done, 3000))]))
+      .then(() => idle())
+      .then(() => update.register('/sw.js'));
+  }
   return booted;
 }
 
