@@ -26,10 +26,12 @@ import { startWorkerEngine } from './page/engine.ts';
 import { createPageServices } from './page/create-services.ts';
 import { PageUpdate } from './page/update.ts';
 import { afterPaint, idle } from './page/idle.ts';
+import { APP_DB } from './app-db.ts';
 
 /** The root element's properties the boot sets (the views read them). */
 export interface AppRoot extends HTMLElement {
   client?: EngineClient;
+  firstVisit?: boolean;
   services?: PageServices;
   config?: AppConfig;
 }
@@ -41,6 +43,20 @@ export interface Booted {
   services: PageServices;
   update: PageUpdate;
 }
+
+/**
+ * Whether this device has no BeepTrace database yet (a first visit): then the shell can show the
+ * first run's explanation while the engine starts. False when the browser cannot say.
+ */
+async function isFirstVisit(): Promise<boolean> {
+  try {
+    const dbs = await indexedDB.databases();
+    return !dbs.some((d) => d.name === APP_DB);
+  } catch {
+    return false;
+  }
+}
+const firstVisit = isFirstVisit();
 
 let firstViewShown!: () => void;
 /** Resolves once the first view (or the error screen) has painted and the page is idle. */
@@ -87,6 +103,7 @@ async function boot(): Promise<Booted | null> {
     root.client = tabs.client;
     root.services = services;
   }
+  if (root) void firstVisit.then((v) => { root.firstVisit = v; });
   const booted: Booted = { config, tabs, services, update };
   (globalThis as { beeptrace?: Booted }).beeptrace = booted;
   // The shell says when it has shown the engine's first state in a view (or the reason it cannot).
@@ -98,7 +115,8 @@ async function boot(): Promise<Booted | null> {
     void firstView
       .then(() => Promise.race([netStart, new Promise((done) => setTimeout(done, 3000))]))
       .then(() => idle())
-      .then(() => update.register('/sw.js'));
+      .then(() => update.register('/sw.js'))
+      .catch((e: unknown) => console.warn('BeepTrace: service worker not registered:', e));
   }
   return booted;
 }

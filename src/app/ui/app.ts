@@ -92,6 +92,8 @@ export class BeepTraceApp extends LitElement {
 
   @property({ attribute: false }) client: EngineClient | null = null;
   @property({ attribute: false }) services: PageServices | null = null;
+  /** This device has no BeepTrace data yet (set by the boot): the first run shows before the engine is ready. */
+  @property({ attribute: false }) firstVisit = false;
   @state() private appState: AppState = initialState();
   @state() private route: Route = routeOf(location.hash);
   @state() private rev = 0;
@@ -207,7 +209,8 @@ export class BeepTraceApp extends LitElement {
   private view() {
     const s = this.appState;
     if (s.fatal) return html`<p class="error">${i18n.t('shell.fatal', { reason: s.fatal })}</p>`;
-    if (!s.ready) return html`<p>${i18n.t('shell.starting')}</p>`;
+    // A first visit (no database yet: src/app/main.ts) shows the first run's explanation at once.
+    if (!s.ready) return this.firstVisit ? this.shown('welcome') : html`<p>${i18n.t('shell.starting')}</p>`;
     if (!s.onboarded) return this.shown('welcome');
     return this.shown(this.route, this.route === 'welcome');
   }
