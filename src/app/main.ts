@@ -27,6 +27,7 @@ import { createPageServices } from './page/create-services.ts';
 import { PageUpdate } from './page/update.ts';
 import { afterPaint, idle } from './page/idle.ts';
 import { APP_DB } from './app-db.ts';
+import { loadView, routeOf } from './ui/routes.ts';
 
 /** The root element's properties the boot sets (the views read them). */
 export interface AppRoot extends HTMLElement {
@@ -122,5 +123,8 @@ async function boot(): Promise<Booted | null> {
 }
 
 // The shell loads while the configuration is read (its light-DOM placeholder shows until then).
+// The shell, and at the same time the view of the route and the first run (one of the two shows
+// first), so their chunks do not wait for the shell's.
 void import('./ui/index.ts');
+for (const route of new Set([routeOf(location.hash), 'welcome'] as const)) loadView(route).catch(() => {}); // the shell says why, if it shows
 void boot();

@@ -4,7 +4,7 @@
  * "New version — reload" when an update waits, "open in another tab" when this tab mirrors the
  * leader, "offline". Until the user is onboarded it shows the first run instead.
  *
- * Each route's view is its own chunk, loaded the first time the route shows (the `VIEWS` table:
+ * Each route's view is its own chunk, loaded the first time the route shows (`VIEWS` in ./routes.ts:
  * route → element tag and `import()`), so a page load evaluates only the shell and the view on
  * screen. While the engine starts, the shell already loads the current route's view and the first
  * run (one of the two shows once the engine is ready).
@@ -26,32 +26,9 @@ import type { PageServices } from '../page/services.ts';
 import { i18n, LocaleController, pickLang, type MessageKey } from '../i18n/index.ts';
 import { base, tokens } from './styles.ts';
 import { dayTime, msg } from './dates.ts';
+import { VIEWS, loadView, routeOf, type Route } from './routes.ts';
 
-/** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome';
-
-/** A route's view: the custom element that shows it and the module that defines it. */
-export interface RouteView {
-  /** The element's tag; it receives `state`, `client`, `services` and `rev` (src/app/ui/view-base.ts). */
-  tag: string;
-  /** Defines the element; called once, the first time the route shows (a dynamic import: its own chunk). */
-  load: () => Promise<unknown>;
-}
-
-/**
- * The route → view table. A new route: add it to `Route`, a line here, and to NAV if the navigation
- * lists it; the shell loads its module the first time it shows.
- * @example await VIEWS.trail.load(); customElements.get(VIEWS.trail.tag) !== undefined
- */
-export const VIEWS: Readonly<Record<Route, RouteView>> = {
-  status: { tag: 'bt-status-view', load: () => import('./status-view.ts') },
-  trail: { tag: 'bt-trail-view', load: () => import('./trail-view.ts') },
-  data: { tag: 'bt-data-view', load: () => import('./data-view.ts') },
-  network: { tag: 'bt-network-view', load: () => import('./network-view.ts') },
-  settings: { tag: 'bt-settings-view', load: () => import('./settings-view.ts') },
-  /** The first run; with `review`, its explanation again (from Settings). */
-  welcome: { tag: 'bt-first-run', load: () => import('./first-run.ts') },
-};
+export { VIEWS, routeOf, loadView, type Route, type RouteView } from './routes.ts';
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
@@ -59,15 +36,6 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'network', label: 'nav.network' },
   { route: 'settings', label: 'nav.settings' },
 ];
-
-/** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
-export function routeOf(hash: string): Route {
-  const r = hash.replace(/^#\/?/, '');
-  return Object.hasOwn(VIEWS, r) ? r as Route : 'status';
-}
-
-/** The view modules asked for (each once per page), and those that failed to load. */
-const loading = new Map<Route, Promise<unknown>>();
 
 @customElement('beeptrace-app')
 export class BeepTraceApp extends LitElement {
@@ -172,13 +140,7 @@ export class BeepTraceApp extends LitElement {
   /** Load a route's view module once; the shell re-renders when it is defined. */
   #load(route: Route): boolean {
     if (customElements.get(VIEWS[route].tag)) return true;
-    if (!loading.has(route)) {
-      loading.set(route, VIEWS[route].load().catch((e: unknown) => {
-        loading.delete(route); // a later visit tries again (e.g. back online)
-        throw e;
-      }));
-    }
-    loading.get(route)!.then(() => { this.loadError = ''; this.requestUpdate(); }, (e: unknown) => { this.loadError = e instanceof Error ? e.message : String(e); });
+    loadView(route).then(() => { this.loadError = ''; this.requestUpdate(); }, (e: unknown) => { this.loadError = e instanceof Error ? e.message : String(e); });
     return false;
   }
 

@@ -7,5 +7,5 @@
  * app.services = services; app.client = client;
  * @module
  */
-export { BeepTraceApp, routeOf, VIEWS, type Route, type RouteView } from './app.ts';
+export { BeepTraceApp, routeOf, VIEWS, loadView, type Route, type RouteView } from './app.ts';
 export { projectStays, niceBelow } from './trail-geometry.ts';
