@@ -82,7 +82,8 @@ function attachNet(port: MessagePort, config: AppConfig): void {
       await idle();
       serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers });
       netStarted();
-    });
+    })
+    .catch((e: unknown) => console.warn('BeepTrace: the network bridge did not load:', e));
 }
 
 async function boot(): Promise<Booted | null> {
@@ -122,9 +123,9 @@ async function boot(): Promise<Booted | null> {
   return booted;
 }
 
-// The shell loads while the configuration is read (its light-DOM placeholder shows until then).
-// The shell, and at the same time the view of the route and the first run (one of the two shows
-// first), so their chunks do not wait for the shell's.
+// While the configuration is read (the light-DOM placeholder shows until then): the shell, and at
+// the same time the view of the route and the first run (one of the two shows first), so their
+// chunks do not wait for the shell's.
 void import('./ui/index.ts');
 for (const route of new Set([routeOf(location.hash), 'welcome'] as const)) loadView(route).catch(() => {}); // the shell says why, if it shows
 void boot();
