@@ -1,16 +1,17 @@
 /// <reference types="vite/client" />
 /**
- * Page entry (boot). In order:
- * 1. registers the service worker (production builds) and listens for a waiting update;
- * 2. reads /config.json (an error screen if it is missing or bad);
- * 3. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
+ * Page entry (boot). In order (docs/APP-SHELL.md, "Loading order"):
+ * 1. starts loading the shell (src/app/ui, which defines `<beeptrace-app>`; a dynamic import, so
+ *    until it runs the root's light DOM, "Starting…", is the first paint) and reads /config.json
+ *    (an error screen if it is missing or bad), both at once;
+ * 2. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
  *    tab gets it, it starts the engine Worker (src/app/worker.ts) and relays it to the others;
- * 4. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
- * 5. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties.
- *
- * The views (src/app/ui, which define `<beeptrace-app>`) and the network bridge are loaded with
- * dynamic imports after first paint, so the first load stays small; until then the root's light
- * DOM ("Starting…") is what shows.
+ * 3. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
+ * 4. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties; the shell
+ *    loads the view of the route (or the first run) while the engine starts;
+ * 5. once the first view has painted, in idle periods: the network bridge (simple-peer; the tab
+ *    that runs the node only), then the service worker's registration (production builds) with
+ *    its "new version" prompt.
  *
  * @example
  * document.querySelector('beeptrace-app').client.state.exposure.status
@@ -24,10 +25,14 @@ import { startTabs, type Tabs } from './page/tabs.ts';
 import { startWorkerEngine } from './page/engine.ts';
 import { createPageServices } from './page/create-services.ts';
 import { PageUpdate } from './page/update.ts';
+import { afterPaint, idle } from './page/idle.ts';
+import { APP_DB } from './app-db.ts';
+import { loadView, routeOf } from './ui/routes.ts';
 
 /** The root element's properties the boot sets (the views read them). */
 export interface AppRoot extends HTMLElement {
   client?: EngineClient;
+  firstVisit?: boolean;
   services?: PageServices;
   config?: AppConfig;
 }
@@ -41,23 +46,54 @@ export interface Booted {
 }
 
 /**
+ * Whether this device has no BeepTrace database yet (a first visit): then the shell can show the
+ * first run's explanation while the engine starts. False when the browser cannot say.
+ */
+async function isFirstVisit(): Promise<boolean> {
+  try {
+    const dbs = await indexedDB.databases();
+    return !dbs.some((d) => d.name === APP_DB);
+  } catch {
+    return false;
+  }
+}
+const firstVisit = isFirstVisit();
+
+let firstViewShown!: () => void;
+/** Resolves once the first view (or the error screen) has painted and the page is idle. */
+const firstView = new Promise<void>((done) => { firstViewShown = done; }).then(() => afterPaint()).then(() => idle());
+// A tab whose engine never answers (a stuck leader) still gets its network and service worker.
+setTimeout(() => firstViewShown(), 10_000);
+let netStarted!: () => void;
+/** Resolves once this tab's network bridge serves the worker (never in a tab that mirrors another). */
+const netStart = new Promise<void>((done) => { netStarted = done; });
+
+/**
  * The network bridge (src/app/page/net-bridge.ts) gets the page end of the worker's network port in
- * the tab that runs the node: the page holds the WebRTC links, the worker's node sees MessagePorts.
+ * the tab that runs the node: the page holds the WebRTC links, the worker's node sees MessagePorts
+ * (which queue its messages until the bridge listens).
  */
 function attachNet(port: MessagePort, config: AppConfig): void {
-  // simple-peer and the transport load after first paint, in the tab that runs the node only.
-  void import('./page/net-bridge.ts').then(({ serveNetBridge }) => serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers }));
+  // simple-peer (one large module) evaluates in its own task once the first view is up; the
+  // bridge starts (signaling, the first RTCPeerConnection) in a later idle period.
+  void firstView
+    .then(() => import('./page/net-bridge.ts'))
+    .then(async ({ serveNetBridge }) => {
+      await idle();
+      serveNetBridge(port, { signalUrl: config.signalUrl, region: config.region, iceServers: config.iceServers });
+      netStarted();
+    })
+    .catch((e: unknown) => console.warn('BeepTrace: the network bridge did not load:', e));
 }
 
 async function boot(): Promise<Booted | null> {
   const update = new PageUpdate();
-  if (import.meta.env.PROD) update.register('/sw.js');
-
   let config: AppConfig;
   try {
     config = await loadConfig();
   } catch (e) {
     showBootError('BeepTrace cannot start', (e as Error).message);
+    firstViewShown();
     return null;
   }
 
@@ -69,10 +105,27 @@ async function boot(): Promise<Booted | null> {
     root.client = tabs.client;
     root.services = services;
   }
+  if (root) void firstVisit.then((v) => { root.firstVisit = v; });
   const booted: Booted = { config, tabs, services, update };
   (globalThis as { beeptrace?: Booted }).beeptrace = booted;
+  // The shell says when it has shown the engine's first state in a view (or the reason it cannot).
+  if (root) root.addEventListener('first-view', () => firstViewShown(), { once: true });
+  else firstViewShown();
+  // The service worker's install fetches and caches the whole app shell again: after the first view
+  // and the network's start (or 3 s in a tab that runs no node), when idle, so it does not compete.
+  if (import.meta.env.PROD) {
+    void firstView
+      .then(() => Promise.race([netStart, new Promise((done) => setTimeout(done, 3000))]))
+      .then(() => idle())
+      .then(() => update.register('/sw.js'))
+      .catch((e: unknown) => console.warn('BeepTrace: service worker not registered:', e));
+  }
   return booted;
 }
 
-// The views load after first paint (their light-DOM placeholder shows until then).
-void boot().then(() => import('./ui/index.ts'));
+// While the configuration is read (the light-DOM placeholder shows until then): the shell, and at
+// the same time the view of the route and the first run (one of the two shows first), so their
+// chunks do not wait for the shell's.
+void import('./ui/index.ts');
+for (const route of new Set([routeOf(location.hash), 'welcome'] as const)) loadView(route).catch(() => {}); // the shell says why, if it shows
+void boot();

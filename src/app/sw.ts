@@ -17,6 +17,7 @@
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst } from 'workbox-strategies';
+import { openStatusView } from './sw-notify.ts';
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: { url: string; revision: string | null }[];
@@ -49,16 +50,5 @@ self.addEventListener('message', (e) => {
 
 self.addEventListener('notificationclick', (e) => {
   e.notification.close();
-  const path = (e.notification.data as { url?: string } | null)?.url ?? '/#/status';
-  const target = new URL(path, self.location.origin).href;
-  e.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
-    if (open) {
-      const focused = await open.focus();
-      await focused.navigate(target).catch(() => null);
-      return;
-    }
-    await self.clients.openWindow(target);
-  })());
+  e.waitUntil(openStatusView(self.clients, self.location.origin, e.notification.data));
 });

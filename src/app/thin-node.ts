@@ -30,11 +30,10 @@
 import { nobleCrypto } from '../core/crypto.ts';
 import { fromHex } from '../core/bytes.ts';
 import { InputError } from '../core/errors.ts';
-import type { UserKeys } from '../core/keys.ts';
 import type { Ledger } from '../core/ledger/ledger.ts';
 import type { BlockStore } from '../core/store.ts';
 import type { NetNode } from '../net/node.ts';
-import { assembleNode, hostClock, openLedger, type ChainName, type NodeTransport } from '../net/assemble.ts';
+import { assembleNode, hostClock, openLedger, type ChainName, type KeysNow, type NodeTransport } from '../net/assemble.ts';
 import { PortTransport, type MessagePortLike } from '../net/port-link.ts';
 import { WebRtcTransport } from '../net/webrtc/transport.ts';
 import type { SimplePeerCtor } from '../net/webrtc/connector.ts';
@@ -55,8 +54,8 @@ export interface DeviceNodeOptions {
   store?: IdbStore;
   /** Carry the tracing chain too. Default: the choice kept in the store (`setRelay`), else false. */
   relay?: boolean;
-  /** The device's keys: lets the node re-issue an own upload a checkpoint left out. */
-  keys?: UserKeys;
+  /** The device's keys, or what they are now (a backup import replaces them): lets the node re-issue an own upload a checkpoint left out. */
+  keys?: KeysNow;
   /** Housekeeping period of the NetNode, ms. */
   tickMs?: number;
 }

@@ -16,10 +16,11 @@ import { nobleCrypto } from '../core/crypto.ts';
 import { openIdbStore } from '../store/idb-store.ts';
 import { AppEngine } from './engine/engine.ts';
 import { openWorkerNode } from './thin-node.ts';
+import { APP_DB } from './app-db.ts';
 import { initialState, type ClockMessage, type FromEngine, type ToEngine, type WorkerInit } from './protocol.ts';
 
-/** The IndexedDB database of the app (keys, stays, ledger, settings). */
-export const APP_DB = 'beeptrace';
+/** The IndexedDB database of the app (keys, stays, ledger, settings): src/app/app-db.ts. */
+export { APP_DB };
 
 /** A clock that follows the page's: the last time it said, plus the time elapsed here since. */
 export function pageClock(): { now(): number; set(pageNow: number): void } {

@@ -78,9 +78,17 @@ export async function openLedger(o: LedgerSetup): Promise<Ledger> {
   return ledger;
 }
 
-/** Re-issue an own block at the clock's time, with the proof-of-work the policy asks for its kind. @example renewWith(crypto, keys, ledger, clock) */
-export function renewWith(crypto: CryptoProvider, keys: UserKeys, ledger: Ledger, clock: Pick<Clock, 'now'>): RenewFn {
+/** The device's keys, or a function that says what they are now (a backup import replaces them). */
+export type KeysNow = UserKeys | (() => UserKeys);
+
+/**
+ * Re-issue an own block at the clock's time, with the proof-of-work the policy asks for its kind,
+ * signed with the keys as they are when it renews.
+ * @example renewWith(crypto, () => ctx.keys, ledger, clock)
+ */
+export function renewWith(crypto: CryptoProvider, keysNow: KeysNow, ledger: Ledger, clock: Pick<Clock, 'now'>): RenewFn {
   return (bytes) => {
+    const keys = typeof keysNow === 'function' ? keysNow() : keysNow;
     const pow = ledger.authority.policy.pow;
     const kind = decodeBlock(bytes).kind;
     const powBits = kind === Kind.TRACE_BATCH ? pow.traceBits : kind === Kind.WITHDRAWAL ? pow.withdrawalBits : pow.selfReportBits;
@@ -96,8 +104,8 @@ export interface NodeSetup<T extends NodeTransport> {
   crypto: CryptoProvider;
   /** Made once, from the chains the role carries. */
   transport: (chains: ChainName[]) => T;
-  /** The device's keys: the node re-issues an own upload a final checkpoint left out. */
-  keys?: UserKeys;
+  /** The device's keys (or what they are now): the node re-issues an own upload a final checkpoint left out. */
+  keys?: KeysNow;
   /** Housekeeping period of the NetNode, ms. */
   tickMs?: number;
   onEvent?: (e: NetEvent) => void;

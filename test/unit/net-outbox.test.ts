@@ -29,6 +29,7 @@ import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
 import type { NetEvent } from '../../src/net/context.ts';
 import { OUTBOX_INDEX_KEY, outboxEntryKey, type RenewFn } from '../../src/net/outbox.ts';
+import { renewWith } from '../../src/net/assemble.ts';
 import { ProofServer } from '../../src/net/proofs.ts';
 import { ProofStatus, type Frame } from '../../src/net/frames.ts';
 import type { NetContext } from '../../src/net/context.ts';
@@ -296,4 +297,19 @@ test('renewBlock re-issues an own trace batch or withdrawal at a new time; anoth
   assert.throws(() => renewBlock(c, new UserKeys(c, f.c.randomBytes(32)), old, { timeSec: T, powBits: 0 }), RangeError, 'another device\'s batch');
   assert.throws(() => renewBlock(c, keys, old, { timeSec: T - 301, powBits: 0 }), RangeError, 'a time before the block\'s');
   assert.throws(() => renewBlock(c, keys, f.ca[0], { timeSec: T, powBits: 0 }), TypeError, 'a CA statement is not an upload');
+});
+
+test('renewWith signs with the keys as they are when it renews (a backup import replaces them)', () => {
+  const a = new UserKeys(c, f.c.randomBytes(32));
+  const b = new UserKeys(c, f.c.randomBytes(32));
+  let current = b;
+  const renew = renewWith(c, () => current, f.w.ledger, { now: () => f.startMs + 3_600_000 });
+  const old = batch(a, Math.floor(f.startMs / 1000));
+  assert.throws(() => renew(old), /another device's key/, 'with keys b, a\'s upload is not its own');
+  current = a; // the backup of a imported
+  const renewed = renew(old);
+  assert.ok(renewed instanceof Uint8Array, 'renewWith renews at once');
+  assert.equal(decodeBlock(renewed).kind, decodeBlock(old).kind);
+  assert.notEqual(toHex(c.sha256(renewed)), toHex(c.sha256(old)), 'a new block id');
+  assert.throws(() => renewWith(c, b, f.w.ledger, { now: () => f.startMs + 3_600_000 })(old), /another device's key/, 'fixed keys still work as before');
 });

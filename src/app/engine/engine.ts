@@ -45,8 +45,8 @@ export interface AppEngineOptions {
   now?: () => number;
   /** The app's configuration (only `region` is read here; the node factory uses the rest). */
   config: Pick<AppConfig, 'region'> & Partial<AppConfig>;
-  /** The node, or a factory that builds it from the store and the device keys (after the seed exists). */
-  net: NodeHandle | ((a: { store: BlockStore; keys: UserKeys }) => Promise<NodeHandle>);
+  /** The node, or a factory that builds it from the store and the device keys (after the seed exists; `keys()` says what they are now, since a backup import replaces them). */
+  net: NodeHandle | ((a: { store: BlockStore; keys: () => UserKeys }) => Promise<NodeHandle>);
   /** Delete the database after the store is closed ('erase'). Default: `idbFactory.deleteDatabase(store.name)`. */
   eraseDatabase?: () => Promise<void>;
   /** Where the default `eraseDatabase` deletes. Default `globalThis.indexedDB`. */
@@ -130,7 +130,7 @@ export class AppEngine {
     this.settings = { ...DEFAULT_SETTINGS, ...(await readJson<Partial<Settings>>(store, K.settings, {})) };
     this.onboarded = await readJson<boolean>(store, K.onboarded, false);
     this.relayOptIn = (await store.getValue(ENGINE_RELAY_KEY))?.[0] === 1;
-    const net = typeof this.o.net === 'function' ? await this.o.net({ store, keys: device.keys }) : this.o.net;
+    const net = typeof this.o.net === 'function' ? await this.o.net({ store, keys: () => this.ctx?.keys ?? device.keys }) : this.o.net;
     this.ctx = {
       store, c: this.o.crypto, now: this.now, region: this.o.config.region, keys: device.keys, net, locked: serialQueue(), changed: () => this.changed(),
     };
@@ -425,9 +425,9 @@ export class AppEngine {
       this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed));
       this.keysCreated = doc.keysCreated;
       this.onboarded = doc.onboarded;
-      const precisionBefore = this.settings.precision;
       this.settings = { ...DEFAULT_SETTINGS, ...doc.settings };
-      if (this.settings.precision !== precisionBefore) await this.recording.load(this.settings.precision);
+      // The recorder's state (on, last fix, the open stay) is the backup's now too.
+      await this.recording.load(this.settings.precision);
     });
     await this.exposure.load();
   }

@@ -7,11 +7,11 @@
  * @example
  * const update = new PageUpdate();
  * update.subscribe(() => rerender());
- * update.register('/sw.js');
+ * await update.register('/sw.js');
  * if (update.waiting) showPrompt(() => update.reload());
  * @module
  */
-import { Workbox } from 'workbox-window';
+import type { Workbox } from 'workbox-window';
 import type { UpdateService } from './services.ts';
 
 /** See the module comment. */
@@ -32,8 +32,10 @@ export class PageUpdate implements UpdateService {
    * the build makes it one self-contained file (vite.config.ts), which every engine runs.
    * While the app stays open it also looks for a new version every `checkEveryMs`.
    */
-  register(url: string, checkEveryMs = 60 * 60_000): void {
+  async register(url: string, checkEveryMs = 60 * 60_000): Promise<void> {
     if (!('serviceWorker' in navigator)) return;
+    // workbox-window loads with the registration (after the first view: src/app/main.ts), not with the entry.
+    const { Workbox } = await import('workbox-window');
     const wb = new Workbox(url);
     this.#wb = wb;
     wb.addEventListener('waiting', () => {

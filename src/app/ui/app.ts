@@ -6,6 +6,14 @@
  * (`settings.elder`, src/app/ui/elder.ts) it carries the attribute `elder` and its navigation
  * offers only Status and Settings (the other routes still open by their address).
  *
+ * Each route's view is its own chunk, loaded the first time the route shows (`VIEWS` in ./routes.ts:
+ * route → element tag and `import()`), so a page load evaluates only the shell and the view on
+ * screen. While the engine starts, the shell already loads the current route's view and the first
+ * run (one of the two shows once the engine is ready).
+ *
+ * It fires `first-view` (an Event, once) when it first shows the engine's state in a view, or why it
+ * cannot; the boot (src/app/main.ts) starts the network and the service worker after that.
+ *
  * It receives the engine and the page services as properties (set by src/app/main.ts):
  * @example
  * const app = document.querySelector('beeptrace-app')!;
@@ -14,30 +22,16 @@
  */
 import { LitElement, html, css, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
 import { initialState, type Alert, type AppState, type EngineClient } from '../protocol.ts';
 import type { PageServices } from '../page/services.ts';
 import { i18n, LocaleController, pickLang, type MessageKey } from '../i18n/index.ts';
 import { base, elderTokens, tokens } from './styles.ts';
 import { applyElderText } from './elder.ts';
 import { dayTime, msg } from './dates.ts';
-import './first-run.ts';
-import './status-view.ts';
-import './trail-view.ts';
-import './data-view.ts';
-import './network-view.ts';
-import './settings-view.ts';
-import './transparency-view.ts';
-import './wearable-view.ts';
+import { VIEWS, loadView, routeOf, type Route } from './routes.ts';
 
-/** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'transparency' | 'wearable' | ConsentRoute;
-/** The diagnosis and self-report views (issue 11): loaded on first visit, with the QR code library. */
-type ConsentRoute = 'positive' | 'report' | 'clinic';
-const CONSENT_VIEWS: Record<ConsentRoute, () => Promise<unknown>> = {
-  positive: () => import('./positive-view.ts'),
-  report: () => import('./report-view.ts'),
-  clinic: () => import('./clinic-view.ts'),
-};
+export { VIEWS, routeOf, loadView, type Route, type RouteView } from './routes.ts';
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
@@ -46,12 +40,6 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'transparency', label: 'nav.transparency' },
   { route: 'settings', label: 'nav.settings' },
 ];
-
-/** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
-export function routeOf(hash: string): Route {
-  const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic', 'transparency', 'wearable'] as const).find((x) => x === r) ?? 'status';
-}
 
 @customElement('beeptrace-app')
 export class BeepTraceApp extends LitElement {
@@ -77,6 +65,8 @@ export class BeepTraceApp extends LitElement {
 
   @property({ attribute: false }) client: EngineClient | null = null;
   @property({ attribute: false }) services: PageServices | null = null;
+  /** This device has no BeepTrace data yet (set by the boot): the first run shows before the engine is ready. */
+  @property({ attribute: false }) firstVisit = false;
   @state() private appState: AppState = initialState();
   @state() private route: Route = routeOf(location.hash);
   @state() private rev = 0;
@@ -87,11 +77,19 @@ export class BeepTraceApp extends LitElement {
   #offEvents: (() => void) | null = null;
   #offServices: (() => void) | null = null;
   #appliedLang: string | null = null;
-  #onHash = () => { this.route = routeOf(location.hash); };
+  /** Move focus to the view's heading once it has rendered (after a route change). */
+  #focusPending = false;
+  #firstViewTold = false;
+  /** A view module that could not be loaded (offline before the service worker cached it). */
+  @state() private loadError = '';
+  #onHash = () => { this.route = routeOf(location.hash); this.loadError = ''; };
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHash);
+    // While the engine starts: the route's view, and the first run (shown instead until onboarded).
+    this.#load(this.route);
+    this.#load('welcome');
     if (this.#appliedLang === null) i18n.setLang(pickLang(navigator.languages ?? [navigator.language]));
   }
 
@@ -129,14 +127,40 @@ export class BeepTraceApp extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has('route') && changed.get('route') !== undefined) {
-      // Move focus to the new view's heading, so keyboard and screen-reader users land on it.
-      void this.updateComplete.then(() => {
-        const view = this.renderRoot.querySelector('main > *') as HTMLElement | null;
-        const h1 = view?.shadowRoot?.querySelector('h1') as HTMLElement | null;
-        (h1 ?? this.renderRoot.querySelector('main') as HTMLElement | null)?.focus();
-      });
+    const s = this.appState;
+    if (!this.#firstViewTold && (s.fatal || this.loadError || (s.ready && Object.values(VIEWS).some((v) => this.renderRoot.querySelector(v.tag))))) {
+      this.#firstViewTold = true;
+      this.dispatchEvent(new Event('first-view'));
     }
+    // Move focus to the new view's heading, so keyboard and screen-reader users land on it
+    // (once its module has loaded and it has rendered).
+    if (changed.has('route') && changed.get('route') !== undefined) this.#focusPending = true;
+    if (!this.#focusPending) return;
+    const shown = this.renderRoot.querySelector(VIEWS[this.route].tag) as LitElement | null;
+    if (!shown && !this.loadError && s.ready && !s.fatal) return;
+    this.#focusPending = false;
+    void (shown?.updateComplete ?? Promise.resolve(true)).then(() => {
+      const h1 = shown?.shadowRoot?.querySelector('h1') as HTMLElement | null;
+      (h1 ?? this.renderRoot.querySelector('main') as HTMLElement | null)?.focus();
+    });
+  }
+
+  /** Load a route's view module once; the shell re-renders when it is defined. */
+  #load(route: Route): boolean {
+    if (customElements.get(VIEWS[route].tag)) return true;
+    loadView(route).then(() => { this.loadError = ''; this.requestUpdate(); }, (e: unknown) => { this.loadError = e instanceof Error ? e.message : String(e); });
+    return false;
+  }
+
+  /** The view of `route` with the shell's properties, or a line while its module loads. */
+  private shown(route: Route, review = false) {
+    if (!this.#load(route)) {
+      return this.loadError
+        ? html`<p class="error">${i18n.t('shell.fatal', { reason: this.loadError })}</p>`
+        : html`<p>${i18n.t('shell.starting')}</p>`;
+    }
+    const tag = unsafeStatic(VIEWS[route].tag);
+    return staticHtml`<${tag} .state=${this.appState} .client=${this.client} .services=${this.services} .rev=${this.rev} ?review=${review}></${tag}>`;
   }
 
   private banners() {
@@ -155,28 +179,17 @@ export class BeepTraceApp extends LitElement {
   private view() {
     const s = this.appState;
     if (s.fatal) return html`<p class="error">${i18n.t('shell.fatal', { reason: s.fatal })}</p>`;
-    if (!s.ready) return html`<p>${i18n.t('shell.starting')}</p>`;
-    const p = { state: s, client: this.client, services: this.services, rev: this.rev };
-    if (!s.onboarded) return html`<bt-first-run .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-first-run>`;
-    switch (this.route) {
-      case 'welcome': return html`<bt-first-run .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev} review></bt-first-run>`;
-      case 'trail': return html`<bt-trail-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-trail-view>`;
-      case 'data': return html`<bt-data-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-data-view>`;
-      case 'network': return html`<bt-network-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-network-view>`;
-      case 'positive': void CONSENT_VIEWS.positive(); return html`<bt-positive-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-positive-view>`;
-      case 'report': void CONSENT_VIEWS.report(); return html`<bt-report-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-report-view>`;
-      case 'clinic': void CONSENT_VIEWS.clinic(); return html`<bt-clinic-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-clinic-view>`;
-      case 'transparency': return html`<bt-transparency-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-transparency-view>`;
-      case 'settings': return html`<bt-settings-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-settings-view>`;
-      default: return html`<bt-status-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-status-view>`;
-    }
+    // A first visit (no database yet: src/app/main.ts) shows the first run's explanation at once.
+    if (!s.ready) return this.firstVisit ? this.shown('welcome') : html`<p>${i18n.t('shell.starting')}</p>`;
+    if (!s.onboarded) return this.shown('welcome');
+    return this.shown(this.route, this.route === 'welcome');
   }
 
   override render() {
     const s = this.appState;
     // A dedicated device (#/wearable, once set up): only its page, no header, navigation or banners.
     if (this.route === 'wearable' && s.ready && s.onboarded && !s.fatal) {
-      return html`<main id="main" tabindex="-1"><bt-wearable-view .state=${s} .client=${this.client} .services=${this.services} .rev=${this.rev}></bt-wearable-view></main>`;
+      return html`<main id="main" tabindex="-1">${this.shown('wearable')}</main>`;
     }
     const showNav = s.ready && s.onboarded && !s.fatal;
     const current = this.route === 'welcome' || this.route === 'clinic' || this.route === 'wearable' ? 'settings' : this.route === 'positive' || this.route === 'report' ? 'status' : this.route;

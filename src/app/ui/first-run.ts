@@ -65,6 +65,9 @@ export class FirstRun extends ViewBase {
         <p><a href="#/settings">${i18n.t('first.back')}</a></p>`;
     }
     const geo = this.services?.geo.state ?? 'idle';
+    // On a first visit the shell shows this before the engine is ready (the text needs no engine);
+    // what sends intents waits for it.
+    const ready = this.state.ready && !!this.client;
     return html`<h1 tabindex="-1">${i18n.t('first.title')}</h1>
       <p>${i18n.t('first.intro')}</p>
       <div class="card">${elderSwitch(this.state.settings.elder === true, (elder) => { void this.send({ type: 'set-settings', settings: { elder } }); })}</div>
@@ -80,10 +83,10 @@ export class FirstRun extends ViewBase {
         <p class="note">${i18n.t('first.locHonest')}</p>
         ${geo === 'watching'
           ? html`<p>${i18n.t('first.locWatching')}</p>`
-          : html`<div class="actions"><button class="secondary" @click=${this.allowLocation}>${i18n.t('first.locButton')}</button></div>`}
+          : html`<div class="actions"><button class="secondary" ?disabled=${!ready} @click=${this.allowLocation}>${i18n.t('first.locButton')}</button></div>`}
         ${geoMessage(geo)}
       </section>
       ${this.error ? html`<p class="error">${this.error}</p>` : ''}
-      <div class="actions"><button ?disabled=${this.busy} @click=${this.finish}>${i18n.t('first.finish')}</button></div>`;
+      <div class="actions"><button ?disabled=${this.busy || !ready} @click=${this.finish}>${i18n.t('first.finish')}</button></div>`;
   }
 }
