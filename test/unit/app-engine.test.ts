@@ -196,7 +196,7 @@ test('first run → route → stays → upload now → full node; exposures told
 
   // A notification naming the user (exposure on `day`, high).
   const before = app.node().ledger.count(Chain.NOTIFICATION);
-  await full.node.publish(notification(sim, day, 2, [keys.watch.tag(day)], full));
+  await full.node.publish(notification(sim, day, 2, [keys.watch.tag(day)!], full));
   assert.ok(await runUntil(sim, () => app.node().ledger.count(Chain.NOTIFICATION) > before));
   await app.engine.refresh();
   await waitFor(() => app.events.some((e) => e.type === 'new-exposure'));
@@ -212,7 +212,7 @@ test('first run → route → stays → upload now → full node; exposures told
 
   // A notification of someone else changes nothing; a second exposure while already high is told.
   await full.node.publish(notification(sim, day, 2, [], full));
-  await full.node.publish(notification(sim, day - 1, 2, [keys.watch.tag(day - 1)], full));
+  await full.node.publish(notification(sim, day - 1, 2, [keys.watch.tag(day - 1)!], full));
   await runUntil(sim, () => app.node().ledger.count(Chain.NOTIFICATION) >= before + 3);
   await waitFor(() => app.events.filter((e) => e.type === 'new-exposure').length === 2);
   s = await app.engine.refresh();
