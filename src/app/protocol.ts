@@ -94,6 +94,37 @@ export interface NetworkState {
   relayOptIn?: boolean;
 }
 
+/** A dependent this device watches over (docs/APP.md §Family and care). */
+export interface DependentState {
+  id: string;
+  /** The guardian's own name for them. */
+  label: string;
+  mode: 'watch' | 'custody';
+  pairedAt: number;
+  /** When this device last heard from the dependent's (the pairing counts). */
+  lastHeardAt: number;
+  status: RiskLevel;
+  /** Newest day first. */
+  alerts: { day: Day; level: Exclude<RiskLevel, 'none'> }[];
+  /** The dependent ended this device's access from this day (nothing later is seen), or null. */
+  endedFrom: Day | null;
+}
+
+/** A guardian this device gave access to. */
+export interface GuardianState {
+  id: string;
+  label: string;
+  mode: 'watch' | 'custody';
+  pairedAt: number;
+  /** Access ended from this day (watch-key rotation, PROTOCOL §13.2), or null. */
+  endedFrom: Day | null;
+}
+
+export interface CareState {
+  dependents: DependentState[];
+  guardians: GuardianState[];
+}
+
 export interface AppState {
   /** False until the engine has opened the store. */
   ready: boolean;
@@ -109,6 +140,7 @@ export interface AppState {
   /** Newest first. */
   days: DaySummary[];
   network: NetworkState;
+  care: CareState;
 }
 
 /** What a view may ask of the engine. Each gets one reply. */
@@ -137,7 +169,25 @@ export type Intent =
    * days' keys, bound to that diagnostician's key and its fresh challenge (hex). Reply: `ConsentProof[]`.
    * Only public day keys and signatures leave the engine; the consent QR code carries them (issue 11).
    */
-  | { type: 'prove-days'; diagnostician: string; challenge: string; days: Day[] };
+  | { type: 'prove-days'; diagnostician: string; challenge: string; days: Day[] }
+  /**
+   * Guardian pairing (PROTOCOL §13.1). The receiving device: `pair-offer` (rendezvous = its
+   * signaling peer id, hex) → `{ pairing, offerText, expires }`; `pair-hello` → `{ sas }`;
+   * `pair-confirm` → `{ confirm }`; `pair-grant` → `{ dependent }`. The sending device:
+   * `pair-scan` → `{ pairing, hello, sas, rendezvous, region, mode }`; `pair-send` → `{ sealed, guardian }`.
+   * Messages are base64url strings the page relays through signaling.
+   */
+  | { type: 'pair-offer'; mode: 'watch' | 'custody'; rendezvous: string }
+  | { type: 'pair-hello'; pairing: string; hello: string }
+  | { type: 'pair-confirm'; pairing: string }
+  | { type: 'pair-grant'; pairing: string; sealed: string; label: string }
+  | { type: 'pair-scan'; offerText: string }
+  | { type: 'pair-send'; pairing: string; confirm: string; label: string }
+  /** End a guardian's access for future days (reply: `{ fromDay, notice }`, the notice to relay to it). */
+  | { type: 'end-guardian'; id: string }
+  /** A later message of a dependent's pairing, relayed by the page (reply: `{ kind }`). */
+  | { type: 'care-message'; id: string; message: string }
+  | { type: 'remove-dependent'; id: string };
 
 /** One day of a patient's consent: the day's public key and its possession proof (hex). */
 export interface ConsentProof {
@@ -149,7 +199,11 @@ export interface ConsentProof {
 export type IntentType = Intent['type'];
 
 /** One-off events the page acts on (a system notification for a new exposure: its text never says the risk). */
-export type AppEvent = { type: 'new-exposure'; alert: Alert } | { type: 'erased' };
+export type AppEvent =
+  | { type: 'new-exposure'; alert: Alert }
+  | { type: 'erased' }
+  /** A dependent became at risk: the page's system notification names them by the guardian's label. */
+  | { type: 'dependent-at-risk'; id: string; label: string; level: Exclude<RiskLevel, 'none'>; day: Day };
 
 export type ToEngine = { kind: 'intent'; id: number; intent: Intent };
 /**
@@ -176,6 +230,7 @@ export function initialState(): AppState {
     exposure: { status: 'none', lastCheckedAt: null, checkedUpTo: null, alerts: [] },
     days: [],
     network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
+    care: { dependents: [], guardians: [] },
   };
 }
 

@@ -16,6 +16,7 @@ import type { CryptoProvider } from '../../core/crypto.ts';
 import { UserKeys } from '../../core/keys.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { DeviceError, possessionProofs } from '../../core/device.ts';
+import { BeepTraceError } from '../../core/errors.ts';
 import { dayOfMs, type Day, type Fix } from '../../core/types.ts';
 import { initialState, type AppConfig, type AppEvent, type AppState, type ConsentProof, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
 import { loadDevice } from '../device.ts';
@@ -27,6 +28,7 @@ import { Exposure } from './exposure.ts';
 import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type KdfParams } from './backup.ts';
 import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
 import { networkState } from './network.ts';
+import { Care, CareError } from './care.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
@@ -87,6 +89,7 @@ export class AppEngine {
   private recording!: Recording;
   private uploads!: Uploads;
   private exposure!: Exposure;
+  private care!: Care;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
   private keysCreated: number | null = null;
@@ -134,6 +137,8 @@ export class AppEngine {
     this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
     this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
     await this.exposure.load();
+    this.care = new Care(this.ctx, (d) => this.emit({ kind: 'event', event: { type: 'dependent-at-risk', ...d } }), () => this.exposure.load());
+    await this.care.load();
     this.unsubscribe = net.ledger.onBlock((_e, b) => {
       try {
         if (this.tracker.add(b)) this.changed();
@@ -141,6 +146,7 @@ export class AppEngine {
         // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
       }
       this.exposure.accepted(b);
+      this.care.accepted(b);
     });
     if (net.start) net.start();
     else net.node.start();
@@ -243,6 +249,7 @@ export class AppEngine {
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
+      care: this.care.state(),
     };
   }
 
@@ -359,6 +366,25 @@ export class AppEngine {
         return possessionProofs(this.ctx.keys, intent.days.map(checkDay), clinic, challenge)
           .map((e): ConsentProof => ({ day: e.day, dayPub: toHex(e.dayPub), proof: toHex(e.proof) }));
       }
+      case 'pair-offer':
+        return this.care.offer(intent.mode, intent.rendezvous);
+      case 'pair-hello':
+        return this.care.hello(intent.pairing, intent.hello);
+      case 'pair-confirm':
+        return this.care.confirm(intent.pairing);
+      case 'pair-grant':
+        return this.care.grant(intent.pairing, intent.sealed, intent.label);
+      case 'pair-scan':
+        return this.care.scan(intent.offerText);
+      case 'pair-send':
+        return this.care.send(intent.pairing, intent.confirm, intent.label);
+      case 'end-guardian':
+        return this.care.endGuardian(intent.id);
+      case 'care-message':
+        return this.care.message(intent.id, intent.message);
+      case 'remove-dependent':
+        await this.care.removeDependent(intent.id);
+        return undefined;
       default:
         throw new EngineError('unknown_intent', `unknown intent ${JSON.stringify((intent as { type?: unknown }).type)}`);
     }
@@ -383,7 +409,7 @@ export class AppEngine {
     const doc = await openBackup(bytes, passphrase);
     await this.ctx.locked(async () => {
       await restoreBackup(this.ctx.store, doc);
-      this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed));
+      this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed), doc.watchSchedule ?? [{ fromDay: 0, generation: 0 }]);
       this.keysCreated = doc.keysCreated;
       this.onboarded = doc.onboarded;
       const precisionBefore = this.settings.precision;
@@ -391,6 +417,7 @@ export class AppEngine {
       if (this.settings.precision !== precisionBefore) await this.recording.load(this.settings.precision);
     });
     await this.exposure.load();
+    await this.care.load();
   }
 
   /** Erase everything on this device: stop the node, close the store, delete the database (keys included). */
@@ -432,7 +459,7 @@ export class AppEngine {
 }
 
 function codeOf(e: unknown): string {
-  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError) return e.code;
+  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError || e instanceof CareError || e instanceof BeepTraceError) return e.code;
   if (e instanceof TypeError) return 'bad_intent';
   if (e instanceof RangeError) return 'bad_input';
   return 'error';
