@@ -108,6 +108,9 @@ export interface DependentState {
   alerts: { day: Day; level: Exclude<RiskLevel, 'none'> }[];
   /** The dependent ended this device's access from this day (nothing later is seen), or null. */
   endedFrom: Day | null;
+  /** What the dependent's device last reported (care-room heartbeat), ms; null = not yet. */
+  lastSyncAt: number | null;
+  lastUploadAt: number | null;
 }
 
 /** A guardian this device gave access to. */
@@ -187,6 +190,10 @@ export type Intent =
   | { type: 'end-guardian'; id: string }
   /** A later message of a dependent's pairing, relayed by the page (reply: `{ kind }`). */
   | { type: 'care-message'; id: string; message: string }
+  /** Today's care rooms to join (reply: `{ room, id, side }[]`, PROTOCOL §13.3). */
+  | { type: 'care-rooms' }
+  /** Messages to send to a guardian met in its care room (reply: base64url strings). */
+  | { type: 'care-outgoing'; id: string }
   | { type: 'remove-dependent'; id: string };
 
 /** One day of a patient's consent: the day's public key and its possession proof (hex). */

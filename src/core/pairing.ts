@@ -26,7 +26,7 @@
  * @module
  */
 import { hkdf, type CryptoProvider } from './crypto.ts';
-import { abytes, concat, utf8 } from './bytes.ts';
+import { abytes, concat, toHex, u32be, utf8 } from './bytes.ts';
 import { CodecError, InputError } from './errors.ts';
 import { decodeGrant, encodeGrant, encodeOffer, encodeOfferText, type Grant, type PairingMode, type PairingOffer } from './codec/pairing.ts';
 import { WatchKeys, type TagSource, type WatchEpoch } from './keys.ts';
@@ -145,6 +145,19 @@ export function openLinkMessage(c: CryptoProvider, link: Uint8Array, msg: Uint8A
   const pt = msg instanceof Uint8Array && msg.length > 12 ? c.aeadOpen(link, msg.subarray(0, 12), msg.subarray(12), L_PAIR) : null;
   if (!pt) throw new InputError('bad_grant', 'a message that does not belong to this pairing');
   return decodeGrant(pt);
+}
+
+const L_CARE_ROOM = utf8('BeepTrace/care-room/v1');
+
+/**
+ * The signaling room where the two devices of a pairing meet on `day` (PROTOCOL §13.3): a name
+ * both derive from the link key and the day, so the server sees a fresh random name each day and
+ * nobody else can find or join it.
+ * @example careRoom(c, link, 20500) // 'beeptrace/v1/care/3f…' (32 hex)
+ */
+export function careRoom(c: CryptoProvider, link: Uint8Array, day: Day): string {
+  const h = c.sha256(concat(L_CARE_ROOM, abytes(link, 32, 'link key'), u32be(day)));
+  return `beeptrace/v1/care/${toHex(h.subarray(0, 16))}`;
 }
 
 /**

@@ -48,10 +48,26 @@ test('watch: the guardian sees the dependent\'s exposure by name; after "End acc
 
   let g = await guard.engine.refresh();
   assert.equal(g.care.dependents.length, 1);
+  assert.equal(g.care.dependents[0].lastSyncAt, null);
   assert.equal(g.care.dependents[0].label, 'Grandpa');
   assert.equal(g.care.dependents[0].status, 'none');
   let d = await dep.engine.refresh();
   assert.deepEqual(d.care.guardians.map((x) => [x.label, x.mode, x.endedFrom]), [['Anna', 'watch', null]]);
+
+  // Both devices derive today's care room; the dependent's heartbeat tells the guardian its last sync.
+  type Room = { room: string; id: string; side: string };
+  const depRooms = await dep.send<Room[]>({ type: 'care-rooms' });
+  const guardRooms = await guard.send<Room[]>({ type: 'care-rooms' });
+  assert.equal(depRooms.length, 1);
+  assert.match(depRooms[0].room, /^beeptrace\/v1\/care\/[0-9a-f]{32}$/);
+  assert.deepEqual(guardRooms.map((r) => [r.room, r.id, r.side]), [[depRooms[0].room, id, 'guardian']]);
+  assert.equal(depRooms[0].side, 'dependent');
+  await runUntil(sim, () => dep.node().node.syncProgress().some((x) => x.lastSyncAt !== null));
+  const [beat] = await dep.send<string[]>({ type: 'care-outgoing', id: depRooms[0].id });
+  assert.deepEqual(await guard.send({ type: 'care-message', id, message: beat }), { kind: 'status' });
+  g = await guard.engine.refresh();
+  assert.ok(g.care.dependents[0].lastSyncAt !== null && g.care.dependents[0].lastSyncAt <= sim.net.now(), 'last sync reported');
+  assert.equal(g.care.dependents[0].lastUploadAt, null, 'nothing uploaded yet');
 
   // The dependent is named in a notification: both see it; the guardian is told by its own label.
   const day = dayOfMs(sim.net.now()) - 1;
@@ -87,10 +103,14 @@ test('watch: the guardian sees the dependent\'s exposure by name; after "End acc
   assert.deepEqual(g.care.dependents[0].alerts, [{ day, level: 'high' }], 'the guardian sees nothing new');
   assert.equal(guard.events.filter((e) => e.type === 'dependent-at-risk').length, 1);
 
-  // The notice reaches the guardian: it shows that access ended, and from which day.
-  assert.deepEqual(await guard.send({ type: 'care-message', id, message: ended.notice }), { kind: 'ended' });
+  // The notice reaches the guardian in the care room: it shows that access ended, and from which day,
+  // and stops joining that room.
+  const [notice] = await dep.send<string[]>({ type: 'care-outgoing', id: guardianId });
+  assert.deepEqual(await guard.send({ type: 'care-message', id, message: notice }), { kind: 'ended' });
+  assert.deepEqual(await guard.send({ type: 'care-message', id, message: ended.notice }), { kind: 'ended' }, 'the same notice twice changes nothing');
   g = await guard.engine.refresh();
   assert.equal(g.care.dependents[0].endedFrom, today);
+  assert.deepEqual(await guard.send({ type: 'care-rooms' }), []);
   // A notice of another pairing is refused and changes nothing.
   await assert.rejects(guard.send({ type: 'care-message', id, message: toBase64url(c.randomBytes(40)) }), (e: { code?: string }) => e.code === 'bad_grant');
 

@@ -73,6 +73,7 @@ test('grant codec: every kind round-trips; property over random grants', () => {
     { kind: 'watch' as const, generation: 3, fromDay: 20_100, watchKey: c.randomBytes(32) },
     { kind: 'custody' as const, seed, schedule: [{ fromDay: 0, generation: 0 }, { fromDay: 20_000, generation: 1 }] },
     { kind: 'ended' as const, generation: 1, fromDay: 20_200 },
+    { kind: 'status' as const, at: 1_790_000_000, lastSyncAt: 1_789_999_000, lastUploadAt: 0 },
   ]) assert.deepEqual(decodeGrant(encodeGrant(g)), g);
   fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 80 }), (b) => {
     try {

@@ -21,7 +21,7 @@ import { decodeNotification } from '../../core/codec/records.ts';
 import { decodeOfferText, type Grant, type PairingMode, type PairingOffer } from '../../core/codec/pairing.ts';
 import { UserKeys, type TagSource, type WatchEpoch } from '../../core/keys.ts';
 import {
-  confirmMessage, isConfirmation, newPairingReceiver, OFFER_TTL_SEC, openGrant, openLinkMessage, pairingSender, rotateWatch, sealGrant, sealLinkMessage, WatchGrant, type PairingKeys,
+  careRoom, confirmMessage, isConfirmation, newPairingReceiver, OFFER_TTL_SEC, openGrant, openLinkMessage, pairingSender, rotateWatch, sealGrant, sealLinkMessage, WatchGrant, type PairingKeys,
 } from '../../core/pairing.ts';
 import { ExposureChecker } from '../../core/selfmatch.ts';
 import { adviceFor } from '../../core/policy.ts';
@@ -48,7 +48,22 @@ export interface StoredDependent {
   alerts: StoredAlert[];
   /** When a message of this pairing last arrived (the pairing itself counts). */
   lastHeardAt: number;
+  /** What the dependent's device last said (STATUS heartbeat), ms; null = not yet. */
+  lastSyncAt?: number | null;
+  lastUploadAt?: number | null;
 }
+
+/** A care room to be in today, and for which pairing (PROTOCOL §13.3). */
+export interface CareRoom {
+  room: string;
+  /** The dependent's or the guardian's id in this device's lists. */
+  id: string;
+  /** This device's side: 'dependent' sends status (and an ended notice); 'guardian' listens. */
+  side: 'dependent' | 'guardian';
+}
+
+/** How long after ending access the dependent's device keeps offering the notice (days). */
+export const ENDED_NOTICE_DAYS = 30;
 
 /** A guardian this device gave access to. */
 export interface StoredGuardian {
@@ -106,6 +121,8 @@ export class Care {
     private readonly onAtRisk: (d: { id: string; label: string; level: Exclude<RiskLevel, 'none'>; day: Day }) => void,
     /** Called after this device's watch schedule changed (the user's own self-match must use it). */
     private readonly onScheduleChanged: () => Promise<void>,
+    /** What a STATUS heartbeat says about this device: last sync and last upload, ms (null = never). */
+    private readonly statusNow: () => Promise<{ lastSyncAt: number | null; lastUploadAt: number | null }> = async () => ({ lastSyncAt: null, lastUploadAt: null }),
   ) {}
 
   async load(): Promise<void> {
@@ -179,7 +196,7 @@ export class Care {
         return {
           id: d.id, label: d.label, mode: d.mode, pairedAt: d.pairedAt, lastHeardAt: d.lastHeardAt, status,
           alerts: d.alerts.map((a) => ({ day: a.day, level: a.level })).sort((x, y) => y.day - x.day),
-          endedFrom: d.watch?.untilDay ?? null,
+          endedFrom: d.watch?.untilDay ?? null, lastSyncAt: d.lastSyncAt ?? null, lastUploadAt: d.lastUploadAt ?? null,
         };
       }),
       guardians: this.guardians.map((g) => ({ id: g.id, label: g.label, mode: g.mode, pairedAt: g.pairedAt, endedFrom: g.endedFrom ?? null })),
@@ -273,7 +290,7 @@ export class Care {
     const name = checkLabel(label);
     if (!s.keys) throw new CareError('no_pairing', 'no device has answered this pairing code yet');
     const g = openGrant(this.ctx.c, s.keys, b64(sealed, 'sealed'));
-    if (g.kind === 'ended' || (g.kind === 'watch') !== (s.mode === 'watch')) throw new CareError('bad_grant', `expected a ${s.mode} grant, got ${g.kind}`);
+    if ((g.kind !== 'watch' && g.kind !== 'custody') || g.kind !== s.mode) throw new CareError('bad_grant', `expected a ${s.mode} grant, got ${g.kind}`);
     if (this.dependents.length >= MAX_CARE) throw new CareError('too_many', `at most ${MAX_CARE} dependents`);
     const d: StoredDependent = {
       id: this.newId(), label: name, mode: s.mode, pairedAt: this.ctx.now(), lastHeardAt: this.ctx.now(), link: toHex(s.keys.link), alerts: [],
@@ -318,13 +335,49 @@ export class Care {
     });
   }
 
-  /** A later message of a dependent's pairing arrived (an "access ended" notice, or a new watch generation). */
+  /**
+   * The care rooms to be in today: one per guardian this device reports to (an ended one for
+   * {@link ENDED_NOTICE_DAYS} days, to hand it the notice) and one per dependent still watched.
+   */
+  rooms(): CareRoom[] {
+    const today = dayOfMs(this.ctx.now());
+    const out: CareRoom[] = [];
+    for (const g of this.guardians) {
+      if (g.endedFrom !== undefined && today > g.endedFrom + ENDED_NOTICE_DAYS) continue;
+      out.push({ room: careRoom(this.ctx.c, fromHex(g.link), today), id: g.id, side: 'dependent' });
+    }
+    for (const d of this.dependents) {
+      if (d.watch?.untilDay !== undefined) continue;
+      out.push({ room: careRoom(this.ctx.c, fromHex(d.link), today), id: d.id, side: 'guardian' });
+    }
+    return out;
+  }
+
+  /** The link messages to send to a guardian met in its care room: the ended notice, or a status heartbeat. */
+  async outgoing(id: unknown): Promise<string[]> {
+    const g = this.guardians.find((x) => x.id === id);
+    if (!g) throw new CareError('not_found', 'no such guardian');
+    const link = fromHex(g.link);
+    if (g.endedFrom !== undefined) return [toBase64url(sealLinkMessage(this.ctx.c, link, { kind: 'ended', generation: g.generation, fromDay: g.endedFrom }))];
+    const s = await this.statusNow();
+    const sec = (ms: number | null) => (ms === null ? 0 : Math.floor(ms / 1000));
+    const status: Grant = { kind: 'status', at: sec(this.ctx.now()), lastSyncAt: sec(s.lastSyncAt), lastUploadAt: sec(s.lastUploadAt) };
+    return [toBase64url(sealLinkMessage(this.ctx.c, link, status))];
+  }
+
+  /** A later message of a dependent's pairing arrived: an "access ended" notice, a status heartbeat, or a new watch generation. */
   async message(id: unknown, message: string): Promise<{ kind: Grant['kind'] }> {
     const d = this.dependents.find((x) => x.id === id);
     if (!d) throw new CareError('not_found', 'no such dependent');
     const g = openLinkMessage(this.ctx.c, fromHex(d.link), b64(message, 'message'));
     await this.ctx.locked(async () => {
       d.lastHeardAt = this.ctx.now();
+      if (g.kind === 'status') {
+        // The dependent's own clock: never later than ours (a wrong clock must not claim the future).
+        const ms = (s: number) => (s === 0 ? null : Math.min(s * 1000, this.ctx.now()));
+        d.lastSyncAt = ms(g.lastSyncAt);
+        d.lastUploadAt = ms(g.lastUploadAt);
+      }
       if (g.kind === 'ended' && d.watch && g.generation === d.watch.generation) d.watch.untilDay = g.fromDay;
       else if (g.kind === 'watch' && d.watch && g.generation > d.watch.generation) d.watch = { generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) };
       this.checkers.delete(d.id);

@@ -137,7 +137,7 @@ export class AppEngine {
     this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
     this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
     await this.exposure.load();
-    this.care = new Care(this.ctx, (d) => this.emit({ kind: 'event', event: { type: 'dependent-at-risk', ...d } }), () => this.exposure.load());
+    this.care = new Care(this.ctx, (d) => this.emit({ kind: 'event', event: { type: 'dependent-at-risk', ...d } }), () => this.exposure.load(), () => this.ownStatus());
     await this.care.load();
     this.unsubscribe = net.ledger.onBlock((_e, b) => {
       try {
@@ -382,12 +382,27 @@ export class AppEngine {
         return this.care.endGuardian(intent.id);
       case 'care-message':
         return this.care.message(intent.id, intent.message);
+      case 'care-rooms':
+        return this.care.rooms();
+      case 'care-outgoing':
+        return this.care.outgoing(intent.id);
       case 'remove-dependent':
         await this.care.removeDependent(intent.id);
         return undefined;
       default:
         throw new EngineError('unknown_intent', `unknown intent ${JSON.stringify((intent as { type?: unknown }).type)}`);
     }
+  }
+
+  /** What this device tells its guardians (STATUS heartbeat): last sync of either chain and last upload, ms. */
+  private async ownStatus(): Promise<{ lastSyncAt: number | null; lastUploadAt: number | null }> {
+    let lastSyncAt: number | null = null;
+    for (const s of this.ctx.net.node.syncProgress()) if (s.lastSyncAt !== null && (lastSyncAt === null || s.lastSyncAt > lastSyncAt)) lastSyncAt = s.lastSyncAt;
+    let lastUploadAt: number | null = null;
+    for (const d of (await listDays(this.ctx.store)).sort((a, b) => b - a).slice(0, 3)) {
+      for (const s of (await readDay(this.ctx.store, d)).sent) if (s.kind === 'trace' && (lastUploadAt === null || s.time * 1000 > lastUploadAt)) lastUploadAt = s.time * 1000;
+    }
+    return { lastSyncAt, lastUploadAt };
   }
 
   private async saveSettings(s: Partial<Settings>): Promise<void> {

@@ -10,6 +10,7 @@
  *     kind 1 WATCH:   generation u32 ‖ fromDay u32 ‖ watch key 32
  *     kind 2 CUSTODY: seed 32 ‖ n u8 (1..32) ‖ n × (fromDay u32 ‖ generation u32)
  *     kind 3 ENDED:   generation u32 ‖ fromDay u32 (the guardian's access ends from that day)
+ *     kind 4 STATUS:  at u32 ‖ lastSyncAt u32 ‖ lastUploadAt u32 (Unix s, 0 = never; a care-room heartbeat)
  *
  * @example
  * const text = encodeOfferText({ mode: 'watch', region: 1, rendezvous, receiverPub, expires });
@@ -48,7 +49,8 @@ export interface PairingOffer {
 export type Grant =
   | { kind: 'watch'; generation: number; fromDay: Day; watchKey: Uint8Array }
   | { kind: 'custody'; seed: Uint8Array; schedule: { fromDay: Day; generation: number }[] }
-  | { kind: 'ended'; generation: number; fromDay: Day };
+  | { kind: 'ended'; generation: number; fromDay: Day }
+  | { kind: 'status'; at: number; lastSyncAt: number; lastUploadAt: number };
 
 /** Encode an offer's bytes. @example encodeOffer(offer).length === OFFER_BYTES */
 export function encodeOffer(o: PairingOffer): Uint8Array {
@@ -105,6 +107,8 @@ export function encodeGrant(g: Grant): Uint8Array {
     }
     case 'ended':
       return w.u8(3).u32(g.generation).u32(g.fromDay).finish();
+    case 'status':
+      return w.u8(4).u32(g.at).u32(g.lastSyncAt).u32(g.lastUploadAt).finish();
     default:
       throw new TypeError(`grant: unknown kind ${JSON.stringify((g as { kind: unknown }).kind)}`);
   }
@@ -123,6 +127,7 @@ export function decodeGrant(b: Uint8Array): Grant {
     for (let i = 0; i < n; i++) schedule.push({ fromDay: r.u32('fromDay'), generation: r.u32('generation') });
     g = { kind: 'custody', seed, schedule };
   } else if (k === 3) g = { kind: 'ended', generation: r.u32('generation'), fromDay: r.u32('fromDay') };
+  else if (k === 4) g = { kind: 'status', at: r.u32('at'), lastSyncAt: r.u32('lastSyncAt'), lastUploadAt: r.u32('lastUploadAt') };
   else throw new CodecError('bad_field', `pairing grant: kind ${k} unknown`);
   r.end();
   return g;
