@@ -123,9 +123,23 @@ export interface GuardianState {
   endedFrom: Day | null;
 }
 
+/**
+ * Where a pairing is: `connecting` to signaling; `show-code` (receiver: the QR text to show);
+ * `compare` (both: the six digits to compare); `waiting` (this person confirmed, the other device
+ * has not yet); `done`; `failed` (code and message: expired, second_sender, not_confirmed, bad_grant, offline…).
+ */
+export type PairingProgress =
+  | { role: 'receiver' | 'sender'; stage: 'connecting' }
+  | { role: 'receiver'; stage: 'show-code'; offerText: string; expires: number }
+  | { role: 'receiver' | 'sender'; stage: 'compare' | 'waiting'; sas: string }
+  | { role: 'receiver' | 'sender'; stage: 'done'; label: string }
+  | { role: 'receiver' | 'sender'; stage: 'failed'; code: string; message: string };
+
 export interface CareState {
   dependents: DependentState[];
   guardians: GuardianState[];
+  /** The pairing under way on this device, if any. */
+  pairing: PairingProgress | null;
 }
 
 export interface AppState {
@@ -174,26 +188,19 @@ export type Intent =
    */
   | { type: 'prove-days'; diagnostician: string; challenge: string; days: Day[] }
   /**
-   * Guardian pairing (PROTOCOL §13.1). The receiving device: `pair-offer` (rendezvous = its
-   * signaling peer id, hex) → `{ pairing, offerText, expires }`; `pair-hello` → `{ sas }`;
-   * `pair-confirm` → `{ confirm }`; `pair-grant` → `{ dependent }`. The sending device:
-   * `pair-scan` → `{ pairing, hello, sas, rendezvous, region, mode }`; `pair-send` → `{ sealed, guardian }`.
-   * Messages are base64url strings the page relays through signaling.
+   * Guardian pairing (PROTOCOL §13.1), relayed by the engine through signaling; its progress is
+   * `state.care.pairing`. The receiving device (it will hold the key): `pair-start` shows a code.
+   * The sending device (it holds the key): `pair-scan` with the scanned code's text (replies with
+   * an error for a bad, foreign or expired code, before anything is sent). Both: `pair-confirm`
+   * when the person sees the same six digits on both screens, with their name for the other
+   * person; `pair-cancel` when they differ or the person leaves.
    */
-  | { type: 'pair-offer'; mode: 'watch' | 'custody'; rendezvous: string }
-  | { type: 'pair-hello'; pairing: string; hello: string }
-  | { type: 'pair-confirm'; pairing: string }
-  | { type: 'pair-grant'; pairing: string; sealed: string; label: string }
+  | { type: 'pair-start'; mode: 'watch' | 'custody' }
   | { type: 'pair-scan'; offerText: string }
-  | { type: 'pair-send'; pairing: string; confirm: string; label: string }
-  /** End a guardian's access for future days (reply: `{ fromDay, notice }`, the notice to relay to it). */
+  | { type: 'pair-confirm'; label: string }
+  | { type: 'pair-cancel' }
+  /** End a guardian's access for future days (reply: `{ fromDay }`); the guardian is told in its care room. */
   | { type: 'end-guardian'; id: string }
-  /** A later message of a dependent's pairing, relayed by the page (reply: `{ kind }`). */
-  | { type: 'care-message'; id: string; message: string }
-  /** Today's care rooms to join (reply: `{ room, id, side }[]`, PROTOCOL §13.3). */
-  | { type: 'care-rooms' }
-  /** Messages to send to a guardian met in its care room (reply: base64url strings). */
-  | { type: 'care-outgoing'; id: string }
   | { type: 'remove-dependent'; id: string };
 
 /** One day of a patient's consent: the day's public key and its possession proof (hex). */
@@ -237,7 +244,7 @@ export function initialState(): AppState {
     exposure: { status: 'none', lastCheckedAt: null, checkedUpTo: null, alerts: [] },
     days: [],
     network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
-    care: { dependents: [], guardians: [] },
+    care: { dependents: [], guardians: [], pairing: null },
   };
 }
 

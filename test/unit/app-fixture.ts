@@ -17,7 +17,7 @@ import type { BlockStore } from '../../src/core/store.ts';
 import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
 import { openIdbStore } from '../../src/store/idb-store.ts';
 import { SEED_KEY } from '../../src/app/device.ts';
-import { AppEngine } from '../../src/app/engine/engine.ts';
+import { AppEngine, type AppEngineOptions } from '../../src/app/engine/engine.ts';
 import type { AppEvent, FromEngine, Intent } from '../../src/app/protocol.ts';
 import { fixture } from './net-fixture.ts';
 
@@ -67,11 +67,13 @@ export interface App {
 }
 
 /** An engine on IndexedDB database `db` with a thin node at `addr`; `wrap` may wrap the store. */
-export async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: BlockStore) => BlockStore = (s) => s, shiftMs: () => number = () => 0): Promise<App> {
+export async function openApp(
+  sim: SimNetwork, db: string, addr: string, wrap: (s: BlockStore) => BlockStore = (s) => s, shiftMs: () => number = () => 0, extra: Partial<AppEngineOptions> = {},
+): Promise<App> {
   const store = wrap(await openIdbStore(db));
   let sn: SimNode | undefined;
   const engine = await AppEngine.open({
-    store, crypto: c, now: () => sim.net.now() + shiftMs(), config: { region: f.w.region }, tickMs: 0, backupKdf: { logN: 10, r: 8, p: 1 },
+    store, crypto: c, now: () => sim.net.now() + shiftMs(), config: { region: f.w.region }, tickMs: 0, backupKdf: { logN: 10, r: 8, p: 1 }, ...extra,
     net: async (a) => {
       sn = await sim.addNode(addr, 'thin', { preload: f.ca, store: a.store, start: false });
       return {

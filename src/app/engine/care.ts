@@ -185,7 +185,7 @@ export class Care {
   }
 
   /** What the views show: dependents with their status in words' inputs, and guardians. */
-  state(): CareState {
+  state(): Omit<CareState, 'pairing'> {
     const today = dayOfMs(this.ctx.now());
     const policy = this.ctx.net.ledger.authority.policy;
     return {

@@ -29,6 +29,7 @@ import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type KdfParams } from
 import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
 import { networkState } from './network.ts';
 import { Care, CareError } from './care.ts';
+import { CareRelay, type SignalConnection } from './care-relay.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
@@ -55,6 +56,8 @@ export interface AppEngineOptions {
   todayUploadEveryMs?: number;
   /** scrypt cost of exported backups. Default `DEFAULT_KDF` (log2 N = 17, r = 8, p = 1). */
   backupKdf?: KdfParams;
+  /** A new signaling connection joining `rooms` (guardian pairing and care rooms, src/app/engine/care-relay.ts); absent: no pairing. */
+  signal?: (rooms: string[]) => SignalConnection;
   /** The signaling connection as the transport sees it, for the network view. Default: 'open' with peers, else 'connecting'. */
   signaling?: () => NetworkState['signaling'];
 }
@@ -90,6 +93,7 @@ export class AppEngine {
   private uploads!: Uploads;
   private exposure!: Exposure;
   private care!: Care;
+  private relay!: CareRelay;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
   private keysCreated: number | null = null;
@@ -139,6 +143,8 @@ export class AppEngine {
     await this.exposure.load();
     this.care = new Care(this.ctx, (d) => this.emit({ kind: 'event', event: { type: 'dependent-at-risk', ...d } }), () => this.exposure.load(), () => this.ownStatus());
     await this.care.load();
+    this.relay = new CareRelay(this.care, { region: this.o.config.region, connect: this.o.signal ?? null, changed: () => this.changed(), now: this.now });
+    this.relay.syncRooms();
     this.unsubscribe = net.ledger.onBlock((_e, b) => {
       try {
         if (this.tracker.add(b)) this.changed();
@@ -249,7 +255,7 @@ export class AppEngine {
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
-      care: this.care.state(),
+      care: { ...this.care.state(), pairing: this.relay.progress },
     };
   }
 
@@ -259,6 +265,7 @@ export class AppEngine {
     try {
       await this.pruneOldDays();
       await this.uploads.tick(this.settings.uploadPolicy);
+      this.relay.syncRooms(); // today's care rooms (their names change at midnight)
     } catch {
       // retried on the next tick
     }
@@ -366,26 +373,25 @@ export class AppEngine {
         return possessionProofs(this.ctx.keys, intent.days.map(checkDay), clinic, challenge)
           .map((e): ConsentProof => ({ day: e.day, dayPub: toHex(e.dayPub), proof: toHex(e.proof) }));
       }
-      case 'pair-offer':
-        return this.care.offer(intent.mode, intent.rendezvous);
-      case 'pair-hello':
-        return this.care.hello(intent.pairing, intent.hello);
-      case 'pair-confirm':
-        return this.care.confirm(intent.pairing);
-      case 'pair-grant':
-        return this.care.grant(intent.pairing, intent.sealed, intent.label);
+      case 'pair-start':
+        this.relay.startReceiving(intent.mode);
+        return undefined;
       case 'pair-scan':
-        return this.care.scan(intent.offerText);
-      case 'pair-send':
-        return this.care.send(intent.pairing, intent.confirm, intent.label);
-      case 'end-guardian':
-        return this.care.endGuardian(intent.id);
-      case 'care-message':
-        return this.care.message(intent.id, intent.message);
-      case 'care-rooms':
-        return this.care.rooms();
-      case 'care-outgoing':
-        return this.care.outgoing(intent.id);
+        if (typeof intent.offerText !== 'string') throw new TypeError('pair-scan: offerText must be a string');
+        this.relay.startSending(intent.offerText);
+        return undefined;
+      case 'pair-confirm':
+        await this.relay.confirm(intent.label);
+        return undefined;
+      case 'pair-cancel':
+        this.relay.cancel();
+        return undefined;
+      case 'end-guardian': {
+        const { fromDay } = await this.care.endGuardian(intent.id);
+        this.relay.syncRooms();
+        this.relay.sendNow(intent.id);
+        return { fromDay };
+      }
       case 'remove-dependent':
         await this.care.removeDependent(intent.id);
         return undefined;
@@ -456,6 +462,7 @@ export class AppEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    this.relay?.stop();
     this.unsubscribe?.();
     await this.ctx.locked(async () => undefined); // let running store work finish
     const net = this.ctx.net;
