@@ -158,6 +158,51 @@ export interface AppState {
   days: DaySummary[];
   network: NetworkState;
   care: CareState;
+  /** Diagnostician mode: the unlocked diagnostician's key (public part only), or null (issue 11). */
+  clinic?: ClinicState | null;
+  /** The patient's latest consent to a diagnostician, and whether its diagnosis was seen on the chain. */
+  consent?: ConsentState | null;
+}
+
+/** Diagnostician mode, as the page sees it (the secret key stays in the engine). */
+export interface ClinicState {
+  name: string;
+  /** Ed25519 public key, hex. */
+  publicKey: string;
+  region: number;
+  /** Diagnoses this device published in this session. */
+  endorsed: number;
+}
+
+/** The patient's consent shown to a diagnostician (docs/APP.md §Diagnosis). */
+export interface ConsentState {
+  /** The diagnostician's public key (hex) and certified name. */
+  diagnostician: string;
+  name: string;
+  days: Day[];
+  /** When the consent code was made (ms). */
+  shownAt: number;
+  /** `recorded`: a diagnosis block of that diagnostician answering this consent was seen on the chain. */
+  status: 'waiting' | 'recorded';
+  recordedAt: number | null;
+}
+
+/** A clinic code the patient's app checked: who it is, until when it is good, which days could be shared. */
+export interface ClinicCheck {
+  diagnostician: string;
+  name: string;
+  /** When the challenge expires (ms). */
+  expiresAt: number;
+  /** Days this device holds records for, within the policy's lookback, newest first. */
+  days: Day[];
+}
+
+/** A consent code the clinic's app checked: the days proven, and the challenge's expiry. */
+export interface ConsentCheck {
+  days: Day[];
+  expiresAt: number;
+  /** The policy's default lookback (days). */
+  lookback: number;
 }
 
 /** What a view may ask of the engine. Each gets one reply. */
@@ -201,7 +246,25 @@ export type Intent =
   | { type: 'pair-cancel' }
   /** End a guardian's access for future days (reply: `{ fromDay }`); the guardian is told in its care room. */
   | { type: 'end-guardian'; id: string }
-  | { type: 'remove-dependent'; id: string };
+  | { type: 'remove-dependent'; id: string }
+  /** Diagnostician mode: open a role key file (text) with its passphrase; refused unless certified on the chain. Reply: ClinicState. */
+  | { type: 'clinic-unlock'; keyFile: string; passphrase: string }
+  /** Leave diagnostician mode: the engine forgets the key. */
+  | { type: 'clinic-leave' }
+  /** A fresh clinic code (QR text) with a new challenge. Reply: { text, expiresAt }. */
+  | { type: 'clinic-code' }
+  /** Check a scanned consent code. Reply: ConsentCheck. */
+  | { type: 'clinic-check'; text: string }
+  /** Endorse a checked consent code: publish the diagnosis. Reply: { days, id }. */
+  | { type: 'clinic-endorse'; text: string; onset: Day; lookback: number }
+  /** The patient: check a scanned clinic code before sharing anything. Reply: ClinicCheck. */
+  | { type: 'consent-clinic'; text: string }
+  /** The patient: make the consent code for these days. Reply: { text }. */
+  | { type: 'consent-make'; clinic: string; days: Day[] }
+  /** The patient: forget the consent shown. */
+  | { type: 'consent-forget' }
+  /** An anonymous, unverified self-report of symptoms since `onset`. Reply: days reported. */
+  | { type: 'self-report'; onset: Day };
 
 /** One day of a patient's consent: the day's public key and its possession proof (hex). */
 export interface ConsentProof {

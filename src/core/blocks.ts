@@ -47,14 +47,16 @@ export function withdrawalBlock(c: CryptoProvider, keys: UserKeys, a: Common & {
 
 /**
  * A diagnosis: a certified diagnostician endorses the days a patient proved to own (proofs bound
- * to this diagnostician's key and its challenge), sealed to the epoch key.
+ * to this diagnostician's key and its challenge), sealed to the epoch key. `ephSecret` is the
+ * case's X25519 secret: fresh random bytes by default; the app's clinic passes
+ * `consentCaseSecret` (src/core/consent.ts) so the patient recognises the block.
  */
 export function diagnosisBlock(
   c: CryptoProvider,
   diagnostician: { secretKey: Uint8Array; publicKey: Uint8Array },
-  a: Common & { epoch: number; epochPub: Uint8Array; onset: Day; lookback: number; challenge: Uint8Array; endorsed: EndorsedDay[] },
+  a: Common & { epoch: number; epochPub: Uint8Array; onset: Day; lookback: number; challenge: Uint8Array; endorsed: EndorsedDay[]; ephSecret?: Uint8Array },
 ): Uint8Array {
-  const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret: c.randomBytes(32), onset: a.onset, lookback: a.lookback, challenge: a.challenge, endorsed: a.endorsed });
+  const body = sealCase(c, { epoch: a.epoch, epochPub: a.epochPub, ephSecret: a.ephSecret ?? c.randomBytes(32), onset: a.onset, lookback: a.lookback, challenge: a.challenge, endorsed: a.endorsed });
   return sealBlock(c, { chain: Chain.TRACING, kind: Kind.DIAGNOSIS, region: a.region, time: a.timeSec, parents: a.parents ?? [], signer: diagnostician.publicKey, body }, {
     powBits: 0,
     secretKey: diagnostician.secretKey,

@@ -30,6 +30,8 @@ import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
 import { networkState } from './network.ts';
 import { Care, CareError } from './care.ts';
 import { CareRelay, type SignalConnection } from './care-relay.ts';
+import { Clinic, ClinicError } from './clinic.ts';
+import { Consent } from './consent.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
 export type { NodeHandle } from './context.ts';
@@ -94,6 +96,8 @@ export class AppEngine {
   private exposure!: Exposure;
   private care!: Care;
   private relay!: CareRelay;
+  private clinic!: Clinic;
+  private consent!: Consent;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
   private keysCreated: number | null = null;
@@ -145,7 +149,11 @@ export class AppEngine {
     await this.care.load();
     this.relay = new CareRelay(this.care, { region: this.o.config.region, connect: this.o.signal ?? null, changed: () => this.changed(), now: this.now });
     this.relay.syncRooms();
+    this.clinic = new Clinic(this.ctx);
+    this.consent = new Consent(this.ctx);
+    await this.consent.load();
     this.unsubscribe = net.ledger.onBlock((_e, b) => {
+      this.consent.accepted(b);
       try {
         if (this.tracker.add(b)) this.changed();
       } catch {
@@ -159,6 +167,7 @@ export class AppEngine {
     const tickMs = this.o.tickMs ?? 30_000;
     if (tickMs > 0) this.timer = setInterval(() => void this.tick(), tickMs);
     void this.uploads.publishPending();
+    void this.consent.scanHeld().catch(() => undefined);
     this.changed();
   }
 
@@ -256,6 +265,8 @@ export class AppEngine {
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
       care: { ...this.care.state(), pairing: this.relay.progress },
+      clinic: this.clinic.state(),
+      consent: this.consent.state(),
     };
   }
 
@@ -395,6 +406,26 @@ export class AppEngine {
       case 'remove-dependent':
         await this.care.removeDependent(intent.id);
         return undefined;
+      case 'clinic-unlock':
+        return this.clinic.unlock(intent.keyFile, intent.passphrase);
+      case 'clinic-leave':
+        this.clinic.leave();
+        return undefined;
+      case 'clinic-code':
+        return this.clinic.code();
+      case 'clinic-check':
+        return this.clinic.check(intent.text);
+      case 'clinic-endorse':
+        return this.clinic.endorse(intent.text, intent.onset, intent.lookback);
+      case 'consent-clinic':
+        return this.consent.checkClinic(intent.text);
+      case 'consent-make':
+        return this.consent.make(intent.clinic, intent.days);
+      case 'consent-forget':
+        await this.consent.forget();
+        return undefined;
+      case 'self-report':
+        return this.consent.selfReport(intent.onset);
       default:
         throw new EngineError('unknown_intent', `unknown intent ${JSON.stringify((intent as { type?: unknown }).type)}`);
     }
@@ -481,7 +512,7 @@ export class AppEngine {
 }
 
 function codeOf(e: unknown): string {
-  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError || e instanceof CareError || e instanceof BeepTraceError) return e.code;
+  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError || e instanceof CareError || e instanceof ClinicError || e instanceof BeepTraceError) return e.code;
   if (e instanceof TypeError) return 'bad_intent';
   if (e instanceof RangeError) return 'bad_input';
   return 'error';

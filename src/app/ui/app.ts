@@ -25,7 +25,14 @@ import './network-view.ts';
 import './settings-view.ts';
 
 /** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome';
+export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | ConsentRoute;
+/** The diagnosis and self-report views (issue 11): loaded on first visit, with the QR code library. */
+type ConsentRoute = 'positive' | 'report' | 'clinic';
+const CONSENT_VIEWS: Record<ConsentRoute, () => Promise<unknown>> = {
+  positive: () => import('./positive-view.ts'),
+  report: () => import('./report-view.ts'),
+  clinic: () => import('./clinic-view.ts'),
+};
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
@@ -37,7 +44,7 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome'] as const).find((x) => x === r) ?? 'status';
+  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic'] as const).find((x) => x === r) ?? 'status';
 }
 
 @customElement('beeptrace-app')
@@ -146,6 +153,9 @@ export class BeepTraceApp extends LitElement {
       case 'trail': return html`<bt-trail-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-trail-view>`;
       case 'data': return html`<bt-data-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-data-view>`;
       case 'network': return html`<bt-network-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-network-view>`;
+      case 'positive': void CONSENT_VIEWS.positive(); return html`<bt-positive-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-positive-view>`;
+      case 'report': void CONSENT_VIEWS.report(); return html`<bt-report-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-report-view>`;
+      case 'clinic': void CONSENT_VIEWS.clinic(); return html`<bt-clinic-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-clinic-view>`;
       case 'settings': return html`<bt-settings-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-settings-view>`;
       default: return html`<bt-status-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-status-view>`;
     }
@@ -154,7 +164,7 @@ export class BeepTraceApp extends LitElement {
   override render() {
     const s = this.appState;
     const showNav = s.ready && s.onboarded && !s.fatal;
-    const current = this.route === 'welcome' ? 'settings' : this.route;
+    const current = this.route === 'welcome' || this.route === 'clinic' ? 'settings' : this.route === 'positive' || this.route === 'report' ? 'status' : this.route;
     return html`
       <header>
         <div class="bar">

@@ -30,6 +30,7 @@ export class SettingsView extends ViewBase {
         ${langChoices(s.lang, (lang) => this.save({ lang }))}
         <p aria-live="polite">${this.said}</p>
       </section>
-      <p><a href="#/welcome">${i18n.t('settings.again')}</a></p>`;
+      <p><a href="#/welcome">${i18n.t('settings.again')}</a></p>
+      <p><a href="#/clinic">${i18n.t('settings.clinic')}</a></p>`;
   }
 }

@@ -20,6 +20,10 @@ export class StatusView extends ViewBase {
       <bt-exposure-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-exposure-card>
       <bt-recording-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-recording-card>
       <bt-upload-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-upload-card>
-      <bt-notify-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-notify-card>`;
+      <bt-notify-card .state=${p.s} .client=${p.c} .services=${p.sv} .rev=${p.r}></bt-notify-card>
+      <section class="card"><h2>${i18n.t('status.healthTitle')}</h2>
+        ${p.s.consent?.status === 'recorded' ? html`<p class="note">${i18n.t('status.recorded')}</p>` : ''}
+        <ul><li><a href="#/positive">${i18n.t('status.positive')}</a></li><li><a href="#/report">${i18n.t('status.symptoms')}</a></li></ul>
+      </section>`;
   }
 }
