@@ -65,6 +65,8 @@ interface Active {
   label?: string;
   userConfirmed: boolean;
   peerConfirm?: string;
+  /** The scanned code (sender). */
+  offerText?: string;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -147,11 +149,13 @@ export class CareRelay {
 
   /** Sending side: a scanned code. Throws (a bad, foreign or expired code) before anything is sent. */
   startSending(offerText: string): void {
+    // The same code read twice (a camera sees it in several frames): the pairing under way goes on.
+    if (this.active?.role === 'sender' && this.active.offerText === offerText) return;
     this.cancel();
     const s = this.care.scan(offerText);
     const room = pairRoom(s.region);
     const conn = this.connection([room]);
-    const a: Active = { role: 'sender', conn, room, pairing: s.pairing, peer: s.rendezvous, sas: s.sas, userConfirmed: false };
+    const a: Active = { role: 'sender', conn, room, pairing: s.pairing, peer: s.rendezvous, sas: s.sas, userConfirmed: false, offerText };
     this.active = a;
     this.set({ role: 'sender', stage: 'connecting' });
     let helloSent = false;

@@ -26,25 +26,27 @@ import './settings-view.ts';
 
 /** The hash routes of the app. */
 export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | ConsentRoute;
-/** The diagnosis and self-report views (issue 11): loaded on first visit, with the QR code library. */
-type ConsentRoute = 'positive' | 'report' | 'clinic';
+/** The views that pass QR codes (diagnosis, self-report, family and care): loaded on first visit, with the QR code library. */
+type ConsentRoute = 'positive' | 'report' | 'clinic' | 'care';
 const CONSENT_VIEWS: Record<ConsentRoute, () => Promise<unknown>> = {
   positive: () => import('./positive-view.ts'),
   report: () => import('./report-view.ts'),
   clinic: () => import('./clinic-view.ts'),
+  care: () => import('./care-view.ts'),
 };
 const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'status', label: 'nav.status' },
   { route: 'trail', label: 'nav.trail' },
   { route: 'data', label: 'nav.data' },
   { route: 'network', label: 'nav.network' },
+  { route: 'care', label: 'nav.care' },
   { route: 'settings', label: 'nav.settings' },
 ];
 
 /** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
 export function routeOf(hash: string): Route {
   const r = hash.replace(/^#\/?/, '');
-  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic'] as const).find((x) => x === r) ?? 'status';
+  return (['status', 'trail', 'data', 'network', 'settings', 'welcome', 'positive', 'report', 'clinic', 'care'] as const).find((x) => x === r) ?? 'status';
 }
 
 @customElement('beeptrace-app')
@@ -156,6 +158,7 @@ export class BeepTraceApp extends LitElement {
       case 'positive': void CONSENT_VIEWS.positive(); return html`<bt-positive-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-positive-view>`;
       case 'report': void CONSENT_VIEWS.report(); return html`<bt-report-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-report-view>`;
       case 'clinic': void CONSENT_VIEWS.clinic(); return html`<bt-clinic-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-clinic-view>`;
+      case 'care': void CONSENT_VIEWS.care(); return html`<bt-care-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-care-view>`;
       case 'settings': return html`<bt-settings-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-settings-view>`;
       default: return html`<bt-status-view .state=${p.state} .client=${p.client} .services=${p.services} .rev=${p.rev}></bt-status-view>`;
     }
