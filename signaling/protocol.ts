@@ -7,8 +7,21 @@
  */
 import type { SignalingLimits } from './limits.ts';
 
-/** Room names: `beeptrace/v1/<region>/<chain>`, region 1–32 of `[a-z0-9-]`. */
-export const ROOM_PATTERN = /^beeptrace\/v1\/[a-z0-9-]{1,32}\/(tracing|notification)$/;
+/**
+ * Room names: `beeptrace/v1/<region>/<chain>` (region 1–32 of `[a-z0-9-]`), the region's pairing
+ * room `beeptrace/v1/<region>/pair` (QR pairing handshakes, docs/PROTOCOL.md §13.1), and care
+ * rooms `beeptrace/v1/care/<32 hex>` where the two devices of one pairing meet (§13.3; at most
+ * {@link CARE_ROOM_SIZE} members).
+ */
+export const ROOM_PATTERN = /^beeptrace\/v1\/(?:[a-z0-9-]{1,32}\/(?:tracing|notification|pair)|care\/[0-9a-f]{32})$/;
+
+/** Members a care room holds: the two devices of one pairing. */
+export const CARE_ROOM_SIZE = 2;
+
+/** True for a care room name. @example isCareRoom('beeptrace/v1/care/' + '0'.repeat(32)) === true */
+export function isCareRoom(room: string): boolean {
+  return room.startsWith('beeptrace/v1/care/');
+}
 
 /** Peer ids: 16 random bytes in lowercase hex, fresh for every connection. */
 export const PEER_ID_PATTERN = /^[0-9a-f]{32}$/;

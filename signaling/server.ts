@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { CloseCode, parseClientMessage, type AnnouncedLimits, type CloseCodeValue, type ErrorCode, type ServerMessage } from './protocol.ts';
+import { CARE_ROOM_SIZE, CloseCode, isCareRoom, parseClientMessage, type AnnouncedLimits, type CloseCodeValue, type ErrorCode, type ServerMessage } from './protocol.ts';
 import { resolveLimits, TokenBucket, type SignalingLimits } from './limits.ts';
 import { Rooms } from './rooms.ts';
 
@@ -232,7 +232,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       case 'join': {
         if (c.rooms.has(msg.room)) return error(c, 'already-joined', `already in room ${msg.room}`, { room: msg.room });
         if (c.rooms.size >= limits.maxRoomsPerConnection) return violate(c, CloseCode.TOO_MANY_ROOMS, `more than ${limits.maxRoomsPerConnection} rooms`);
-        if (rooms.size(msg.room) >= limits.maxRoomSize) return violate(c, CloseCode.ROOM_FULL, 'room full');
+        if (rooms.size(msg.room) >= (isCareRoom(msg.room) ? Math.min(CARE_ROOM_SIZE, limits.maxRoomSize) : limits.maxRoomSize)) return violate(c, CloseCode.ROOM_FULL, 'room full');
         const peers = rooms.sample(msg.room, limits.peerSampleSize, c.id);
         rooms.join(msg.room, c.id);
         c.rooms.add(msg.room);

@@ -11,7 +11,7 @@
  */
 import type { BlockStore } from '../core/store.ts';
 import type { CryptoProvider } from '../core/crypto.ts';
-import { UserKeys, pseudonym } from '../core/keys.ts';
+import { UserKeys, pseudonym, type WatchEpoch } from '../core/keys.ts';
 import { toHex } from '../core/bytes.ts';
 import { dayOfMs } from '../core/types.ts';
 
@@ -19,6 +19,24 @@ import { dayOfMs } from '../core/types.ts';
 export const SEED_KEY = 'device/seed';
 /** Store key of the seed's creation time (decimal ms, UTF-8). */
 export const CREATED_KEY = 'device/created';
+/** Store key of the watch schedule (JSON `[{ fromDay, generation }]`, PROTOCOL §13.2); absent = never rotated. */
+export const WATCH_SCHEDULE_KEY = 'device/watch-schedule';
+
+/** Read the device's watch schedule (default: generation 0 from day 0). @example await loadWatchSchedule(store) */
+export async function loadWatchSchedule(store: BlockStore): Promise<WatchEpoch[]> {
+  const raw = await store.getValue(WATCH_SCHEDULE_KEY);
+  if (!raw) return [{ fromDay: 0, generation: 0 }];
+  const v = JSON.parse(new TextDecoder().decode(raw)) as WatchEpoch[];
+  if (!Array.isArray(v) || v.length === 0 || !v.every((e) => Number.isInteger(e?.fromDay) && Number.isInteger(e?.generation))) {
+    throw new Error('loadDevice: the stored watch schedule is not valid; refusing to guess (it decides which guardians see which days)');
+  }
+  return v;
+}
+
+/** Keep the device's watch schedule (one atomic write). @example await saveWatchSchedule(store, rotateWatch(old, today)) */
+export async function saveWatchSchedule(store: BlockStore, schedule: readonly WatchEpoch[]): Promise<void> {
+  await store.setValue(WATCH_SCHEDULE_KEY, new TextEncoder().encode(JSON.stringify(schedule)));
+}
 
 export interface Device {
   keys: UserKeys;
@@ -38,7 +56,7 @@ export async function loadDevice(store: BlockStore, c: CryptoProvider, nowMs = D
   const seed = await store.getOrCreateValue(SEED_KEY, () => c.randomBytes(32));
   if (seed.length !== 32) throw new Error(`loadDevice: the stored seed has ${seed.length} bytes, not 32; refusing to replace it`);
   const created = await store.getOrCreateValue(CREATED_KEY, () => new TextEncoder().encode(String(nowMs)));
-  const keys = new UserKeys(c, seed);
+  const keys = new UserKeys(c, seed, await loadWatchSchedule(store));
   return {
     keys,
     created: Number(new TextDecoder().decode(created)) || nowMs,

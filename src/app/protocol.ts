@@ -102,6 +102,54 @@ export interface NetworkState {
   relayOptIn?: boolean;
 }
 
+/** A dependent this device watches over (docs/APP.md §Family and care). */
+export interface DependentState {
+  id: string;
+  /** The guardian's own name for them. */
+  label: string;
+  mode: 'watch' | 'custody';
+  pairedAt: number;
+  /** When this device last heard from the dependent's (the pairing counts). */
+  lastHeardAt: number;
+  status: RiskLevel;
+  /** Newest day first. */
+  alerts: { day: Day; level: Exclude<RiskLevel, 'none'> }[];
+  /** The dependent ended this device's access from this day (nothing later is seen), or null. */
+  endedFrom: Day | null;
+  /** What the dependent's device last reported (care-room heartbeat), ms; null = not yet. */
+  lastSyncAt: number | null;
+  lastUploadAt: number | null;
+}
+
+/** A guardian this device gave access to. */
+export interface GuardianState {
+  id: string;
+  label: string;
+  mode: 'watch' | 'custody';
+  pairedAt: number;
+  /** Access ended from this day (watch-key rotation, PROTOCOL §13.2), or null. */
+  endedFrom: Day | null;
+}
+
+/**
+ * Where a pairing is: `connecting` to signaling; `show-code` (receiver: the QR text to show);
+ * `compare` (both: the six digits to compare); `waiting` (this person confirmed, the other device
+ * has not yet); `done`; `failed` (code and message: expired, second_sender, not_confirmed, bad_grant, offline…).
+ */
+export type PairingProgress =
+  | { role: 'receiver' | 'sender'; stage: 'connecting' }
+  | { role: 'receiver'; stage: 'show-code'; offerText: string; expires: number }
+  | { role: 'receiver' | 'sender'; stage: 'compare' | 'waiting'; sas: string }
+  | { role: 'receiver' | 'sender'; stage: 'done'; label: string }
+  | { role: 'receiver' | 'sender'; stage: 'failed'; code: string; message: string };
+
+export interface CareState {
+  dependents: DependentState[];
+  guardians: GuardianState[];
+  /** The pairing under way on this device, if any. */
+  pairing: PairingProgress | null;
+}
+
 export interface AppState {
   /** False until the engine has opened the store. */
   ready: boolean;
@@ -117,6 +165,7 @@ export interface AppState {
   /** Newest first. */
   days: DaySummary[];
   network: NetworkState;
+  care: CareState;
   /** Diagnostician mode: the unlocked diagnostician's key (public part only), or null (issue 11). */
   clinic?: ClinicState | null;
   /** The patient's latest consent to a diagnostician, and whether its diagnosis was seen on the chain. */
@@ -197,6 +246,21 @@ export type Intent =
    * Only public day keys and signatures leave the engine; the consent QR code carries them (issue 11).
    */
   | { type: 'prove-days'; diagnostician: string; challenge: string; days: Day[] }
+  /**
+   * Guardian pairing (PROTOCOL §13.1), relayed by the engine through signaling; its progress is
+   * `state.care.pairing`. The receiving device (it will hold the key): `pair-start` shows a code.
+   * The sending device (it holds the key): `pair-scan` with the scanned code's text (replies with
+   * an error for a bad, foreign or expired code, before anything is sent). Both: `pair-confirm`
+   * when the person sees the same six digits on both screens, with their name for the other
+   * person; `pair-cancel` when they differ or the person leaves.
+   */
+  | { type: 'pair-start'; mode: 'watch' | 'custody' }
+  | { type: 'pair-scan'; offerText: string }
+  | { type: 'pair-confirm'; label: string }
+  | { type: 'pair-cancel' }
+  /** End a guardian's access for future days (reply: `{ fromDay }`); the guardian is told in its care room. */
+  | { type: 'end-guardian'; id: string }
+  | { type: 'remove-dependent'; id: string }
   /** Diagnostician mode: open a role key file (text) with its passphrase; refused unless certified on the chain. Reply: ClinicState. */
   | { type: 'clinic-unlock'; keyFile: string; passphrase: string }
   /** Leave diagnostician mode: the engine forgets the key. */
@@ -226,7 +290,11 @@ export interface ConsentProof {
 export type IntentType = Intent['type'];
 
 /** One-off events the page acts on (a system notification for a new exposure: its text never says the risk). */
-export type AppEvent = { type: 'new-exposure'; alert: Alert } | { type: 'erased' };
+export type AppEvent =
+  | { type: 'new-exposure'; alert: Alert }
+  | { type: 'erased' }
+  /** A dependent became at risk: the page's system notification names them by the guardian's label. */
+  | { type: 'dependent-at-risk'; id: string; label: string; level: Exclude<RiskLevel, 'none'>; day: Day };
 
 export type ToEngine = { kind: 'intent'; id: number; intent: Intent };
 /**
@@ -253,6 +321,7 @@ export function initialState(): AppState {
     exposure: { status: 'none', lastCheckedAt: null, checkedUpTo: null, alerts: [] },
     days: [],
     network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
+    care: { dependents: [], guardians: [], pairing: null },
   };
 }
 

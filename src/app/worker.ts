@@ -12,6 +12,7 @@
  * new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }).postMessage(init, [init.app, init.net]);
  * @module
  */
+import { SignalingClient } from '../net/webrtc/signaling-client.ts';
 import { nobleCrypto } from '../core/crypto.ts';
 import { openIdbStore } from '../store/idb-store.ts';
 import { AppEngine } from './engine/engine.ts';
@@ -58,6 +59,8 @@ async function run(init: WorkerInit): Promise<void> {
     engine = await AppEngine.open({
       store, crypto: nobleCrypto, now: clock.now, config: init.config,
       net: ({ keys }) => openWorkerNode(init, { store, keys }),
+      // Guardian pairing and care rooms: short signaling connections of the worker's own (PROTOCOL §13).
+      signal: (rooms) => new SignalingClient({ url: init.config.signalUrl, rooms: [...rooms] }),
     });
     engine.onMessage((m: FromEngine) => port.postMessage(m));
     for (const m of early.splice(0)) void engine.handle(m);

@@ -11,7 +11,7 @@
  */
 import type { CryptoProvider } from './crypto.ts';
 import type { NotificationBody } from './codec/records.ts';
-import type { WatchKeys } from './keys.ts';
+import type { TagSource } from './keys.ts';
 import { TagSetIndex } from './tagset.ts';
 import { RISK_NAME, type Day, type RiskLevel } from './types.ts';
 
@@ -21,18 +21,18 @@ export interface OwnExposure {
 }
 
 export class ExposureChecker {
-  private tags = new Map<Day, Uint8Array>();
+  private tags = new Map<Day, Uint8Array | null>();
   private found = new Map<Day, number>();
   /** Notification sets checked so far. */
   checked = 0;
   constructor(
     private readonly c: CryptoProvider,
-    private readonly watch: WatchKeys,
+    private readonly watch: TagSource,
   ) {}
 
-  private tag(day: Day): Uint8Array {
+  private tag(day: Day): Uint8Array | null {
     let t = this.tags.get(day);
-    if (!t) this.tags.set(day, (t = this.watch.tag(day)));
+    if (t === undefined) this.tags.set(day, (t = this.watch.tag(day)));
     return t;
   }
 
@@ -40,8 +40,8 @@ export class ExposureChecker {
   add(n: NotificationBody): Exclude<RiskLevel, 'none'> | null {
     this.checked++;
     if ((this.found.get(n.exposureDay) ?? 0) >= n.level) return null;
-    const idx = new TagSetIndex({ n: n.n, P: n.P, salt: n.salt, data: n.data });
-    if (!idx.has(this.c, this.tag(n.exposureDay))) return null;
+    const tag = this.tag(n.exposureDay);
+    if (!tag || !new TagSetIndex({ n: n.n, P: n.P, salt: n.salt, data: n.data }).has(this.c, tag)) return null;
     this.found.set(n.exposureDay, n.level);
     return RISK_NAME[n.level] as Exclude<RiskLevel, 'none'>;
   }

@@ -23,137 +23,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { toHex } from '../../src/core/bytes.ts';
-import { UserKeys } from '../../src/core/keys.ts';
 import { decodeBlock, Kind } from '../../src/core/codec/block.ts';
-import { decodeTraceBatch, decodeWithdrawal } from '../../src/core/codec/records.ts';
-import { notificationBlock } from '../../src/core/blocks.ts';
-import { buildTagSet } from '../../src/core/tagset.ts';
+import { decodeWithdrawal } from '../../src/core/codec/records.ts';
 import { DEFAULT_ADVICE } from '../../src/core/policy.ts';
-import { Chain, dayOfMs, type Day, type Fix } from '../../src/core/types.ts';
+import { Chain, dayOfMs } from '../../src/core/types.ts';
 import type { BlockStore } from '../../src/core/store.ts';
-import { SimNetwork, type SimNode } from '../../src/net/sim.ts';
 import { ValidatorRole } from '../../src/node/roles/validator-role.ts';
 import { openIdbStore } from '../../src/store/idb-store.ts';
 import { SEED_KEY, loadDevice } from '../../src/app/device.ts';
-import { AppEngine, ENGINE_RELAY_KEY } from '../../src/app/engine/engine.ts';
+import { ENGINE_RELAY_KEY } from '../../src/app/engine/engine.ts';
 import { RELAY_KEY, isRelay } from '../../src/app/thin-node.ts';
 import { readDay } from '../../src/app/engine/state.ts';
-import type { AppEvent, AppState, FromEngine, Intent } from '../../src/app/protocol.ts';
-import { fixture } from './net-fixture.ts';
+import type { AppState, FromEngine, Intent } from '../../src/app/protocol.ts';
+import { f, loadAppFixture, MIN, newSim, runUntil, openApp, keysOf, notification, traceParts, walk, waitFor } from './app-fixture.ts';
 
-type Fixture = Awaited<ReturnType<typeof fixture>>;
-let f: Fixture;
-test.before(async () => {
-  f = await fixture(0, 0);
-});
-
-const MIN = 60_000;
+test.before(loadAppFixture);
 let dbSeq = 0;
 
-function newSim(seed: number) {
-  return new SimNetwork({
-    crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [5, 40] },
-    node: { tickMs: 500, outbox: { checkMs: 1_000, proofTimeoutMs: 3_000 } },
-  });
-}
-
-/** Let fake-indexeddb's macrotasks run: the in-memory network itself only awaits promises. */
-async function yieldIo(n = 5): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** Run the virtual network, and real I/O in between, until `done()` or `ms` of virtual time passed. */
-async function runUntil(sim: SimNetwork, done: () => boolean, ms = 30_000): Promise<boolean> {
-  const end = sim.net.now() + ms;
-  while (!done() && sim.net.now() < end) {
-    await sim.net.run(sim.net.now() + 250);
-    await yieldIo();
-  }
-  return done();
-}
-
-interface App {
-  engine: AppEngine;
-  store: BlockStore;
-  events: AppEvent[];
-  node: () => SimNode;
-  send<T = unknown>(intent: Intent): Promise<T>;
-}
-
-/** An engine on IndexedDB database `db` with a thin node at `addr`; `wrap` may wrap the store. */
-async function openApp(sim: SimNetwork, db: string, addr: string, wrap: (s: BlockStore) => BlockStore = (s) => s, shiftMs: () => number = () => 0): Promise<App> {
-  const store = wrap(await openIdbStore(db));
-  let sn: SimNode | undefined;
-  const engine = await AppEngine.open({
-    store, crypto: c, now: () => sim.net.now() + shiftMs(), config: { region: f.w.region }, tickMs: 0, backupKdf: { logN: 10, r: 8, p: 1 },
-    net: async (a) => {
-      sn = await sim.addNode(addr, 'thin', { preload: f.ca, store: a.store, start: false });
-      return {
-        ledger: sn.ledger, node: sn.node,
-        stop: async () => {
-          sim.removeNode(addr);
-          await sn!.node.settle();
-        },
-      };
-    },
-  });
-  const events: AppEvent[] = [];
-  engine.onMessage((m) => m.kind === 'event' && events.push(m.event));
-  let id = 0;
-  return {
-    engine, store, events, node: () => sn!,
-    async send<T>(intent: Intent): Promise<T> {
-      const my = ++id + 1_000_000 * dbSeq;
-      let reply: FromEngine | undefined;
-      const off = engine.onMessage((m) => {
-        if (m.kind === 'reply' && m.id === my) reply = m;
-      });
-      await engine.handle({ kind: 'intent', id: my, intent });
-      off();
-      assert.ok(reply && reply.kind === 'reply', `a reply to ${intent?.type}`);
-      if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-      return reply.value as T;
-    },
-  };
-}
-
-/** The device keys the engine keeps in its store. */
-async function keysOf(store: BlockStore): Promise<UserKeys> {
-  return new UserKeys(c, (await store.getValue(SEED_KEY))!);
-}
-
-/** Fixes every minute: `minutes` at (lat, lon) from `fromMs`. */
-function dwell(fromMs: number, minutes: number, lat: number, lon: number): Fix[] {
-  return Array.from({ length: minutes }, (_, i) => ({ t: fromMs + i * MIN, lat, lon, acc: 8 }));
-}
-
-/** A signed notification of the World's solver naming `tags` on `day` at `level`. */
-function notification(sim: SimNetwork, day: Day, level: 1 | 2, tags: Uint8Array[], parentsFrom: SimNode): Uint8Array {
-  const others = Array.from({ length: 5 }, () => c.randomBytes(32));
-  const set = buildTagSet(c, [...tags, ...others], c.randomBytes(16), 27);
-  return notificationBlock(c, f.w.solver, { exposureDay: day, level, ...set }, {
-    region: f.w.region, timeSec: Math.floor(sim.net.now() / 1000), parents: parentsFrom.ledger.tips(Chain.NOTIFICATION),
-  });
-}
-
-
-async function traceParts(full: SimNode, keys: UserKeys, day: Day): Promise<number[]> {
-  const pub = toHex(keys.daySigning(day).publicKey);
-  const parts: number[] = [];
-  for (const e of full.ledger.entries(Chain.TRACING)) {
-    if (e.kind !== Kind.TRACE_BATCH) continue;
-    const b = decodeTraceBatch(decodeBlock((await full.ledger.get(e.id))!).body);
-    if (toHex(b.dayPub) === pub && b.day === day) parts.push(b.part);
-  }
-  return parts.sort((a, b) => a - b);
-}
-
-/** Walk a route on `day`: 20 min at home, 20 min at work 300 m north, then stay at a café (open stay). */
-async function walk(app: App, day: Day, startMin = 10): Promise<void> {
-  const t0 = day * 86_400_000 + startMin * MIN;
-  const route = [...dwell(t0, 20, 55.86, -4.25), ...dwell(t0 + 20 * MIN, 20, 55.8627, -4.25), ...dwell(t0 + 40 * MIN, 5, 55.8627, -4.255)];
-  for (const fix of route) assert.equal(await app.send({ type: 'fix', fix }), true);
-}
 
 test('first run → route → stays → upload now → full node; exposures told; proven by checkpoints', async () => {
   const sim = newSim(1);
@@ -196,7 +82,7 @@ test('first run → route → stays → upload now → full node; exposures told
 
   // A notification naming the user (exposure on `day`, high).
   const before = app.node().ledger.count(Chain.NOTIFICATION);
-  await full.node.publish(notification(sim, day, 2, [keys.watch.tag(day)], full));
+  await full.node.publish(notification(sim, day, 2, [keys.watch.tag(day)!], full));
   assert.ok(await runUntil(sim, () => app.node().ledger.count(Chain.NOTIFICATION) > before));
   await app.engine.refresh();
   await waitFor(() => app.events.some((e) => e.type === 'new-exposure'));
@@ -212,7 +98,7 @@ test('first run → route → stays → upload now → full node; exposures told
 
   // A notification of someone else changes nothing; a second exposure while already high is told.
   await full.node.publish(notification(sim, day, 2, [], full));
-  await full.node.publish(notification(sim, day - 1, 2, [keys.watch.tag(day - 1)], full));
+  await full.node.publish(notification(sim, day - 1, 2, [keys.watch.tag(day - 1)!], full));
   await runUntil(sim, () => app.node().ledger.count(Chain.NOTIFICATION) >= before + 3);
   await waitFor(() => app.events.filter((e) => e.type === 'new-exposure').length === 2);
   s = await app.engine.refresh();
@@ -253,10 +139,6 @@ test('first run → route → stays → upload now → full node; exposures told
   await again.engine.close();
 });
 
-async function waitFor(cond: () => boolean, tries = 2000): Promise<void> {
-  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(cond(), 'condition reached');
-}
 
 test('a reload keeps the open stay, the settings and the queue, and uploads nothing twice', async () => {
   const sim = newSim(2);

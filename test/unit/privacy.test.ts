@@ -142,10 +142,10 @@ const DAYS_OF_INTEREST: Day[] = Array.from({ length: 24 }, (_, i) => D - 20 + i)
 
 /** The secrets of a user that must never be published (for any day we look at). */
 function secretNeedles(name: string, k: UserKeys): Needle[] {
-  const out = [needle(`${name}'s seed`, k.seed), needle(`${name}'s watch key`, k.watch.watchKey)];
+  const out = [needle(`${name}'s seed`, k.seed), needle(`${name}'s watch key`, k.watchKey(0))];
   for (const d of DAYS_OF_INTEREST) {
     out.push(needle(`${name}'s n_d of day ${d}`, k.notificationSecret(d)));
-    out.push(needle(`${name}'s tag of day ${d}`, k.watch.tag(d)));
+    out.push(needle(`${name}'s tag of day ${d}`, k.watch.tag(d)!));
     out.push(needle(`${name}'s day signing secret of day ${d}`, k.daySigning(d).secretKey));
     out.push(needle(`${name}'s day ephemeral secret of day ${d}`, k.dayEphemeral(d).secretKey));
   }

@@ -181,7 +181,7 @@ test('a self-report is capped at the policy level for unverified reports', async
 test('a guardian with only the watch key sees the same exposures as the user', async () => {
   const r = await scenario(present(D, 10, 0, 30), present(D, 10, 0, 30, 5));
   const { WatchKeys } = await import('../../src/core/keys.ts');
-  const guardian = new WatchKeys(c, r.contact.watch.watchKey.slice());
+  const guardian = new WatchKeys(c, r.contact.watchKey(0).slice());
   assert.deepEqual(await r.w.selfMatch(guardian), r.exposures);
   assert.equal(r.exposures.length, 1);
 });

@@ -348,8 +348,28 @@ test('joining a full room closes with 4004', async () => {
   });
 });
 
+test('a care room holds the two devices of one pairing: a third join closes with 4004; pairing rooms relay', async () => {
+  const care = `beeptrace/v1/care/${'ab'.repeat(16)}`;
+  await withServer({}, async (s) => {
+    const [a, b, c] = await Promise.all([Peer.connect(s.url), Peer.connect(s.url), Peer.connect(s.url)]);
+    await a.join(care);
+    await b.join(care);
+    c.send({ t: 'join', room: care });
+    await expectClosed(s, c, CloseCode.ROOM_FULL);
+    a.send({ t: 'signal', room: care, to: b.id, data: { bt: 'care', m: 'x' } });
+    assert.deepEqual((await b.next('signal')).data, { bt: 'care', m: 'x' });
+    await a.join('beeptrace/v1/r1/pair');
+    await b.join('beeptrace/v1/r1/pair');
+    b.send({ t: 'signal', room: 'beeptrace/v1/r1/pair', to: a.id, data: { bt: 'pair', m: 'hello' } });
+    assert.deepEqual((await a.next('signal')).data, { bt: 'pair', m: 'hello' });
+  });
+});
+
 test('a bad room name closes with 4005', async () => {
-  const bad = ['beeptrace/v1/R1/tracing', 'beeptrace/v2/r1/tracing', 'beeptrace/v1/r1/ledger', `beeptrace/v1/${'a'.repeat(33)}/tracing`, 'beeptrace/v1//tracing', 'x'];
+  const bad = [
+    'beeptrace/v1/R1/tracing', 'beeptrace/v2/r1/tracing', 'beeptrace/v1/r1/ledger', `beeptrace/v1/${'a'.repeat(33)}/tracing`, 'beeptrace/v1//tracing', 'x',
+    'beeptrace/v1/care/abc', `beeptrace/v1/care/${'A'.repeat(32)}`, `beeptrace/v1/care/${'a'.repeat(32)}/tracing`, 'beeptrace/v1/r1/pair/x',
+  ];
   await withServer({}, async (s) => {
     for (const room of bad) {
       const p = await Peer.connect(s.url);

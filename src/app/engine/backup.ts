@@ -57,6 +57,8 @@ export interface BackupDoc {
   recording: RecordingDoc | null;
   days: DayRecord[];
   alerts: StoredAlert[];
+  /** The watch schedule (PROTOCOL §13.2); absent in backups of devices that never rotated. */
+  watchSchedule?: { fromDay: number; generation: number }[];
 }
 
 /** A backup could not be made or read; `code` is the reply's error code. @example if (e instanceof BackupError && e.code === 'bad_passphrase') … */
@@ -149,6 +151,10 @@ function checkDoc(d: unknown): BackupDoc {
       r.sent.every((s) => isHex(s?.hex) && isInt(s?.time)) &&
       r.stays.every((s) => isInt(s?.start) && isInt(s?.minutes, 1, 1440) && Math.floor(s.start / 1440) === r.day);
     if (!ok) bad(`day record ${JSON.stringify((r as { day?: unknown })?.day)}`);
+  }
+  if (o.watchSchedule !== undefined) {
+    const ws = o.watchSchedule as { fromDay: unknown; generation: unknown }[];
+    if (!Array.isArray(ws) || ws.length === 0 || ws.length > 32 || !ws.every((e) => isInt(e?.fromDay) && isInt(e?.generation))) bad('watch schedule');
   }
   for (const a of o.alerts as StoredAlert[]) if (!(isInt(a?.day) && (a.level === 'low' || a.level === 'high') && isInt(a.foundAt))) bad('alert');
   return d as BackupDoc;

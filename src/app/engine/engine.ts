@@ -16,6 +16,7 @@ import type { CryptoProvider } from '../../core/crypto.ts';
 import { UserKeys } from '../../core/keys.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { DeviceError, possessionProofs } from '../../core/device.ts';
+import { BeepTraceError } from '../../core/errors.ts';
 import { dayOfMs, type Day, type Fix } from '../../core/types.ts';
 import { initialState, type AppConfig, type AppEvent, type AppState, type ConsentProof, type DaySummary, type FromEngine, type Intent, type NetworkState, type Settings, type ToEngine } from '../protocol.ts';
 import { loadDevice } from '../device.ts';
@@ -27,9 +28,10 @@ import { Exposure } from './exposure.ts';
 import { BackupError, DEFAULT_KDF, openBackup, sealBackup, type KdfParams } from './backup.ts';
 import { collectBackup, deleteDatabase, restoreBackup } from './my-data.ts';
 import { networkState } from './network.ts';
+import { Care, CareError } from './care.ts';
+import { CareRelay, type SignalConnection } from './care-relay.ts';
 import { Clinic, ClinicError } from './clinic.ts';
 import { Consent } from './consent.ts';
-import { BeepTraceError } from '../../core/errors.ts';
 import { TransparencyView } from './transparency.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
@@ -57,6 +59,8 @@ export interface AppEngineOptions {
   todayUploadEveryMs?: number;
   /** scrypt cost of exported backups. Default `DEFAULT_KDF` (log2 N = 17, r = 8, p = 1). */
   backupKdf?: KdfParams;
+  /** A new signaling connection joining `rooms` (guardian pairing and care rooms, src/app/engine/care-relay.ts); absent: no pairing. */
+  signal?: (rooms: string[]) => SignalConnection;
   /** The signaling connection as the transport sees it, for the network view. Default: 'open' with peers, else 'connecting'. */
   signaling?: () => NetworkState['signaling'];
 }
@@ -91,6 +95,8 @@ export class AppEngine {
   private recording!: Recording;
   private uploads!: Uploads;
   private exposure!: Exposure;
+  private care!: Care;
+  private relay!: CareRelay;
   private clinic!: Clinic;
   private consent!: Consent;
   private transparency!: TransparencyView;
@@ -141,6 +147,10 @@ export class AppEngine {
     this.uploads = new Uploads(this.ctx, this.tracker, this.o.todayUploadEveryMs);
     this.exposure = new Exposure(this.ctx, this.tracker, (a) => this.emit({ kind: 'event', event: { type: 'new-exposure', alert: this.exposure.view(a, this.settings.lang) } }));
     await this.exposure.load();
+    this.care = new Care(this.ctx, (d) => this.emit({ kind: 'event', event: { type: 'dependent-at-risk', ...d } }), () => this.exposure.load(), () => this.ownStatus());
+    await this.care.load();
+    this.relay = new CareRelay(this.care, { region: this.o.config.region, connect: this.o.signal ?? null, changed: () => this.changed(), now: this.now });
+    this.relay.syncRooms();
     this.clinic = new Clinic(this.ctx);
     this.consent = new Consent(this.ctx);
     await this.consent.load();
@@ -155,6 +165,7 @@ export class AppEngine {
         // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
       }
       if (counts) this.exposure.accepted(b);
+      if (counts) this.care.accepted(b);
     });
     if (net.start) net.start();
     else net.node.start();
@@ -258,6 +269,7 @@ export class AppEngine {
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
+      care: { ...this.care.state(), pairing: this.relay.progress },
       clinic: this.clinic.state(),
       consent: this.consent.state(),
     };
@@ -269,6 +281,7 @@ export class AppEngine {
     try {
       await this.pruneOldDays();
       await this.uploads.tick(this.settings.uploadPolicy);
+      this.relay.syncRooms(); // today's care rooms (their names change at midnight)
     } catch {
       // retried on the next tick
     }
@@ -378,6 +391,28 @@ export class AppEngine {
         return possessionProofs(this.ctx.keys, intent.days.map(checkDay), clinic, challenge)
           .map((e): ConsentProof => ({ day: e.day, dayPub: toHex(e.dayPub), proof: toHex(e.proof) }));
       }
+      case 'pair-start':
+        this.relay.startReceiving(intent.mode);
+        return undefined;
+      case 'pair-scan':
+        if (typeof intent.offerText !== 'string') throw new TypeError('pair-scan: offerText must be a string');
+        this.relay.startSending(intent.offerText);
+        return undefined;
+      case 'pair-confirm':
+        await this.relay.confirm(intent.label);
+        return undefined;
+      case 'pair-cancel':
+        this.relay.cancel();
+        return undefined;
+      case 'end-guardian': {
+        const { fromDay } = await this.care.endGuardian(intent.id);
+        this.relay.syncRooms();
+        this.relay.sendNow(intent.id);
+        return { fromDay };
+      }
+      case 'remove-dependent':
+        await this.care.removeDependent(intent.id);
+        return undefined;
       case 'clinic-unlock':
         return this.clinic.unlock(intent.keyFile, intent.passphrase);
       case 'clinic-leave':
@@ -403,6 +438,17 @@ export class AppEngine {
     }
   }
 
+  /** What this device tells its guardians (STATUS heartbeat): last sync of either chain and last upload, ms. */
+  private async ownStatus(): Promise<{ lastSyncAt: number | null; lastUploadAt: number | null }> {
+    let lastSyncAt: number | null = null;
+    for (const s of this.ctx.net.node.syncProgress()) if (s.lastSyncAt !== null && (lastSyncAt === null || s.lastSyncAt > lastSyncAt)) lastSyncAt = s.lastSyncAt;
+    let lastUploadAt: number | null = null;
+    for (const d of (await listDays(this.ctx.store)).sort((a, b) => b - a).slice(0, 3)) {
+      for (const s of (await readDay(this.ctx.store, d)).sent) if (s.kind === 'trace' && (lastUploadAt === null || s.time * 1000 > lastUploadAt)) lastUploadAt = s.time * 1000;
+    }
+    return { lastSyncAt, lastUploadAt };
+  }
+
   private async saveSettings(s: Partial<Settings>): Promise<void> {
     const before = this.settings.precision;
     this.settings = { ...this.settings, ...s };
@@ -422,7 +468,7 @@ export class AppEngine {
     const doc = await openBackup(bytes, passphrase);
     await this.ctx.locked(async () => {
       await restoreBackup(this.ctx.store, doc);
-      this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed));
+      this.ctx.keys = new UserKeys(this.ctx.c, fromHex(doc.seed), doc.watchSchedule ?? [{ fromDay: 0, generation: 0 }]);
       this.keysCreated = doc.keysCreated;
       this.onboarded = doc.onboarded;
       this.settings = { ...DEFAULT_SETTINGS, ...doc.settings };
@@ -430,6 +476,7 @@ export class AppEngine {
       await this.recording.load(this.settings.precision);
     });
     await this.exposure.load();
+    await this.care.load();
   }
 
   /** Erase everything on this device: stop the node, close the store, delete the database (keys included). */
@@ -453,6 +500,7 @@ export class AppEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    this.relay?.stop();
     this.unsubscribe?.();
     await this.ctx.locked(async () => undefined); // let running store work finish
     const net = this.ctx.net;
@@ -471,7 +519,7 @@ export class AppEngine {
 }
 
 function codeOf(e: unknown): string {
-  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError || e instanceof ClinicError || e instanceof BeepTraceError) return e.code;
+  if (e instanceof EngineError || e instanceof BackupError || e instanceof DeviceError || e instanceof CareError || e instanceof ClinicError || e instanceof BeepTraceError) return e.code;
   if (e instanceof TypeError) return 'bad_intent';
   if (e instanceof RangeError) return 'bad_input';
   return 'error';

@@ -11,7 +11,7 @@ import type { BlockStore } from '../../core/store.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { dayOfMs } from '../../core/types.ts';
 import type { Settings } from '../protocol.ts';
-import { CREATED_KEY, SEED_KEY } from '../device.ts';
+import { CREATED_KEY, SEED_KEY, saveWatchSchedule } from '../device.ts';
 import type { EngineCtx } from './context.ts';
 import type { BackupDoc } from './backup.ts';
 import { K, listDays, readDay, readJson, writeDay, writeJson, type RecordingDoc, type StoredAlert } from './state.ts';
@@ -29,6 +29,7 @@ export async function collectBackup(
   return {
     v: 1, exportedAt: ctx.now(), seed: toHex(ctx.keys.seed), keysCreated: o.keysCreated, settings: { ...o.settings }, onboarded: o.onboarded,
     recording: await readJson<RecordingDoc | null>(ctx.store, K.recording, null), days, alerts: o.alerts,
+    watchSchedule: ctx.keys.watch.entries.map((e) => ({ fromDay: e.fromDay, generation: e.keys.generation })),
   };
 }
 
@@ -49,6 +50,7 @@ export async function restoreBackup(store: BlockStore, doc: BackupDoc): Promise<
   await writeJson(store, K.settings, doc.settings);
   await writeJson(store, K.onboarded, doc.onboarded);
   await store.setValue(SEED_KEY, fromHex(doc.seed));
+  await saveWatchSchedule(store, doc.watchSchedule ?? [{ fromDay: 0, generation: 0 }]);
   await store.setValue(CREATED_KEY, new TextEncoder().encode(String(doc.keysCreated)));
 }
 

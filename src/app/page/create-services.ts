@@ -77,6 +77,7 @@ export function createPageServices(client: EngineClient, deps: PageServiceDeps):
   });
   client.onEvent((e) => {
     if (e.type === 'new-exposure' && deps.tabs.leader) void notify.showExposure(client.state.settings.lang).catch(() => {});
+    if (e.type === 'dependent-at-risk' && deps.tabs.leader) void notify.showDependent(client.state.settings.lang, e.id, e.label).catch(() => {});
   });
 
   return {

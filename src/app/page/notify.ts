@@ -25,6 +25,13 @@ export const EXPOSURE_TEXT: Record<Lang, { title: string; body: string }> = {
   ar: { title: 'BeepTrace', body: 'لدى BeepTrace أخبار لك — افتح التطبيق.' },
 };
 
+/** A dependent's news, per language: it names the dependent by the guardian's own label, never the risk. */
+export const DEPENDENT_TEXT: Record<Lang, (label: string) => { title: string; body: string }> = {
+  en: (label) => ({ title: 'BeepTrace', body: `BeepTrace has news about ${label} — open the app.` }),
+  de: (label) => ({ title: 'BeepTrace', body: `BeepTrace hat Neuigkeiten zu ${label} – öffne die App.` }),
+  ar: (label) => ({ title: 'BeepTrace', body: `لدى BeepTrace أخبار عن ${label} — افتح التطبيق.` }),
+};
+
 /** See the module comment. */
 export class PageNotify implements NotifyService {
   constructor(private readonly onChange?: () => void) {}
@@ -53,6 +60,16 @@ export class PageNotify implements NotifyService {
       lang,
       data: { url: '/#/status' },
     });
+    return true;
+  }
+
+  /** Shows "news about <label>" for a dependent who became at risk, if permitted (one notification per dependent). */
+  async showDependent(lang: Lang, id: string, label: string): Promise<boolean> {
+    if (this.permission !== 'granted') return false;
+    const reg = await navigator.serviceWorker.getRegistration();
+    if (!reg) return false;
+    const text = (DEPENDENT_TEXT[lang] ?? DEPENDENT_TEXT.en)(label);
+    await reg.showNotification(text.title, { body: text.body, tag: `beeptrace-dependent-${id}`, icon: '/icons/icon-192.png', lang, data: { url: '/#/care' } });
     return true;
   }
 }

@@ -38,6 +38,7 @@ const NAV: { route: Exclude<Route, 'welcome'>; label: MessageKey }[] = [
   { route: 'data', label: 'nav.data' },
   { route: 'network', label: 'nav.network' },
   { route: 'transparency', label: 'nav.transparency' },
+  { route: 'care', label: 'nav.care' },
   { route: 'settings', label: 'nav.settings' },
 ];
 

@@ -68,6 +68,21 @@ export class SignalingClient {
     return this.ws?.readyState === 1 && this.id !== undefined;
   }
 
+  /** Stay in `room` from now on (joined now if connected, and after every reconnect). */
+  join(room: string): void {
+    if (this.opts.rooms.includes(room)) return;
+    this.opts.rooms.push(room);
+    if (this.connected) this.sendJson({ t: 'join', room });
+  }
+
+  /** Leave `room` for good. */
+  leave(room: string): void {
+    const i = this.opts.rooms.indexOf(room);
+    if (i < 0) return;
+    this.opts.rooms.splice(i, 1);
+    if (this.connected) this.sendJson({ t: 'leave', room });
+  }
+
   /** Send a WebRTC signal to a peer of a room. Returns false when not connected. */
   signal(room: string, to: string, data: unknown): boolean {
     return this.sendJson({ t: 'signal', room, to, data });

@@ -25,7 +25,7 @@ import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair, SolverOutput } from '../../core/solver.ts';
 import { ExposureChecker, type OwnExposure } from '../../core/selfmatch.ts';
-import type { UserKeys, WatchKeys } from '../../core/keys.ts';
+import type { TagSource, UserKeys } from '../../core/keys.ts';
 import type { BuildingIndex } from '../../core/buildings.ts';
 import { SolverRole } from '../roles/solver-role.ts';
 import { ValidatorRole } from '../roles/validator-role.ts';
@@ -232,7 +232,7 @@ export class World {
   }
 
   /** What a user's device (or a guardian with the watch key) concludes from the notification chain. */
-  async selfMatch(watch: WatchKeys): Promise<OwnExposure[]> {
+  async selfMatch(watch: TagSource): Promise<OwnExposure[]> {
     const checker = new ExposureChecker(this.c, watch);
     for (const n of await this.notifications()) checker.add(n);
     return checker.exposures();
