@@ -120,7 +120,7 @@ test('switched on and off from Settings; a new-exposure banner stays until dismi
   try {
     const sw = page.getByRole('switch', { name: 'Easy mode' });
     assert.equal(await sw.isChecked(), false);
-    assert.equal(await page.getByRole('navigation').getByRole('link').count(), 5);
+    assert.equal(await page.getByRole('navigation').getByRole('link').count(), 7, 'Status, Trail, My data, Network, Transparency, Family and care, Settings');
     await sw.check();
     await until(async () => (await isElder(page)).attr, 'elder attribute');
     assert.deepEqual((await intents(page)).at(-1), { type: 'set-settings', settings: { elder: true } });
