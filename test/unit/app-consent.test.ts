@@ -133,14 +133,18 @@ test('one consent, one diagnosis the ledger accepts and the patient recognises; 
   await rejects(clinic2.endorse(fourthConsent, today, 0), 'not_certified');
   await rejects(patient.checkClinic(fourth.text), 'not_certified');
   assert.equal(w.diagnoses(), 2);
-  // Even built by hand, the revoked key's diagnosis is refused by the ledger.
+  // Even built by hand, the revoked key's diagnosis does not count: the ledger stores it (what a node
+  // stores must not depend on when it saw the revocation) but it is void (PROTOCOL §9.1).
   const epoch = epochOf(DEFAULT_POLICY, today);
   const forged = diagnosisBlock(c, k2, {
     region: REGION, timeSec: Math.floor(w.now() / 1000), parents: w.ledger.tips(Chain.TRACING), epoch, epochPub: w.ledger.authority.epochKey(epoch)!, onset: today, lookback: 0,
     challenge: c.randomBytes(32), endorsed: possessionProofs(pctx.keys, [today], k2.publicKey, c.randomBytes(32)),
   });
-  await assert.rejects(w.ledger.add(forged), (e: unknown) => (e as { code?: string }).code === 'unauthorized' || /revoked/.test(String(e)));
-  assert.equal(w.diagnoses(), 2);
+  await w.ledger.add(forged);
+  const forgedId = c.sha256(forged);
+  assert.equal(w.ledger.counts(forgedId), false);
+  assert.match(String(w.ledger.whyVoid(forgedId)), /revoked/);
+  assert.equal(w.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.DIAGNOSIS && w.ledger.counts(e.hex)).length, 2, 'two diagnoses count');
 
   // Self-report: anonymous, accepted by the ledger.
   const days = await patient.selfReport(today - 1);
