@@ -88,8 +88,9 @@ export class CareRelay {
   }
 
   private fail(code: string, message: string): void {
+    const role = this.active?.role ?? 'receiver';
     this.close();
-    this.set({ role: this.active?.role ?? 'receiver', stage: 'failed', code, message });
+    this.set({ role, stage: 'failed', code, message });
   }
 
   private close(): void {
