@@ -72,7 +72,7 @@ async function notify(stack: Stack, day: number, level: 1 | 2, tag: Uint8Array):
 }
 
 async function digits(page: Page): Promise<string> {
-  const el = page.locator('bt-care-view .digits');
+  const el = page.locator('bt-care-view .digits [aria-hidden="true"]');
   await el.waitFor({ timeout: 20_000 });
   return (await el.textContent())!.replace(/\s/g, '');
 }
@@ -120,6 +120,7 @@ test('watch pairing by image files: a bystander gets no key; the guardian sees t
     await dependent.page.getByRole('button', { name: 'Let someone look after me' }).click();
     await dependent.page.getByLabel('Choose a QR image').setInputFiles({ name: 'code.png', mimeType: 'image/png', buffer: code });
     const [dg, gd] = [await digits(dependent.page), await digits(guardian.page)];
+    await axeClean(guardian.page, 'the pairing panel with the six digits');
     assert.match(dg, /^\d{6}$/);
     assert.equal(dg, gd, 'both screens show the same six digits');
     await confirmAs(dependent.page, 'Anna');

@@ -112,7 +112,7 @@ export class CareView extends ViewBase {
           <div class="actions"><button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.cancel')}</button></div>`;
       case 'compare':
         return html`<p>${i18n.t('care.compare')}</p>
-          <p class="digits" aria-label=${i18n.t('care.digitsLabel', { digits: p.sas.split('').join(' ') })}>${p.sas.slice(0, 3)} ${p.sas.slice(3)}</p>
+          <p class="digits"><span aria-hidden="true">${p.sas.slice(0, 3)} ${p.sas.slice(3)}</span><span class="visually-hidden">${i18n.t('care.digitsLabel', { digits: p.sas.split('').join(' ') })}</span></p>
           <div class="field"><label for="other-name">${i18n.t(p.role === 'receiver' ? 'care.nameOfDependent' : 'care.nameOfGuardian')}</label>
             <input id="other-name" autocomplete="off" maxlength="60" .value=${this.label} @input=${(e: Event) => { this.label = (e.target as HTMLInputElement).value; }}></div>
           <div class="actions">
@@ -120,7 +120,7 @@ export class CareView extends ViewBase {
             <button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.differ')}</button>
           </div>`;
       case 'waiting':
-        return html`<p class="digits">${p.sas.slice(0, 3)} ${p.sas.slice(3)}</p><p>${i18n.t('care.waiting')}</p>
+        return html`<p class="digits"><span aria-hidden="true">${p.sas.slice(0, 3)} ${p.sas.slice(3)}</span><span class="visually-hidden">${i18n.t('care.digitsLabel', { digits: p.sas.split('').join(' ') })}</span></p><p>${i18n.t('care.waiting')}</p>
           <div class="actions"><button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.cancel')}</button></div>`;
       case 'done':
         return html`<p>${i18n.t(p.role === 'receiver' ? 'care.doneReceiver' : 'care.doneSender', { name: p.label })}</p>
