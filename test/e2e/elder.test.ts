@@ -196,9 +196,10 @@ test('the setting persists across a reload of the real app (engine Worker, Index
     await page.goto(`${vite.url}/`);
     await page.getByRole('heading', { name: 'Welcome to BeepTrace' }).waitFor({ timeout: 60_000 });
     await page.getByRole('switch', { name: 'Easy mode' }).check();
-    await until(async () => (await state())?.settings.elder === true, 'the engine to keep elder mode');
+    // The engine's worker compiles on demand under Vite's dev server: slow on a loaded machine.
+    await until(async () => (await state())?.settings.elder === true, 'the engine to keep elder mode', 90_000, 250);
     await page.getByRole('button', { name: 'Start using BeepTrace' }).click();
-    await until(async () => (await state())?.onboarded, 'the first run to finish');
+    await until(async () => (await state())?.onboarded, 'the first run to finish', 90_000, 250);
     await page.reload();
     await page.getByRole('heading', { name: 'Status', level: 1 }).waitFor({ timeout: 60_000 });
     assert.equal((await state())?.settings.elder, true, 'kept in the engine’s store');
