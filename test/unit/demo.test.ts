@@ -18,7 +18,7 @@ import { DEFAULT_POLICY } from '../../src/core/policy.ts';
 import { Chain } from '../../src/core/types.ts';
 import { until } from '../e2e/harness.ts';
 
-test('the stack with --demo publishes real trace batches and diagnoses; the solver on the mesh answers with notifications', { timeout: 120_000 }, async () => {
+test('the stack with --demo publishes real trace batches and diagnoses; the solver on the mesh answers with notifications', { timeout: 300_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'bt-demo-'));
   const dist = await mkdtemp(join(tmpdir(), 'bt-demo-dist-'));
   const lines: string[] = [];
@@ -42,7 +42,7 @@ test('the stack with --demo publishes real trace batches and diagnoses; the solv
         if (b.signer && toHex(b.signer) === solver) return b;
       }
       return null;
-    }, 'a notification from the solver node', 60_000, 200);
+    }, 'a notification from the solver node', 180_000, 200);
     assert.equal(note.kind, Kind.NOTIFICATION);
     const diag = ledger.entries(Chain.TRACING).find((e) => e.kind === Kind.DIAGNOSIS)!;
     assert.equal(toHex(decodeBlock((await ledger.get(diag.id))!).signer!), toHex(stack.authority.keys.diagnostician.publicKey), 'endorsed by the local clinic');
