@@ -30,7 +30,7 @@ import { dirname, join } from 'node:path';
 import type { CryptoProvider } from '../../core/crypto.ts';
 import { toHex } from '../../core/bytes.ts';
 import { InputError } from '../../core/errors.ts';
-import { certificateBlock, epochKeyBlock, policyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
+import { certificateBlock, epochKeyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, parsePolicy, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair } from '../../core/solver.ts';
@@ -213,8 +213,11 @@ export class LocalAuthority {
     const today = Math.floor(this.now() / 86_400_000);
     const s = a.standing(this.timeSec(), epochOf(a.policy, today - a.policy.retentionDays));
     const root = this.keys.root;
+    // the policy goes through the CA, which keeps its statement times strictly increasing: a policy
+    // published in the same second as this refresh must still win over the refreshed copy
+    await this.ca.publishPolicy(a.policy);
+    await this.flush();
     const blocks = [
-      policyBlock(this.c, root, JSON.stringify(a.policy), this.common()),
       ...s.certificates.map((cert) => certificateBlock(this.c, root, cert, this.common())),
       ...s.revocations.map((r) => revocationBlock(this.c, root, { ...r, reason: 0 }, this.common())),
       ...s.epochs.map((e) => epochKeyBlock(this.c, root, e.epoch, e.publicKey, this.common())),
@@ -222,7 +225,7 @@ export class LocalAuthority {
     for (const b of blocks) await this.publisher(b);
     this.state.refreshedAt = this.now();
     await this.saveState();
-    return blocks.length;
+    return 1 + blocks.length;
   }
 
   /** Due for a refresh (a third of the retention window since the last)? */
