@@ -120,6 +120,7 @@ export function startDemo(o: DemoOptions): DemoTown {
   let uploaded = 0;
   let sinceCase = caseEvery; // the first case comes right after the uploads
   let next = 0;
+  let lastUploadSec = 0;
   log(`demo: a town of ${n} residents around ${place.lat.toFixed(4)}, ${place.lon.toFixed(4)} (days ${days.map(isoDay).join(', ')}); uploads first, then a case every ${Math.round((caseEvery * (o.paceMs ?? 2000)) / 1000)} s`);
 
   const common = () => ({ region: o.region, timeSec: Math.floor(now() / 1000), parents: ledger.tips(Chain.TRACING) });
@@ -151,6 +152,7 @@ export function startDemo(o: DemoOptions): DemoTown {
       for (const b of blocks) {
         await o.publish(b);
         stats.batches++;
+        lastUploadSec = Math.floor(now() / 1000);
       }
     }
   };
@@ -173,6 +175,8 @@ export function startDemo(o: DemoOptions): DemoTown {
       log(`demo: ${uploaded} of ${n} residents uploaded their days (${stats.batches} trace batches)`);
       return;
     }
+    // a case endorses only batches published before it (PROTOCOL §11.7), in whole seconds
+    if (Math.floor(now() / 1000) <= lastUploadSec) return;
     if (stats.cases >= maxCases || ++sinceCase < caseEvery) return;
     sinceCase = 0;
     const patient = order[next++ % n];
