@@ -29,6 +29,8 @@ Usage:
                                  check a GeoJSON export of buildings and venues (beeptrace buildings --help)
   beeptrace ca COMMAND [options]  a health authority's CA: keys, certificates, epochs, policy
                                  (init, keygen, certify, revoke, epoch, shred, policy, publish, status; beeptrace ca --help)
+  beeptrace venue poster --key FILE --name NAME --out FILE [--duration MIN] [--format svg|pdf]
+                                 a venue's printable check-in poster (SVG or PDF; beeptrace venue --help)
   beeptrace --help | --version
 
 sim, synthetic city:
@@ -76,6 +78,10 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'ca') {
       const { caMain } = await import('./ca/cli.ts');
       return await caMain(argv.slice(1));
+    }
+    if (argv[0] === 'venue') {
+      const { venueMain } = await import('./venue-command.ts');
+      return await venueMain(argv.slice(1));
     }
     if (argv[0] === 'node') {
       const { runNode } = await import('./run-node.ts');
