@@ -170,6 +170,16 @@ export interface AppState {
   clinic?: ClinicState | null;
   /** The patient's latest consent to a diagnostician, and whether its diagnosis was seen on the chain. */
   consent?: ConsentState | null;
+  /** The open venue check-in, or null (docs/APP.md §Venue check-in). */
+  checkin?: CheckinState | null;
+}
+
+/** An open venue check-in: the venue's id (derived from its certified key), its name, since when, and when the app checks out by itself (ms). */
+export interface CheckinState {
+  venueId: string;
+  name: string;
+  since: number;
+  until: number;
 }
 
 /** Diagnostician mode, as the page sees it (the secret key stays in the engine). */
@@ -277,6 +287,14 @@ export type Intent =
   | { type: 'consent-make'; clinic: string; days: Day[] }
   /** The patient: forget the consent shown. */
   | { type: 'consent-forget' }
+  /**
+   * Check in at a venue with a scanned poster (QR text, `BTV1:`): refused (VenueError code
+   * `bad_signature`, `foreign_region`, `not_certified`, or a CodecError code) unless signed by a
+   * venue certified for this region on this device's chain. Reply: CheckinState.
+   */
+  | { type: 'checkin'; text: string }
+  /** Check out of the open venue check-in now. */
+  | { type: 'checkout' }
   /** An anonymous, unverified self-report of symptoms since `onset`. Reply: days reported. */
   | { type: 'self-report'; onset: Day };
 

@@ -32,6 +32,7 @@ import { Care, CareError } from './care.ts';
 import { CareRelay, type SignalConnection } from './care-relay.ts';
 import { Clinic, ClinicError } from './clinic.ts';
 import { Consent } from './consent.ts';
+import { CHECKIN_POLL_MS, Venue } from './venue.ts';
 import { TransparencyView } from './transparency.ts';
 import { DEFAULT_SETTINGS, K, checkSettings, listDays, readDay, readJson, writeDay, writeJson } from './state.ts';
 
@@ -99,6 +100,8 @@ export class AppEngine {
   private relay!: CareRelay;
   private clinic!: Clinic;
   private consent!: Consent;
+  private venue!: Venue;
+  private venueTimer: ReturnType<typeof setInterval> | null = null;
   private transparency!: TransparencyView;
   private settings: Settings = { ...DEFAULT_SETTINGS };
   private onboarded = false;
@@ -154,6 +157,8 @@ export class AppEngine {
     this.clinic = new Clinic(this.ctx);
     this.consent = new Consent(this.ctx);
     await this.consent.load();
+    this.venue = new Venue(this.ctx, this.recording);
+    await this.venue.load();
     this.transparency = new TransparencyView(net.ledger);
     this.unsubscribe = net.ledger.onBlock((e, b) => {
       const counts = net.ledger.counts(e.hex); // a revoked signer's statement is stored but does not count (PROTOCOL §9.1)
@@ -171,6 +176,7 @@ export class AppEngine {
     else net.node.start();
     const tickMs = this.o.tickMs ?? 30_000;
     if (tickMs > 0) this.timer = setInterval(() => void this.tick(), tickMs);
+    if (tickMs > 0) this.venueTimer = setInterval(() => void this.venue.expire().catch(() => undefined), CHECKIN_POLL_MS);
     void this.uploads.publishPending();
     void this.consent.scanHeld().catch(() => undefined);
     this.changed();
@@ -272,6 +278,7 @@ export class AppEngine {
       care: { ...this.care.state(), pairing: this.relay.progress },
       clinic: this.clinic.state(),
       consent: this.consent.state(),
+      checkin: this.venue.state(),
     };
   }
 
@@ -279,6 +286,7 @@ export class AppEngine {
   async tick(): Promise<void> {
     if (this.closed) return;
     try {
+      await this.venue.expire();
       await this.pruneOldDays();
       await this.uploads.tick(this.settings.uploadPolicy);
       this.relay.syncRooms(); // today's care rooms (their names change at midnight)
@@ -309,6 +317,7 @@ export class AppEngine {
     try {
       if (!m.intent || typeof m.intent !== 'object') throw new TypeError('intent must be an object with a type');
       if (this.closed) throw new EngineError('closed', 'the engine is closed (erased or stopped)');
+      await this.venue.expire().catch(() => undefined); // a check-in past its default duration ends at that time, before anything else
       const value = await this.run(m.intent);
       this.emit({ kind: 'reply', id: m.id, ok: true, value });
     } catch (e) {
@@ -431,6 +440,11 @@ export class AppEngine {
       case 'consent-forget':
         await this.consent.forget();
         return undefined;
+      case 'checkin':
+        return this.venue.checkIn(intent.text);
+      case 'checkout':
+        await this.venue.checkOut();
+        return undefined;
       case 'self-report':
         return this.consent.selfReport(intent.onset);
       default:
@@ -500,6 +514,7 @@ export class AppEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.venueTimer !== null) clearInterval(this.venueTimer);
     this.relay?.stop();
     this.unsubscribe?.();
     await this.ctx.locked(async () => undefined); // let running store work finish

@@ -46,6 +46,11 @@ export class Recording {
     this.on = doc.on === true;
     this.lastFixAt = typeof doc.lastFixAt === 'number' ? doc.lastFixAt : null;
     if (doc.recorder) {
+      // An open stay without fixes yet (a venue stay, or a piece just cut) has minAcc = Infinity, which
+      // JSON writes as null and StayRecorder.restore refuses: any finite value above every accuracy
+      // behaves the same (it is only ever min-ed with a fix's accuracy).
+      const open = doc.recorder.open as { minAcc: number | null } | null;
+      if (open && open.minAcc === null) open.minAcc = Number.MAX_VALUE;
       try {
         this.rec.restore(doc.recorder);
       } catch {
@@ -69,13 +74,37 @@ export class Recording {
    */
   fix(fix: Fix): Promise<boolean> {
     return this.ctx.locked(async () => {
-      if (!this.on) return false;
+      // checked in at a venue: the venue stay stands for the place (a fix would end it)
+      if (!this.on || this.openVenue() !== null) return false;
       const closed = this.rec.addFix(fix);
       this.lastFixAt = this.ctx.now();
       await appendStays(this.ctx, closed);
       await this.persist();
       this.ctx.changed();
       return true;
+    });
+  }
+
+  /** The venue id of the open venue stay, or null. @example r.openVenue() === '00112233445566aa' */
+  openVenue(): string | null {
+    return this.rec.openStay()?.venue ?? null;
+  }
+
+  /** Start (or continue) a venue stay at `t` (src/app/engine/venue.ts checked the poster). @example await r.checkIn(venueId, now) */
+  checkIn(venueId: string, t: number): Promise<void> {
+    return this.ctx.locked(async () => {
+      await appendStays(this.ctx, this.rec.checkIn(venueId, t));
+      await this.persist();
+      this.ctx.changed();
+    });
+  }
+
+  /** End the open venue stay at `t`. @example await r.checkOut(now) */
+  checkOut(t: number): Promise<void> {
+    return this.ctx.locked(async () => {
+      await appendStays(this.ctx, this.rec.checkOut(t));
+      await this.persist();
+      this.ctx.changed();
     });
   }
 
