@@ -434,6 +434,22 @@ export const en = {
   'care.noGuardians': 'Nobody looks after you in BeepTrace.',
   'care.letLookAfter': 'Let someone look after me',
   'care.letHint': 'They will see whether you were exposed, never where you were. You can end it at any time.',
+  'checkin.title': 'Check in at a venue',
+  'checkin.open': 'Check in at a venue',
+  'checkin.intro': 'Scan the BeepTrace poster at the entrance. Only the venue’s code is recorded on this device, never a location; it is shared only like your other stays, sealed.',
+  'checkin.scanTitle': 'Scan the venue poster',
+  'checkin.checking': 'Checking the poster…',
+  'checkin.at': 'Checked in at {name}',
+  'checkin.since': 'Since {time}. You will be checked out by itself at {until}.',
+  'checkin.out': 'Check out',
+  'checkin.outDone': 'Checked out of {name}.',
+  'checkin.again': 'Check in somewhere else',
+  'checkin.fixesWait': 'While you are checked in, your position is not recorded: the venue stands for where you are.',
+  'checkin.refuse.bad_prefix': 'This is not a BeepTrace venue poster. You were not checked in.',
+  'checkin.refuse.bad_signature': 'This poster is forged or was altered. You were not checked in.',
+  'checkin.refuse.foreign_region': 'This poster belongs to another region. You were not checked in.',
+  'checkin.refuse.not_certified': 'This venue is not (or no longer) certified by the health authority. You were not checked in.',
+  'checkin.refuse.damaged': 'This poster’s code is damaged or incomplete. Scan it again. You were not checked in.',
 } as const;
 
 /** A key of the dictionary. */

@@ -193,7 +193,7 @@ export class BeepTraceApp extends LitElement {
       return html`<main id="main" tabindex="-1">${this.shown('wearable')}</main>`;
     }
     const showNav = s.ready && s.onboarded && !s.fatal;
-    const current = this.route === 'welcome' || this.route === 'clinic' || this.route === 'wearable' ? 'settings' : this.route === 'positive' || this.route === 'report' ? 'status' : this.route;
+    const current = this.route === 'welcome' || this.route === 'clinic' || this.route === 'wearable' ? 'settings' : this.route === 'positive' || this.route === 'report' || this.route === 'checkin' ? 'status' : this.route;
     return html`
       <header>
         <div class="bar">

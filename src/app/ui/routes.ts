@@ -10,7 +10,7 @@
  */
 
 /** The hash routes of the app. */
-export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'positive' | 'report' | 'clinic' | 'transparency' | 'wearable' | 'care';
+export type Route = 'status' | 'trail' | 'data' | 'network' | 'settings' | 'welcome' | 'positive' | 'report' | 'clinic' | 'transparency' | 'wearable' | 'care' | 'checkin';
 
 /** A route's view: the custom element that shows it and the module that defines it. */
 export interface RouteView {
@@ -38,6 +38,8 @@ export const VIEWS: Readonly<Record<Route, RouteView>> = {
   clinic: { tag: 'bt-clinic-view', load: () => import('./clinic-view.ts') },
   /** Family and care (issue 12): pairing over the QR parts, dependents, guardians. */
   care: { tag: 'bt-care-view', load: () => import('./care-view.ts') },
+  /** Venue check-in: scan a venue poster, check out (issue 12). */
+  checkin: { tag: 'bt-checkin-view', load: () => import('./checkin-view.ts') },
   transparency: { tag: 'bt-transparency-view', load: () => import('./transparency-view.ts') },
   /** A dedicated device's page (shown alone, without header or navigation). */
   wearable: { tag: 'bt-wearable-view', load: () => import('./wearable-view.ts') },
