@@ -133,7 +133,7 @@ test('venue check-in: a forged poster is refused; A (image file, checked out by 
     const before = traceBatches(stack);
     for (const d of [a, b]) {
       await d.page.clock.setSystemTime(Date.now());
-      await d.page.getByRole('link', { name: 'Status' }).click();
+      await d.page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
       await d.page.getByRole('button', { name: 'Upload now' }).click();
     }
     await until(() => traceBatches(stack) >= before + 2, 'both trace batches at the full node', 90_000);

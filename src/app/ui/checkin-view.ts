@@ -63,7 +63,7 @@ export class CheckinView extends ViewBase {
     const c = this.state.checkin ?? null;
     return html`<h1 tabindex="-1">${i18n.t('checkin.title')}</h1>
       ${c ? html`<section class="card">
-          <h2 role="status">${i18n.t('checkin.at', { name: c.name })}</h2>
+          <div role="status"><h2>${i18n.t('checkin.at', { name: c.name })}</h2></div>
           <p>${msg('checkin.since', { time: momentTime(c.since), until: momentTime(c.until) })}</p>
           <p class="help">${i18n.t('checkin.fixesWait')}</p>
           <div class="actions"><button @click=${() => void this.checkOut(c)}>${i18n.t('checkin.out')}</button></div>
