@@ -19,7 +19,7 @@ import './notify-card.ts';
 function checkinCard(v: ViewBase) {
   const c = v.state.checkin;
   if (c) {
-    return html`<section class="card"><div role="status"><h2>${i18n.t('checkin.at', { name: c.name })}</h2></div>
+    return html`<section class="card"><h2>${i18n.t('checkin.at', { name: c.name })}</h2>
       <p>${msg('checkin.since', { time: momentTime(c.since), until: momentTime(c.until) })}</p>
       <div class="actions"><button @click=${() => void v.client?.send({ type: 'checkout' }).catch(() => undefined)}>${i18n.t('checkin.out')}</button></div></section>`;
   }
