@@ -129,8 +129,8 @@ export function decodeNotification(body: Uint8Array): NotificationBody {
 }
 
 /**
- * Roles a CA certifies. A VENUE key (a place that prints check-in posters) signs nothing on the
- * chain yet; its certificate says the place is known to the authority.
+ * Roles a CA certifies. A VENUE key (a place that prints check-in posters) signs its posters
+ * (docs/PROTOCOL.md §7.11) and nothing on the chain; its certificate says the place is known to the authority.
  */
 export const Role = { DIAGNOSTICIAN: 1, SOLVER: 2, VALIDATOR: 3, VENUE: 4 } as const;
 export type RoleCode = (typeof Role)[keyof typeof Role];
