@@ -1,7 +1,8 @@
 /**
  * Venue check-in (issue 12) end to end on the stack `npm start` runs, in real Chromium: a venue
  * certified by the CA prints a poster; a forged copy (its name altered) chosen as an image file
- * is refused with a clear message and records nothing; A checks in from an image file of the
+ * is refused with a clear message and records nothing, as are a poster of an uncertified key and
+ * one of another region; A checks in from an image file of the
  * real poster and is checked out by the app at the poster's default 30 minutes; B checks in by
  * Chromium's fake camera (a y4m of the poster) and checks out by hand 30 minutes later. Both
  * upload; A is diagnosed; the solver matches the venue stays by the venue rule and B is told
@@ -105,6 +106,12 @@ test('venue check-in: a forged poster is refused; A (image file, checked out by 
     await chooseImage(a.page, forgedGif);
     await a.page.getByText('This poster is forged or was altered. You were not checked in.').waitFor({ timeout: 20_000 });
     assert.equal((await appState(a.page)).checkin ?? null, null);
+    // A poster signed by a key the authority never certified, and one of another region: refused too.
+    await chooseImage(a.page, Buffer.from(encodeQR(signPoster(nodeCrypto, newRoleKey(nodeCrypto), { region, name: 'Café Nord', minutes: 30 }), 'gif', { scale: 6 })));
+    await a.page.getByText('This venue is not (or no longer) certified by the health authority. You were not checked in.').waitFor({ timeout: 20_000 });
+    await chooseImage(a.page, Buffer.from(encodeQR(signPoster(nodeCrypto, venue, { region: region + 1, name: 'Café Nord', minutes: 30 }), 'gif', { scale: 6 })));
+    await a.page.getByText('This poster belongs to another region. You were not checked in.').waitFor({ timeout: 20_000 });
+    assert.equal((await appState(a.page)).checkin ?? null, null);
     await chooseImage(a.page, posterGif);
     await a.page.getByRole('status').filter({ hasText: 'Checked in at Café Nord' }).waitFor({ timeout: 20_000 });
     await axeClean(a.page, 'checked in');
@@ -138,7 +145,10 @@ test('venue check-in: a forged poster is refused; A (image file, checked out by 
     }
     await until(() => traceBatches(stack) >= before + 2, 'both trace batches at the full node', 90_000);
 
-    // A is diagnosed (the local clinic endorses A's day after A's device proved possession).
+    // A is diagnosed (the local clinic endorses A's day after A's device proved possession). A case
+    // endorses only batches published before it, in whole seconds: wait for the next second.
+    const lastBatch = Math.max(...stack.authority.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.TRACE_BATCH).map((e) => e.time));
+    await until(() => Math.floor(Date.now() / 1000) > lastBatch, 'the second after the last upload', 5000);
     const clinic = stack.authority.keys.diagnostician;
     const challenge = nodeCrypto.randomBytes(32);
     const proofs = await sendIntent<ConsentProof[]>(a.page, { type: 'prove-days', diagnostician: toHex(clinic.publicKey), challenge: toHex(challenge), days: [day] });
