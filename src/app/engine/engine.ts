@@ -160,7 +160,7 @@ export class AppEngine {
       if (counts) this.consent.accepted(b);
       if (counts) this.transparency.accepted(b, e.id);
       try {
-        if (this.tracker.add(b)) this.changed();
+        if (this.tracker.add(b, e.hex)) this.changed();
       } catch {
         // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
       }
