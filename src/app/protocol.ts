@@ -176,7 +176,7 @@ export interface AppState {
   checkin?: CheckinState | null;
 }
 
-/** An open venue check-in: the venue's id (derived from its certified key), its name, since when, and when the app checks out by itself (ms). */
+/** An open venue check-in: the venue's id (derived from its certified key), its name, since when, and when the app checks out by itself (ms). @example { venueId: '0011223344556677', name: 'Café Nord', since, until: since + 3_600_000 } */
 export interface CheckinState {
   venueId: string;
   name: string;

@@ -41,7 +41,7 @@ export class VenueError extends BeepTraceError {
   }
 }
 
-/** A poster that passed every check, and the venue id a check-in records. */
+/** A poster that passed every check, and the venue id a check-in records. @example checkPoster(c, text, a).venueId // '3f0c…' */
 export interface CheckedPoster extends Poster {
   /** 16 lower-case hex characters (`venueIdOf`). */
   venueId: string;

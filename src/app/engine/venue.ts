@@ -26,7 +26,7 @@ import type { Recording } from './recording.ts';
 import { readJson, writeJson } from './state.ts';
 
 const KEY = 'venue/checkin';
-/** How often the engine looks whether a check-in ran out, ms. */
+/** How often the engine looks whether a check-in ran out, ms. @example setInterval(() => void venue.expire(), CHECKIN_POLL_MS) */
 export const CHECKIN_POLL_MS = 2000;
 
 function isCheckin(v: unknown): v is CheckinState {
@@ -35,7 +35,7 @@ function isCheckin(v: unknown): v is CheckinState {
     Number.isFinite(o.since) && Number.isFinite(o.until) && o.until > o.since;
 }
 
-/** See the module comment. */
+/** See the module comment. @example const v = new Venue(ctx, recording); await v.load(); v.state()?.name */
 export class Venue {
   private current: CheckinState | null = null;
 

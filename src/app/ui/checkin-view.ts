@@ -33,6 +33,7 @@ export function checkinRefusal(e: unknown): string {
   return i18n.t('refuse.other', { reason: e instanceof Error ? e.message : String(e) });
 }
 
+/** The #/checkin view (see the module comment). @example html`<bt-checkin-view .state=${s} .client=${c}></bt-checkin-view>` */
 @customElement('bt-checkin-view')
 export class CheckinView extends ViewBase {
   @state() private said = '';

@@ -26,15 +26,15 @@ import { Reader, Writer } from './wire.ts';
 
 /** Text prefix of a venue poster code. @example text.startsWith(POSTER_PREFIX) */
 export const POSTER_PREFIX = 'BTV1:';
-/** Binary format version of the poster code. */
+/** Binary format version of the poster code. @example decodePoster(text) // refuses any other version (`version`) */
 export const POSTER_CODEC_VERSION = 1;
-/** Type byte of a poster (clinic codes are 1, consent codes 2). */
+/** Type byte of a poster (clinic codes are 1, consent codes 2). @example POSTER_TYPE === 3 */
 export const POSTER_TYPE = 3;
 /** Most bytes of a venue name (UTF-8). @example MAX_VENUE_NAME_BYTES === 64 */
 export const MAX_VENUE_NAME_BYTES = 64;
-/** Longest default stay a poster may state, minutes (the recorder's venue limit, 4 h). */
+/** Longest default stay a poster may state, minutes (the recorder's venue limit, 4 h). @example MAX_VENUE_MINUTES === 240 */
 export const MAX_VENUE_MINUTES = 240;
-/** Most characters of a poster code's text (prefix + base64url of the largest poster). */
+/** Most characters of a poster code's text (prefix + base64url of the largest poster). @example MAX_POSTER_CHARS === 228 */
 export const MAX_POSTER_CHARS = POSTER_PREFIX.length + Math.ceil(((103 + MAX_VENUE_NAME_BYTES) * 4) / 3);
 
 /** What a venue poster carries. @example { region: 1, venueKey, minutes: 60, name: 'Café Nord', signature } */
