@@ -10,7 +10,8 @@
  * - `accepted`: every DIAGNOSIS block the node accepts is compared with that key
  *   (`consentCaseSecret`): only this device and the clinic can derive it, so a match says "your
  *   positive test was recorded" and nobody else learns which block answers which consent. A thin
- *   node does not carry the tracing chain, so it sees diagnoses only when it relays (docs/APP.md);
+ *   node holds every case block of the tracing chain (docs/PROTOCOL.md §15 item 34), so it sees the
+ *   diagnosis without relaying — and it asks for all cases, never for its own;
  * - `selfReport`: an anonymous, unverified self-report of the days held since onset − lookback.
  *
  * @example
@@ -115,7 +116,7 @@ export class Consent {
   /** Check the blocks already held (a diagnosis that arrived while the app was closed). */
   async scanHeld(): Promise<void> {
     const ledger = this.ctx.net.ledger;
-    if (!this.kept || this.kept.status !== 'waiting' || !ledger.carries(1)) return;
+    if (!this.kept || this.kept.status !== 'waiting' || !ledger.holds(1, Kind.DIAGNOSIS)) return;
     for (const e of ledger.entries(1).filter((x) => x.kind === Kind.DIAGNOSIS && x.time * 1000 >= this.kept!.shownAt - 60_000)) {
       const bytes = await ledger.get(e.id);
       if (bytes) this.accepted(decodeBlock(bytes));
