@@ -51,7 +51,7 @@ test("the 'transparency' intent: a thin node counts what its ledger accepted, li
   const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed: 3, startMs: f.startMs, link: { delay: [5, 40] }, node: { tickMs: 500 } });
   const a = await openEngine(f, sim, 'bt-transparency-1');
   const first = await a.summary();
-  assert.deepEqual(first.chains, [Chain.NOTIFICATION], 'a thin node: the notification chain only');
+  assert.deepEqual(first.chains, [Chain.TRACING, Chain.NOTIFICATION], 'a thin node: the notification chain and the case blocks of the tracing chain');
   assert.equal(first.certificates.length, 5, 'the CA statements preloaded');
   assert.deepEqual(first.tagSets, []);
 
