@@ -114,7 +114,7 @@ async function certify(stack: Stack, key: RoleKey, name: string): Promise<void> 
   }, { region: stack.config.region, timeSec: t, parents: stack.authority.ledger.tips(Chain.NOTIFICATION) }));
 }
 
-test('A is diagnosed through the two QR codes by cameras: B is told "High risk", C "No exposure found", A\'s app says its test was recorded', { timeout: 400_000 }, async () => {
+test('A is diagnosed through the two QR codes by cameras: B is told "High risk", C "No exposure found", A\'s app (relay off) says its test was recorded and its dashboard shows one case for the clinic', { timeout: 400_000 }, async () => {
   const stack = await startTestStack();
   const dir = mkdtempSync(join(tmpdir(), 'bt-consent-'));
   const people = await launchWithCamera(join(dir, 'clinic.y4m'));
