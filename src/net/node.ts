@@ -4,9 +4,11 @@
  * injected `Clock`, `connect(addr)` and `discover()` — so the same class runs in a browser (over
  * simple-peer), in Node, and in the deterministic `MemoryNet`.
  *
- * Roles: a `thin` node (browser) carries the notification chain only — it never requests,
- * syncs or is sent tracing blocks — and hands its own trace batches to a peer that carries the
- * tracing chain (UPLOAD); `full` and `relay` nodes carry both chains.
+ * Roles: a `thin` node (browser) carries the notification chain and holds the tracing chain's
+ * case blocks (DIAGNOSIS, SELF_REPORT, WITHDRAWAL: docs/PROTOCOL.md §15 item 34) — it never
+ * requests, syncs or is sent a trace batch — and hands its own trace batches to a peer that carries
+ * the tracing chain (UPLOAD); `full` and `relay` nodes carry both chains. On a link with a thin
+ * side, the tracing chain is exchanged in part: its case blocks (`exchanges`).
  *
  * Robustness: every frame handler runs inside try/catch; a peer whose input throws, does not
  * decode, is oversized, invalid or over its rate limits is scored down and, at the threshold,
