@@ -19,6 +19,8 @@ import { diagnosisBlock, newRoleKey, revocationBlock } from '../../src/core/bloc
 import { possessionProofs, selfReport } from '../../src/core/device.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { CASE_KINDS } from '../../src/core/ledger/cases.ts';
+import { Ledger } from '../../src/core/ledger/ledger.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
 import { tallyLedger } from '../../src/core/ledger/transparency.ts';
 import { Chain, Precision, Source } from '../../src/core/types.ts';
 import { World } from '../../src/node/sim/world.ts';
@@ -176,4 +178,28 @@ test('a thin node refuses a forged case block, an uncertified diagnosis, a self-
   const s = (await tallyLedger(thin.ledger)).summary(2);
   assert.deepEqual(s.cases, [], 'no case counted: the uncertified and the revoked one are not cases');
   assert.equal(s.selfReports.reduce((n, r) => n + r.count, 0) + s.withdrawals.reduce((n, r) => n + r.count, 0), 1, 'only the honest case block');
+});
+
+test('a thin ledger keeps its case blocks across a reopen, never makes them tips, and prunes them with retention', async () => {
+  const { w, ca, first } = await cases();
+  let nowMs = w.nowMs;
+  const store = new MemoryStore();
+  const open = async () => {
+    const l = new Ledger({ crypto: c, store, rootKey: w.root.publicKey, region: w.region, now: () => nowMs, carries: [Chain.NOTIFICATION] });
+    await l.open();
+    return l;
+  };
+  const thin = await open();
+  for (const b of ca) await thin.add(b);
+  for (const b of first) assert.equal((await thin.add(b)).status, 'added');
+  assert.deepEqual(thin.tips(Chain.TRACING), [], 'a thin node names no tracing tips (its uploads stay parentless)');
+  assert.equal(thin.missingParents().length, 0, 'it awaits no tracing parent');
+  const again = await open();
+  assert.deepEqual(again.entries(Chain.TRACING).map((e) => e.hex), thin.entries(Chain.TRACING).map((e) => e.hex));
+  assert.equal(again.entries(Chain.TRACING).length, 3);
+  assert.deepEqual(again.tips(Chain.TRACING), []);
+  nowMs += 15 * 86_400_000; // past the 14-day retention window of the cases (and of the CA statements)
+  assert.ok((await again.prune()) >= 3);
+  assert.equal(again.count(Chain.TRACING), 0);
+  assert.equal(await store.countBlocks(Chain.TRACING), 0, 'pruned from the store too');
 });
