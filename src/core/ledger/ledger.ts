@@ -157,6 +157,7 @@ export class Ledger {
       // block loaded after its child would come back as a tip: drop every referenced id at the end.
       const referenced = new Set<string>();
       for (const m of metas) {
+        if (!this.holds(chain, m.kind)) continue; // not ours to hold (left by a relay that became thin): never read
         const hex = toHex(m.id);
         const bytes = await this.opts.store.getBlock(m.id);
         if (!bytes) {
@@ -164,7 +165,6 @@ export class Ledger {
           continue;
         }
         const b = decodeBlock(bytes);
-        if (!this.holds(b.chain, b.kind)) continue; // not ours to hold (a store shared with another role)
         const e = this.entryOf(m.id, hex, b);
         this.indexEntry(e);
         if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, m.id);
