@@ -106,8 +106,13 @@ test('case blocks reach every thin node without their tracing parents; no trace 
   // t3 goes offline (its store kept); more cases are published meanwhile; it comes back and syncs
   const away = sim.get('t3').store;
   sim.removeNode('t3');
-  for (const [i, b] of later.entries()) void sim.get(`f${i % 3}`).node.publish(b);
+  // the last one (a self-report) is a thin node's own: uploaded to a full node, and held by the thin node itself
+  for (const [i, b] of later.slice(0, -1).entries()) void sim.get(`f${i % 3}`).node.publish(b);
+  const own = sim.get('t0').node.publish(later.at(-1)!);
   await sim.net.run(sim.net.now() + 10_000);
+  assert.equal((await own).status, 'uploaded');
+  assert.equal(later.at(-1)![2], Kind.SELF_REPORT);
+  assert.equal(sim.get('t0').ledger.has(c.sha256(later.at(-1)!)), true, 'the thin node holds its own self-report once the upload is answered');
   const offered = () => [0, 1, 2].reduce((n, i) => n + sim.get(`f${i}`).node.stats().sync.offered, 0);
   const offeredBefore = offered();
   const back = await sim.addNode('t3', 'thin', { store: away });
