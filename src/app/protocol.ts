@@ -119,6 +119,8 @@ export interface DependentState {
   /** What the dependent's device last reported (care-room heartbeat), ms; null = not yet. */
   lastSyncAt: number | null;
   lastUploadAt: number | null;
+  /** In custody: the consent this device showed a clinic for them, and whether its diagnosis was seen (else null). */
+  consent?: ConsentState | null;
 }
 
 /** A guardian this device gave access to. */
@@ -271,12 +273,15 @@ export type Intent =
   | { type: 'clinic-check'; text: string }
   /** Endorse a checked consent code: publish the diagnosis. Reply: { days, id }. */
   | { type: 'clinic-endorse'; text: string; onset: Day; lookback: number }
-  /** The patient: check a scanned clinic code before sharing anything. Reply: ClinicCheck. */
-  | { type: 'consent-clinic'; text: string }
-  /** The patient: make the consent code for these days. Reply: { text }. */
-  | { type: 'consent-make'; clinic: string; days: Day[] }
-  /** The patient: forget the consent shown. */
-  | { type: 'consent-forget' }
+  /**
+   * The patient: check a scanned clinic code before sharing anything. Reply: ClinicCheck.
+   * `for`: a dependent's id whose keys this device keeps in custody (issue 12): their days, not this device's.
+   */
+  | { type: 'consent-clinic'; text: string; for?: string }
+  /** The patient: make the consent code for these days (`for`: as above). Reply: { text }. */
+  | { type: 'consent-make'; clinic: string; days: Day[]; for?: string }
+  /** The patient: forget the consent shown (`for`: as above). */
+  | { type: 'consent-forget'; for?: string }
   /** An anonymous, unverified self-report of symptoms since `onset`. Reply: days reported. */
   | { type: 'self-report'; onset: Day };
 

@@ -37,6 +37,12 @@ export const VIEWS = [
   { file: 'network', link: 'Network', hash: '#/network' },
   { file: 'settings', link: 'Settings', hash: '#/settings' },
   { file: 'transparency', link: 'Transparency', hash: '#/transparency' },
+  { file: 'care', link: 'Family and care', hash: '#/care' },
+  { file: 'positive', link: 'I tested positive', hash: '#/positive' },
+  { file: 'report', link: 'Report symptoms', hash: '#/report' },
+  { file: 'clinic', link: 'Clinic', hash: '#/clinic' },
+  // last: a dedicated device's page starts recording by itself
+  { file: 'wearable', link: 'Wearable', hash: '#/wearable' },
 ] as const;
 
 const HELP = `npm run screenshots -- [options]
@@ -46,7 +52,8 @@ const HELP = `npm run screenshots -- [options]
   --first-run NAMES   comma-separated button names to click, in order, to finish the first run
                       (default "Allow location,Start using BeepTrace")
   --record MIN        minutes of recording before the views, page clock moved (default 12; 0: none)
-  --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings,transparency)
+  --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings,transparency,
+                      care,positive,report,clinic,wearable)
   --scheme S          light (default) or dark
   --locale L          the browser's language (default en-GB; e.g. ar, de-DE)
   --tag T             add -T to every file name (e.g. ar, dark)

@@ -192,6 +192,38 @@ test('banners: new version (reload on click), another tab leads, offline; and no
   } finally { await page.context().close(); }
 });
 
+test('Family and care: a dependent in custody gets "Report a positive test for …", which asks for the clinic code on their behalf; a watch-only one does not', async () => {
+  const { page, errors } = await open('', 'care');
+  try {
+    const dep = (id: string, label: string, mode: 'watch' | 'custody', consent: unknown = null) => ({
+      id, label, mode, pairedAt: Date.now() - 86_400_000, lastHeardAt: Date.now(), status: 'none', alerts: [], endedFrom: null, lastSyncAt: null, lastUploadAt: null, consent,
+    });
+    await page.evaluate((deps) => (window as any).bt.setState({ care: { dependents: deps, guardians: [], pairing: null } }), [dep('d1', 'Gran', 'custody'), dep('d2', 'Neighbour', 'watch')]);
+    await page.getByRole('heading', { name: 'Family and care', level: 1 }).waitFor();
+    const report = page.getByRole('link', { name: 'Report a positive test for Gran' });
+    assert.equal(await page.getByRole('link', { name: /Report a positive test for Neighbour/ }).count(), 0, 'a watch grant cannot sign for them');
+    await report.click();
+    await page.getByRole('heading', { name: 'A positive test for Gran', level: 1 }).waitFor();
+    assert.equal(await page.evaluate(() => location.hash), '#/positive?for=d1');
+    await page.getByText('You keep Gran’s keys on this phone.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Scan the clinic code' }).click();
+    await page.getByLabel('Choose a QR image').waitFor();
+    // Recorded: said in the words for Gran, on both views.
+    await page.evaluate((deps) => (window as any).bt.setState({ care: { dependents: deps, guardians: [], pairing: null } }),
+      [dep('d1', 'Gran', 'custody', { diagnostician: 'ab'.repeat(32), name: 'Clinic', days: [1], shownAt: Date.now(), status: 'recorded', recordedAt: Date.now() })]);
+    await page.evaluate(() => { location.hash = '#/positive?for=d1&again=1'; });
+    await page.getByText('Gran’s positive test was recorded.').waitFor();
+    await goto(page, 'care');
+    await page.getByText('Gran’s positive test was recorded.').waitFor();
+    // An id that is not a dependent in custody: told, nothing asked.
+    await goto(page, 'positive?for=d2');
+    await page.getByText('This person is not in Family and care on this phone', { exact: false }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Scan the clinic code' }).count(), 0);
+    assert.equal(await page.getByRole('heading', { name: 'I tested positive', level: 1 }).count(), 1);
+    assert.deepEqual(errors, []);
+  } finally { await page.context().close(); }
+});
+
 test('a blocked location says how to allow it and leaves recording off', async () => {
   const { page } = await open('geo=denied');
   try {

@@ -11,7 +11,7 @@ import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { certificateBlock, diagnosisBlock, epochKeyBlock, newRoleKey, revocationBlock, type RoleKey } from '../../src/core/blocks.ts';
 import { sealKeyFile } from '../../src/core/keyfile.ts';
 import { UserKeys } from '../../src/core/keys.ts';
-import { possessionProofs } from '../../src/core/device.ts';
+import { diagnosisDays, possessionProofs } from '../../src/core/device.ts';
 import { Ledger } from '../../src/core/ledger/ledger.ts';
 import { decodeBlock, Kind } from '../../src/core/codec/block.ts';
 import { Role } from '../../src/core/codec/records.ts';
@@ -22,6 +22,8 @@ import { serialQueue, type EngineCtx } from '../../src/app/engine/context.ts';
 import { Clinic } from '../../src/app/engine/clinic.ts';
 import { Consent } from '../../src/app/engine/consent.ts';
 import { emptyDay, writeDay } from '../../src/app/engine/state.ts';
+import { decodeConsentCode, MAX_CONSENT_DAYS } from '../../src/core/codec/consent.ts';
+import { toHex } from '../../src/core/bytes.ts';
 import type { NetNode } from '../../src/net/node.ts';
 
 const REGION = 1;
@@ -150,6 +152,56 @@ test('one consent, one diagnosis the ledger accepts and the patient recognises; 
   const days = await patient.selfReport(today - 1);
   assert.deepEqual(days, [today - 2, today - 1, today]);
   assert.equal(w.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.SELF_REPORT).length, 1);
+});
+
+test('custody: a guardian reports a positive test for a dependent with the dependent’s day keys; a watch-only or unknown id is refused; each subject keeps its own consent', async () => {
+  const w = await world();
+  const k1 = newRoleKey(c);
+  await w.certify(k1, 'Clinic 1');
+  const clinic = new Clinic(w.ctx(new UserKeys(c, c.randomBytes(32))));
+  await clinic.unlock(await sealKeyFile(c, { role: 'diagnostician', name: 'Clinic 1', secretKey: k1.secretKey }, 'pass word', SCRYPT), 'pass word');
+  const guardianKeys = new UserKeys(c, c.randomBytes(32));
+  const gctx = w.ctx(guardianKeys);
+  const dependentKeys = new UserKeys(c, c.randomBytes(32));
+  const kept = new Map<string, UserKeys | 'watch'>([['gran', dependentKeys], ['neighbour', 'watch']]);
+  const custody = (id: string): UserKeys => {
+    const k = kept.get(id);
+    if (!k) throw Object.assign(new Error('no such person'), { code: 'not_found' });
+    if (k === 'watch') throw Object.assign(new Error('status only'), { code: 'not_custody' });
+    return k;
+  };
+  const guardian = new Consent(gctx, custody);
+  await guardian.load(['gran', 'neighbour']);
+  const today = dayOfMs(w.now());
+
+  const { text: clinicText } = await clinic.code();
+  await rejects(guardian.checkClinic(clinicText, 'neighbour'), 'not_custody');
+  await rejects(guardian.checkClinic(clinicText, 'stranger'), 'not_found');
+  await rejects(guardian.make(clinicText, [today], 'neighbour'), 'not_custody');
+  const info = await guardian.checkClinic(clinicText, 'gran');
+  assert.equal(info.days[0], today, 'the guardian holds none of gran’s records: every day of the window is offered, newest first');
+  assert.deepEqual(info.days, diagnosisDays(today, today, Math.min(DEFAULT_POLICY.lookbackDays, MAX_CONSENT_DAYS - 1), DEFAULT_POLICY.retentionDays).sort((a, b) => b - a), 'the lookback within retention');
+  assert.ok(info.days.length >= 10);
+  assert.deepEqual(await guardian.checkClinic(clinicText).then((i) => i.days), [], 'the guardian’s own device recorded nothing');
+
+  const { text } = await guardian.make(clinicText, [today - 1, today], 'gran');
+  const code = decodeConsentCode(text);
+  assert.deepEqual(code.days.map((d) => toHex(d.dayPub)), [today - 1, today].map((d) => toHex(dependentKeys.daySigning(d).publicKey)), 'gran’s day keys');
+  assert.ok(code.days.every((d) => toHex(d.dayPub) !== toHex(guardianKeys.daySigning(d.day).publicKey)), 'not the guardian’s');
+  assert.equal(guardian.state('gran')?.status, 'waiting');
+  assert.equal(guardian.state(), null, 'the guardian’s own consent is untouched');
+
+  await clinic.endorse(text, today, 1);
+  guardian.accepted(decodeBlock(w.published.at(-1)!));
+  assert.equal(guardian.state('gran')?.status, 'recorded');
+  assert.equal(guardian.state(), null);
+  // kept across a restart, per subject
+  const again = new Consent(gctx, custody);
+  await again.load(['gran']);
+  assert.equal(again.state('gran')?.status, 'recorded');
+  await again.forget('gran');
+  await again.load(['gran']);
+  assert.equal(again.state('gran'), null, 'forgotten (the dependent was removed)');
 });
 
 test('a thin patient (relay off) holds its diagnosis — a case block, without its tracing parents — and recognises it, also from its store after a restart', async () => {

@@ -8,6 +8,8 @@ import { Ledger } from '../../src/core/ledger/ledger.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { auditCheckpoint, checkpointRecords, finalCheckpoints, inclusionProofFor, verifyIncluded } from '../../src/core/ledger/checkpoints.ts';
 import { Chain, Precision, Source } from '../../src/core/types.ts';
+import { CheckpointTracker } from '../../src/app/engine/checkpoints.ts';
+import { revocationBlock } from '../../src/core/blocks.ts';
 
 const D = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000);
 
@@ -65,4 +67,24 @@ test('a full node missing a block of the interval sees the checkpoint differ', a
   assert.equal(await inclusionProofFor(c, partial, ids[1], cp), null, 'no proof from a node whose blocks do not give the root');
   await partial.add((await w.ledger.get(ids[0]))!);
   assert.equal(auditCheckpoint(c, partial, cp), 'match', 'after sync it matches');
+});
+
+test('the app’s checkpoint tracker: final with the quorum; a validator revoked before it signed does not count, even when the revocation arrives after the checkpoint', async () => {
+  const { w, from, to } = await uploads(3);
+  const tracker = new CheckpointTracker(w.ledger);
+  const off = w.ledger.onBlock((e, b) => tracker.add(b, e.hex));
+  try {
+    const revokedAt = w.timeSec();
+    w.advanceTo(w.nowMs + 5_000);
+    await w.checkpoint(Chain.TRACING, from, to, 2); // validators 1 and 2: the quorum of 2
+    assert.equal(tracker.covers(Chain.TRACING, from), true, 'final: two counted signatures');
+    assert.equal(tracker.latestEnd(Chain.TRACING), to);
+    // Validator 2's key was revoked from before it signed; the revocation comes later.
+    await w.publish(revocationBlock(c, w.root, { subject: w.validators[1].publicKey, revokedAt, reason: 1 }, { region: w.region, timeSec: w.timeSec(), parents: w.ledger.tips(Chain.NOTIFICATION) }));
+    assert.equal(tracker.covers(Chain.TRACING, from), false, 'one counted signature of 2');
+    assert.equal(tracker.latestEnd(Chain.TRACING), null);
+    const again = new CheckpointTracker(w.ledger);
+    await again.load();
+    assert.equal(again.covers(Chain.TRACING, from), false, 'the same after a reload');
+  } finally { off(); }
 });

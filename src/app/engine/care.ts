@@ -143,6 +143,23 @@ export class Care {
     return new WatchGrant(this.ctx.c, { ...d.watch!, watchKey: fromHex(d.watch!.watchKey) });
   }
 
+  /**
+   * A dependent's whole key, when this device keeps it in custody (to report a positive test for
+   * them: src/app/engine/consent.ts). A watch grant cannot sign: CareError `not_custody`.
+   * @example consent.make(clinicText, days, id) // with care.custodyKeys as the resolver
+   */
+  custodyKeys(id: string): UserKeys {
+    const d = this.dependents.find((x) => x.id === id);
+    if (!d) throw new CareError('not_found', 'no such person in Family and care');
+    if (!d.custody) throw new CareError('not_custody', `you see ${d.label}’s status only; their own device reports for them`);
+    return new UserKeys(this.ctx.c, fromHex(d.custody.seed), d.custody.schedule);
+  }
+
+  /** The ids of the dependents kept (for the consents kept for them). @example care.dependentIds() */
+  dependentIds(): string[] {
+    return this.dependents.map((d) => d.id);
+  }
+
   private checker(d: StoredDependent): ExposureChecker {
     let x = this.checkers.get(d.id);
     if (!x) this.checkers.set(d.id, (x = new ExposureChecker(this.ctx.c, this.tagSource(d))));

@@ -2,10 +2,13 @@
  * The final checkpoints the device has seen (docs/PROTOCOL.md §10.4): checkpoint records on the
  * notification chain grouped by content, final once `policy.checkpointQuorum` validators signed
  * the same one. Kept up to date from each accepted CHECKPOINT block instead of re-reading them.
+ * Only signatures that count (`Ledger.counts`, PROTOCOL §9.1) make a checkpoint final: a
+ * validator's checkpoint signed after its revocation is stored but not counted, and this is asked
+ * each time, so a revocation that arrives later takes its signatures away.
  *
  * @example
  * const t = new CheckpointTracker(ledger); await t.load();
- * ledger.onBlock((e, b) => t.add(b));
+ * ledger.onBlock((e, b) => t.add(b, e.hex));
  * t.latestEnd(Chain.NOTIFICATION) // seconds, or null
  * @module
  */
@@ -20,7 +23,8 @@ import { Chain, type ChainId } from '../../core/types.ts';
  * @example const t = new CheckpointTracker(ledger); await t.load(); t.covers(Chain.TRACING, blockTimeSec)
  */
 export class CheckpointTracker {
-  private groups = new Map<string, { cp: CheckpointBody; signers: Set<string> }>();
+  /** Checkpoints by content: the body, and each signer's block id (hex). */
+  private groups = new Map<string, { cp: CheckpointBody; signers: Map<string, string> }>();
 
   constructor(private readonly ledger: Ledger) {}
 
@@ -29,25 +33,26 @@ export class CheckpointTracker {
     for (const e of this.ledger.entries(Chain.NOTIFICATION)) {
       if (e.kind !== Kind.CHECKPOINT) continue;
       const bytes = await this.ledger.get(e.id);
-      if (bytes) this.add(decodeBlock(bytes));
+      if (bytes) this.add(decodeBlock(bytes), e.hex);
     }
   }
 
-  /** Note an accepted block (anything but a checkpoint is ignored). Returns whether it was one. */
-  add(b: Block): boolean {
+  /** Note an accepted block, with its id (anything but a checkpoint is ignored). Returns whether it was one. */
+  add(b: Block, id: string): boolean {
     if (b.kind !== Kind.CHECKPOINT || !b.signer) return false;
     const cp = decodeCheckpoint(b.body);
     const key = `${cp.chain}:${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { cp, signers: new Set() }));
-    g.signers.add(toHex(b.signer));
+    if (!g) this.groups.set(key, (g = { cp, signers: new Map() }));
+    g.signers.set(toHex(b.signer), id);
     return true;
   }
 
   /** Final checkpoints of `chain`. */
   finals(chain: ChainId): CheckpointBody[] {
     const q = this.ledger.authority.policy.checkpointQuorum;
-    return [...this.groups.values()].filter((g) => g.cp.chain === chain && g.signers.size >= q).map((g) => g.cp);
+    const counted = (g: { signers: Map<string, string> }) => [...g.signers.values()].filter((id) => this.ledger.counts(id)).length;
+    return [...this.groups.values()].filter((g) => g.cp.chain === chain && g.signers.size >= q && counted(g) >= q).map((g) => g.cp);
   }
 
   /** End (seconds) of the latest final checkpoint of `chain`, null if none. */

@@ -14,6 +14,12 @@
  *   diagnosis without relaying — and it asks for all cases, never for its own;
  * - `selfReport`: an anonymous, unverified self-report of the days held since onset − lookback.
  *
+ * A guardian who keeps a dependent's keys in custody (issue 12; docs/APP.md §Family and care) does
+ * the same for them: each call takes `forId`, the dependent's id, and the proofs are made with the
+ * dependent's day keys. Such a device holds none of the dependent's records, so every day of the
+ * window is offered (a day the dependent's device did not upload simply matches nothing). Each
+ * subject keeps its own consent (`consent/for/<id>`).
+ *
  * @example
  * const info = consent.checkClinic(text);                 // throws ConsentError / CodecError
  * const { text: qr } = await consent.make(text, info.days);
@@ -26,12 +32,18 @@ import { challengeIssuedAt, encodeConsentCode, MAX_CONSENT_DAYS } from '../../co
 import { CHALLENGE_TTL_SEC, checkClinicCode, consentCaseSecret } from '../../core/consent.ts';
 import { diagnosisDays, possessionProofs, sealingParams, selfReport } from '../../core/device.ts';
 import { dayOfMs, type Day } from '../../core/types.ts';
+import type { UserKeys } from '../../core/keys.ts';
 import type { ClinicCheck, ConsentState } from '../protocol.ts';
 import type { EngineCtx } from './context.ts';
 import { ClinicError } from './clinic.ts';
 import { listDays, readJson, writeJson } from './state.ts';
 
 const LATEST = 'consent/latest';
+/** The store key of a subject's kept consent: this device's own ('') or a dependent's in custody. */
+const keptKey = (forId: string): string => (forId ? `consent/for/${forId}` : LATEST);
+
+/** A dependent's keys in this device's custody, by the dependent's id (throws CareError otherwise). */
+export type CustodyKeys = (id: string) => UserKeys;
 
 interface Kept extends ConsentState {
   /** The case's public ephemeral key the diagnosis will carry (hex). */
@@ -40,84 +52,117 @@ interface Kept extends ConsentState {
 
 /** See the module comment. */
 export class Consent {
-  private kept: Kept | null = null;
+  /** Kept consents by subject: '' for this device's own, else a dependent's id. */
+  private kept = new Map<string, Kept>();
 
-  constructor(private readonly ctx: EngineCtx) {}
+  constructor(
+    private readonly ctx: EngineCtx,
+    private readonly custody: CustodyKeys = () => {
+      throw new ClinicError('not_custody', 'this device keeps no one else’s keys');
+    },
+  ) {}
 
-  /** Read the kept consent. */
-  async load(): Promise<void> {
-    this.kept = await readJson<Kept | null>(this.ctx.store, LATEST, null);
+  /** Read the kept consents: this device's own and those of `dependents` (ids). */
+  async load(dependents: string[] = []): Promise<void> {
+    this.kept.clear();
+    for (const id of ['', ...dependents]) {
+      const k = await readJson<Kept | null>(this.ctx.store, keptKey(id), null);
+      if (k) this.kept.set(id, k);
+    }
   }
 
-  /** What the page may see. */
-  state(): ConsentState | null {
-    if (!this.kept) return null;
-    const { caseKey: _k, ...rest } = this.kept;
+  /** What the page may see of this device's own consent, or of a dependent's (`forId`). */
+  state(forId = ''): ConsentState | null {
+    const k = this.kept.get(forId);
+    if (!k) return null;
+    const { caseKey: _k, ...rest } = k;
     return rest;
+  }
+
+  /** Whose keys: this device's, or the dependent's in custody. */
+  private keysOf(forId: string): UserKeys {
+    if (typeof forId !== 'string' || forId.length > 64) throw new TypeError('consent: for must be a dependent id (string)');
+    return forId ? this.custody(forId) : this.ctx.keys;
   }
 
   private nowSec(): number {
     return Math.floor(this.ctx.now() / 1000);
   }
 
-  /** Days this device could share: days it holds records for, within retention and lookback, newest first. */
-  private async candidateDays(): Promise<Day[]> {
+  /**
+   * Days that could be shared, newest first, within retention and lookback: the days this device
+   * holds records for; for a dependent in custody, every day of that window.
+   */
+  private async candidateDays(forId: string): Promise<Day[]> {
     const p = this.ctx.net.ledger.authority.policy;
     const today = dayOfMs(this.ctx.now());
-    const window = new Set(diagnosisDays(today, today, Math.min(p.lookbackDays, MAX_CONSENT_DAYS - 1), p.retentionDays));
-    return (await listDays(this.ctx.store)).filter((d) => window.has(d)).sort((a, b) => b - a);
+    const window = diagnosisDays(today, today, Math.min(p.lookbackDays, MAX_CONSENT_DAYS - 1), p.retentionDays);
+    if (forId) return [...window].sort((a, b) => b - a);
+    const held = new Set(window);
+    return (await listDays(this.ctx.store)).filter((d) => held.has(d)).sort((a, b) => b - a);
   }
 
-  /** Check a scanned clinic code; nothing is shared. */
-  async checkClinic(text: string): Promise<ClinicCheck> {
+  /** Check a scanned clinic code (for this device's own days, or a dependent's in custody); nothing is shared. */
+  async checkClinic(text: string, forId = ''): Promise<ClinicCheck> {
     if (typeof text !== 'string') throw new TypeError('consent-clinic: text must be a string');
+    this.keysOf(forId);
     const code = checkClinicCode(this.ctx.c, text, { authority: this.ctx.net.ledger.authority, region: this.ctx.region, nowSec: this.nowSec() });
-    return { diagnostician: toHex(code.diagnostician), name: code.name, expiresAt: (challengeIssuedAt(code.challenge) + CHALLENGE_TTL_SEC) * 1000, days: await this.candidateDays() };
+    return { diagnostician: toHex(code.diagnostician), name: code.name, expiresAt: (challengeIssuedAt(code.challenge) + CHALLENGE_TTL_SEC) * 1000, days: await this.candidateDays(forId) };
   }
 
   /** The consent code for `days` (checked against the clinic code again), and keep the consent. */
-  async make(clinicText: string, days: Day[]): Promise<{ text: string }> {
+  async make(clinicText: string, days: Day[], forId = ''): Promise<{ text: string }> {
     if (typeof clinicText !== 'string') throw new TypeError('consent-make: clinic must be a string');
+    const keys = this.keysOf(forId);
     const code = checkClinicCode(this.ctx.c, clinicText, { authority: this.ctx.net.ledger.authority, region: this.ctx.region, nowSec: this.nowSec() });
     if (!Array.isArray(days) || days.length < 1 || days.length > MAX_CONSENT_DAYS) throw new ClinicError('bad_input', `choose 1..${MAX_CONSENT_DAYS} days`);
-    const allowed = new Set(await this.candidateDays());
+    const allowed = new Set(await this.candidateDays(forId));
     const chosen = [...new Set(days)].sort((a, b) => a - b);
     for (const d of chosen) if (!allowed.has(d)) throw new ClinicError('bad_input', `day ${d} is not a day this device can share`);
-    const proofs = possessionProofs(this.ctx.keys, chosen, code.diagnostician, code.challenge);
+    const proofs = possessionProofs(keys, chosen, code.diagnostician, code.challenge);
     const text = encodeConsentCode({ region: this.ctx.region, diagnostician: code.diagnostician, challenge: code.challenge, days: proofs });
     const caseKey = toHex(this.ctx.c.x25519PublicKey(consentCaseSecret(this.ctx.c, code.challenge, proofs)));
-    this.kept = { diagnostician: toHex(code.diagnostician), name: code.name, days: chosen, shownAt: this.ctx.now(), status: 'waiting', recordedAt: null, caseKey };
-    await writeJson(this.ctx.store, LATEST, this.kept);
+    const kept: Kept = { diagnostician: toHex(code.diagnostician), name: code.name, days: chosen, shownAt: this.ctx.now(), status: 'waiting', recordedAt: null, caseKey };
+    this.kept.set(forId, kept);
+    await writeJson(this.ctx.store, keptKey(forId), kept);
     this.ctx.changed();
     return { text };
   }
 
-  /** Forget the kept consent (the patient declined, or is done). */
-  async forget(): Promise<void> {
-    this.kept = null;
-    await writeJson(this.ctx.store, LATEST, null);
+  /** Forget a kept consent (the patient declined, or is done; or the dependent was removed). */
+  async forget(forId = ''): Promise<void> {
+    if (typeof forId !== 'string' || forId.length > 64) throw new TypeError('consent: for must be a dependent id (string)');
+    this.kept.delete(forId);
+    await writeJson(this.ctx.store, keptKey(forId), null);
     this.ctx.changed();
   }
 
-  /** A block the ledger accepted: is it the diagnosis answering the kept consent? */
+  /** A block the ledger accepted: is it the diagnosis answering a kept consent? */
   accepted(b: Block): void {
-    const k = this.kept;
-    if (!k || k.status !== 'waiting' || b.kind !== Kind.DIAGNOSIS || !b.signer || toHex(b.signer) !== k.diagnostician) return;
+    if (b.kind !== Kind.DIAGNOSIS || !b.signer) return;
+    const signer = toHex(b.signer);
+    let ephPub: string;
     try {
-      if (toHex(decodeCase(b.body, 'diagnosis').ephPub) !== k.caseKey) return;
+      ephPub = toHex(decodeCase(b.body, 'diagnosis').ephPub);
     } catch {
       return;
     }
-    this.kept = { ...k, status: 'recorded', recordedAt: this.ctx.now() };
-    void writeJson(this.ctx.store, LATEST, this.kept).catch(() => undefined);
-    this.ctx.changed();
+    for (const [forId, k] of this.kept) {
+      if (k.status !== 'waiting' || signer !== k.diagnostician || ephPub !== k.caseKey) continue;
+      const done: Kept = { ...k, status: 'recorded', recordedAt: this.ctx.now() };
+      this.kept.set(forId, done);
+      void writeJson(this.ctx.store, keptKey(forId), done).catch(() => undefined);
+      this.ctx.changed();
+    }
   }
 
   /** Check the blocks already held (a diagnosis that arrived while the app was closed). */
   async scanHeld(): Promise<void> {
     const ledger = this.ctx.net.ledger;
-    if (!this.kept || this.kept.status !== 'waiting' || !ledger.holds(1, Kind.DIAGNOSIS)) return;
-    for (const e of ledger.entries(1).filter((x) => x.kind === Kind.DIAGNOSIS && x.time * 1000 >= this.kept!.shownAt - 60_000)) {
+    const waiting = [...this.kept.values()].filter((k) => k.status === 'waiting');
+    if (!waiting.length || !ledger.holds(1, Kind.DIAGNOSIS)) return;
+    const since = Math.min(...waiting.map((k) => k.shownAt)) - 60_000;
+    for (const e of ledger.entries(1).filter((x) => x.kind === Kind.DIAGNOSIS && x.time * 1000 >= since)) {
       const bytes = await ledger.get(e.id);
       if (bytes) this.accepted(decodeBlock(bytes));
     }

@@ -152,15 +152,15 @@ export class AppEngine {
     this.relay = new CareRelay(this.care, { region: this.o.config.region, connect: this.o.signal ?? null, changed: () => this.changed(), now: this.now });
     this.relay.syncRooms();
     this.clinic = new Clinic(this.ctx);
-    this.consent = new Consent(this.ctx);
-    await this.consent.load();
+    this.consent = new Consent(this.ctx, (id) => this.care.custodyKeys(id));
+    await this.consent.load(this.care.dependentIds());
     this.transparency = new TransparencyView(net.ledger);
     this.unsubscribe = net.ledger.onBlock((e, b) => {
       const counts = net.ledger.counts(e.hex); // a revoked signer's statement is stored but does not count (PROTOCOL §9.1)
       if (counts) this.consent.accepted(b);
       if (counts) this.transparency.accepted(b, e.id);
       try {
-        if (this.tracker.add(b)) this.changed();
+        if (this.tracker.add(b, e.hex)) this.changed();
       } catch {
         // a checkpoint the ledger accepted decodes; never let a surprise reach the ledger
       }
@@ -263,13 +263,14 @@ export class AppEngine {
         upload: this.uploads.status(rec, today), parts: rec.sent.filter((s) => s.kind === 'trace').length,
       });
     }
+    const care = this.care.state();
     return {
       ready: true, fatal: null, onboarded: this.onboarded, settings: { ...this.settings }, keysCreated: this.keysCreated,
       recording: { on: this.recording.on, lastFixAt: this.recording.lastFixAt, openStay: open },
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
-      care: { ...this.care.state(), pairing: this.relay.progress },
+      care: { ...care, dependents: care.dependents.map((d) => ({ ...d, consent: d.mode === 'custody' ? this.consent.state(d.id) : null })), pairing: this.relay.progress },
       clinic: this.clinic.state(),
       consent: this.consent.state(),
     };
@@ -412,6 +413,7 @@ export class AppEngine {
       }
       case 'remove-dependent':
         await this.care.removeDependent(intent.id);
+        await this.consent.forget(intent.id);
         return undefined;
       case 'clinic-unlock':
         return this.clinic.unlock(intent.keyFile, intent.passphrase);
@@ -425,11 +427,11 @@ export class AppEngine {
       case 'clinic-endorse':
         return this.clinic.endorse(intent.text, intent.onset, intent.lookback);
       case 'consent-clinic':
-        return this.consent.checkClinic(intent.text);
+        return this.consent.checkClinic(intent.text, intent.for);
       case 'consent-make':
-        return this.consent.make(intent.clinic, intent.days);
+        return this.consent.make(intent.clinic, intent.days, intent.for);
       case 'consent-forget':
-        await this.consent.forget();
+        await this.consent.forget(intent.for);
         return undefined;
       case 'self-report':
         return this.consent.selfReport(intent.onset);

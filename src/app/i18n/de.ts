@@ -311,6 +311,11 @@ export const de: Messages = {
   'status.recorded': 'Ihr positiver Test wurde eingetragen. Danke, dass Sie andere schützen.',
 
   'positive.title': 'Ich wurde positiv getestet',
+  'care.reportFor': 'Positiven Test für {name} melden',
+  'care.reportedFor': 'Der positive Test von {name} wurde erfasst.',
+  'positive.titleFor': 'Ein positiver Test für {name}',
+  'positive.forHelp': 'Du verwahrst die Schlüssel von {name} auf diesem Handy. Die geteilten Tage sind die dieser Person, nicht deine, und ihre Orte bleiben versiegelt. Dieses Handy hat ihre Aufzeichnungen nicht, darum stehen alle Tage da, die zählen könnten: Ein Tag, den ihr Gerät nicht hochgeladen hat, trifft auf nichts.',
+  'positive.forUnknown': 'Diese Person ist auf diesem Handy nicht unter „Familie und Pflege“, oder du siehst nur ihren Status: Dann meldet ihr eigenes Gerät für sie.',
   'positive.intro': 'Eine Praxis kann Ihren Test bestätigen, damit Menschen, die in Ihrer Nähe waren, gewarnt werden. Sie entscheiden, welche Tage Sie teilen.',
   'positive.whatTitle': 'Was geteilt wird',
   'positive.what1': 'Für jeden gewählten Tag: der erfundene Name dieses Tages und ein Nachweis, dass er Ihrer ist.',

@@ -311,6 +311,11 @@ export const en = {
   'status.recorded': 'Your positive test was recorded. Thank you for helping others.',
 
   'positive.title': 'I tested positive',
+  'care.reportFor': 'Report a positive test for {name}',
+  'care.reportedFor': '{name}’s positive test was recorded.',
+  'positive.titleFor': 'A positive test for {name}',
+  'positive.forHelp': 'You keep {name}’s keys on this phone. The days you share are theirs, not yours, and their places stay sealed. This phone does not hold their records, so every day that could matter is listed: a day their device did not upload matches nothing.',
+  'positive.forUnknown': 'This person is not in Family and care on this phone, or you only see their status: their own device reports for them.',
   'positive.intro': 'A clinic can confirm your test so that people who were near you are warned. You decide which days to share.',
   'positive.whatTitle': 'What will be shared',
   'positive.what1': 'For each day you choose: that day\'s made-up name and a proof that it is yours.',

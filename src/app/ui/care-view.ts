@@ -142,7 +142,8 @@ export class CareView extends ViewBase {
       <p>${msg('care.lastHeard', { time: momentTime(d.lastHeardAt) })}</p>
       <p>${d.lastSyncAt !== null ? msg('care.lastSync', { time: momentTime(d.lastSyncAt) }) : i18n.t('care.noSync')}</p>
       <p>${d.lastUploadAt !== null ? msg('care.lastUpload', { time: momentTime(d.lastUploadAt) }) : i18n.t('care.noUpload')}</p>
-      <div class="actions"><button class="secondary" aria-label=${i18n.t('care.stopFor', { name: d.label })} @click=${() => void this.stopLooking(d)}>${i18n.t('care.stop')}</button></div>
+      ${d.mode === 'custody' && d.consent?.status === 'recorded' ? html`<p role="status">${i18n.t('care.reportedFor', { name: d.label })}</p>` : nothing}
+      <div class="actions">${d.mode === 'custody' && d.endedFrom === null ? html`<a href=${`#/positive?for=${encodeURIComponent(d.id)}`}>${i18n.t('care.reportFor', { name: d.label })}</a>` : nothing}<button class="secondary" aria-label=${i18n.t('care.stopFor', { name: d.label })} @click=${() => void this.stopLooking(d)}>${i18n.t('care.stop')}</button></div>
     </li>`;
   }
 

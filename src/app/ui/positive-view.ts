@@ -7,12 +7,15 @@
  * 4. the consent code (QR and text) for the clinic to scan; then "Your positive test was recorded"
  *    once the diagnosis answering it is seen on the chain.
  * Declining at any step shares nothing.
+ *
+ * "#/positive?for=ID": the same for a dependent whose keys this device keeps in custody (issue 12;
+ * from Family and care): their days, with their keys; a watch-only or unknown id is refused.
  * @example html`<bt-positive-view .state=${s} .client=${c}></bt-positive-view>`
  * @module
  */
 import { html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import type { ClinicCheck } from '../protocol.ts';
+import type { ClinicCheck, ConsentState, DependentState } from '../protocol.ts';
 import type { Day } from '../../core/types.ts';
 import { i18n } from '../i18n/index.ts';
 import { ViewBase } from './view-base.ts';
@@ -32,11 +35,47 @@ export class PositiveView extends ViewBase {
   @state() private consentText = '';
   @state() private checking = false;
 
+  /** A new "#/positive…" address (another person's test, or one's own) starts at the beginning. */
+  #onHash = () => {
+    if (this.step === 'intro') return this.requestUpdate();
+    this.decline();
+    this.step = 'intro';
+  };
+  override connectedCallback(): void {
+    super.connectedCallback();
+    addEventListener('hashchange', this.#onHash);
+  }
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener('hashchange', this.#onHash);
+  }
+
+  /** The dependent id of "#/positive?for=ID" ('' for this device's own test). */
+  private get forId(): string {
+    return new URLSearchParams(location.hash.split('?')[1] ?? '').get('for') ?? '';
+  }
+
+  /** The dependent in custody the test is for, or null (own test, or an id that is not one). */
+  private get dependent(): DependentState | null {
+    const id = this.forId;
+    return (id && this.state.care?.dependents.find((d) => d.id === id && d.mode === 'custody')) || null;
+  }
+
+  /** The consent kept for whoever this is for. */
+  private get consent(): ConsentState | null | undefined {
+    return this.forId ? this.dependent?.consent : this.state.consent;
+  }
+
+  /** `for` on every intent, when the test is a dependent's. */
+  private get whose(): { for?: string } {
+    return this.forId ? { for: this.forId } : {};
+  }
+
   private async onClinicCode(text: string): Promise<void> {
     this.said = '';
     this.checking = true;
     try {
-      const info = await this.client!.send<ClinicCheck>({ type: 'consent-clinic', text });
+      const info = await this.client!.send<ClinicCheck>({ type: 'consent-clinic', text, ...this.whose });
       this.clinic = info;
       this.clinicText = text;
       this.chosen = new Set(info.days);
@@ -51,7 +90,7 @@ export class PositiveView extends ViewBase {
 
   private async share(): Promise<void> {
     try {
-      const r = await this.client!.send<{ text: string }>({ type: 'consent-make', clinic: this.clinicText, days: [...this.chosen] });
+      const r = await this.client!.send<{ text: string }>({ type: 'consent-make', clinic: this.clinicText, days: [...this.chosen], ...this.whose });
       this.consentText = r.text;
       this.said = '';
       this.step = 'show';
@@ -69,7 +108,7 @@ export class PositiveView extends ViewBase {
   }
 
   private async withdraw(): Promise<void> {
-    await this.send({ type: 'consent-forget' });
+    await this.send({ type: 'consent-forget', ...this.whose });
     this.decline();
   }
 
@@ -80,8 +119,17 @@ export class PositiveView extends ViewBase {
     this.chosen = next;
   }
 
+  /** "Recorded", in the words for whoever this is for. */
+  private recorded() {
+    const d = this.dependent;
+    return html`<p role="status" class="note">${d ? i18n.t('care.reportedFor', { name: d.label }) : i18n.t('status.recorded')}</p>`;
+  }
+
   private body() {
-    const c = this.state.consent;
+    const c = this.consent;
+    if (this.forId && !this.dependent) {
+      return html`<p role="status">${i18n.t('positive.forUnknown')}</p><p><a href="#/care">${i18n.t('nav.care')}</a></p>`;
+    }
     switch (this.step) {
       case 'declined':
         return html`<p role="status">${i18n.t('positive.declined')}</p>
@@ -111,7 +159,7 @@ export class PositiveView extends ViewBase {
             <p>${i18n.t('positive.showHelp')}</p>
             <bt-qr-show .text=${this.consentText} label=${i18n.t('positive.qrLabel')}></bt-qr-show>
             ${c?.status === 'recorded'
-              ? html`<p role="status" class="note">${i18n.t('status.recorded')}</p>`
+              ? this.recorded()
               : html`<p role="status">${i18n.t('positive.waiting')}</p><p class="help">${i18n.t('positive.waitingThin')}</p>
                 <p class="help">${i18n.t('positive.cancelHelp')}</p>`}
           </section>
@@ -120,8 +168,8 @@ export class PositiveView extends ViewBase {
             ${c?.status === 'recorded' ? '' : html`<button class="secondary" @click=${() => void this.withdraw()}>${i18n.t('positive.cancel')}</button>`}
           </div>`;
       default:
-        return html`${c?.status === 'recorded' ? html`<p role="status" class="note">${i18n.t('status.recorded')}</p>` : ''}
-          <p>${i18n.t('positive.intro')}</p>
+        return html`${c?.status === 'recorded' ? this.recorded() : ''}
+          <p>${this.dependent ? i18n.t('positive.forHelp', { name: this.dependent.label }) : i18n.t('positive.intro')}</p>
           <section class="card"><h2>${i18n.t('positive.whatTitle')}</h2>
             <ul><li>${i18n.t('positive.what1')}</li><li>${i18n.t('positive.what2')}</li><li>${i18n.t('positive.what3')}</li></ul>
           </section>
@@ -133,7 +181,8 @@ export class PositiveView extends ViewBase {
   }
 
   override render() {
-    return html`<h1 tabindex="-1">${i18n.t('positive.title')}</h1>${this.body()}
+    const d = this.dependent;
+    return html`<h1 tabindex="-1">${d ? i18n.t('positive.titleFor', { name: d.label }) : i18n.t('positive.title')}</h1>${this.body()}
       <p aria-live="polite">${this.checking ? i18n.t('positive.checking') : ''}</p>
       <p class="error" role="alert">${this.said}</p>`;
   }

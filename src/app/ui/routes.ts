@@ -43,9 +43,12 @@ export const VIEWS: Readonly<Record<Route, RouteView>> = {
   wearable: { tag: 'bt-wearable-view', load: () => import('./wearable-view.ts') },
 };
 
-/** The route of a location hash ("#/trail" → 'trail'); unknown → 'status'. @example routeOf('#/data') === 'data' */
+/**
+ * The route of a location hash ("#/trail" → 'trail'; a query after "?" is the view's own, as in
+ * "#/positive?for=ID"); unknown → 'status'. @example routeOf('#/data') === 'data'
+ */
 export function routeOf(hash: string): Route {
-  const r = hash.replace(/^#\/?/, '');
+  const r = hash.replace(/^#\/?/, '').split('?')[0];
   return Object.hasOwn(VIEWS, r) ? r as Route : 'status';
 }
 

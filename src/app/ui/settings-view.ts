@@ -33,6 +33,7 @@ export class SettingsView extends ViewBase {
         <p aria-live="polite">${this.said}</p>
       </section>
       <p><a href="#/welcome">${i18n.t('settings.again')}</a></p>
+      ${s.elder ? html`<p><a href="#/care">${i18n.t('nav.care')}</a></p>` /* easy mode's navigation has Status and Settings only */ : ''}
       <p><a href="#/clinic">${i18n.t('settings.clinic')}</a></p>`;
   }
 }

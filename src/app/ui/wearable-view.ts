@@ -4,9 +4,11 @@
  * `set-recording {on: true}`), uploads by the device's upload policy like any device, and shows only
  * whether it is recording and its battery state, in large type; nothing to press.
  *
- * Keys: for now the device records and uploads with its OWN device keys, made in its first run
- * (done once by the carer on the device). Keeping those keys in a custodian's care (issue 12
- * item 1, custody pairing) comes later; this page does not depend on how the keys were made.
+ * Keys: the device records and uploads with its own device keys, made in its first run (done once
+ * by the carer on the device). The carer keeps them in custody by pairing the device from Family
+ * and care ("Let someone look after me" on the device, "Keep someone's keys" on the carer's phone,
+ * docs/APP.md §Family and care): the carer then sees its risk status and can report a positive test
+ * for it. This page does not depend on how the keys were made.
  * @example html`<bt-wearable-view .state=${s} .client=${c} .services=${sv}></bt-wearable-view>`
  * @module
  */
