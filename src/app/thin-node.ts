@@ -3,7 +3,9 @@
  * the signaling server. This is the network API the app uses: start, stop, publish, subscribe to
  * blocks, sync progress, peers, and the uploads kept until a checkpoint proves them.
  *
- * Roles (docs/NET.md §Roles): by default a *thin* node — it carries the notification chain only
+ * Roles (docs/NET.md §Roles): by default a *thin* node — it carries the notification chain and
+ * the tracing chain's case blocks (diagnoses, self-reports, withdrawals: docs/PROTOCOL.md §15 item
+ * 34, so the patient sees its diagnosis recorded and the dashboard counts cases without relaying)
  * and hands its own trace batches to a peer that carries the tracing chain. A desktop browser may
  * opt in as a tracing *relay* (`setRelay(store, true)`, or `relay: true`): it then stores and
  * forwards the region's tracing chain too (about a kilobyte per user per day of the region), and

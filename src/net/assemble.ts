@@ -71,7 +71,7 @@ export interface LedgerSetup {
   now?: () => number;
 }
 
-/** A Ledger over `store` carrying the role's chains, rebuilt from the store. @example await openLedger({ crypto, store, rootKey, region, role: 'full' }) */
+/** A Ledger over `store` carrying the role's chains (and, for a thin node, the tracing chain's case blocks: PROTOCOL §15 item 34), rebuilt from the store. @example await openLedger({ crypto, store, rootKey, region, role: 'full' }) */
 export async function openLedger(o: LedgerSetup): Promise<Ledger> {
   const ledger = new Ledger({ crypto: o.crypto, store: o.store, rootKey: o.rootKey, region: o.region, now: o.now ?? (() => Date.now()), carries: roleChains(o.role) });
   await ledger.open();

@@ -52,5 +52,11 @@ export interface NetContext {
   fault(e: Error): void;
   /** Is the chain carried by this node? */
   carries(chain: ChainId): boolean;
+  /**
+   * What of `chain` this node and a ready `peer` exchange (INV, GET, SYNC): 'all' when both carry
+   * it; 'cases' for the tracing chain when one side is thin — its case blocks only
+   * (docs/PROTOCOL.md §15 item 34); null: nothing.
+   */
+  exchanges(peer: Peer, chain: ChainId): 'all' | 'cases' | null;
   emit(e: NetEvent): void;
 }

@@ -48,7 +48,7 @@ export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 /** Lower-case frame names by code, for stats and logs. @example FRAME_NAME[5] === 'block' */
 export const FRAME_NAME: Record<number, Frame['type']> = { 1: 'hello', 2: 'bye', 3: 'inv', 4: 'get', 5: 'block', 6: 'notfound', 7: 'sync', 8: 'receipt', 9: 'prove', 10: 'proof' };
 
-/** What a node is: a browser thin node (notification chain only), a full node, or a tracing relay. @example const r: NodeRole = 'thin' */
+/** What a node is: a browser thin node (notification chain, and the case blocks of the tracing chain), a full node, or a tracing relay. @example const r: NodeRole = 'thin' */
 export type NodeRole = 'thin' | 'full' | 'relay';
 const ROLE_CODE: Record<NodeRole, number> = { thin: 0, full: 1, relay: 2 };
 const ROLE_OF_CODE: NodeRole[] = ['thin', 'full', 'relay'];

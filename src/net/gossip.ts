@@ -2,7 +2,8 @@
  * Gossip of blocks (docs/NET.md §Gossip): announce-then-pull with a seen-cache.
  *
  * - When the ledger accepts a block (own publish, fetched, or released from the pending pool),
- *   its id is announced (INV, batched) to every ready peer that carries its chain, except the
+ *   its id is announced (INV, batched) to every ready peer that carries its chain — and a case
+ *   block of the tracing chain to every ready peer (a thin one holds them: PROTOCOL §15 item 34) — except the
  *   peer it came from and peers known to have it. Nothing is announced before `added`, so nothing
  *   invalid is ever forwarded.
  * - On INV, ids not seen, not stored and not in flight are wanted; each wanted id is asked (GET)
@@ -27,6 +28,7 @@ import { equal, fromHex, toHex } from '../core/bytes.ts';
 import { CodecError, RejectError, StoreFault } from '../core/errors.ts';
 import { Kind, type Block } from '../core/codec/block.ts';
 import type { Entry } from '../core/ledger/ledger.ts';
+import { isCaseBlock } from '../core/ledger/cases.ts';
 import { Chain, type ChainId } from '../core/types.ts';
 import type { NetContext } from './context.ts';
 import {
@@ -192,8 +194,10 @@ export class Gossip {
     this.held.delete(e.hex);
     this.unchargeHeld(e.hex);
     this.forget(e.hex);
+    const isCase = isCaseBlock(e.chain, e.kind);
     for (const p of this.ctx.readyPeers()) {
-      if (p === via || !p.carries(e.chain) || p.known.has(e.hex)) continue;
+      const scope = p === via ? null : this.ctx.exchanges(p, e.chain);
+      if (!scope || (scope === 'cases' && !isCase) || p.known.has(e.hex)) continue;
       p.known.add(e.hex);
       let batch = p.invBatch.get(e.chain);
       if (!batch) p.invBatch.set(e.chain, (batch = []));
@@ -226,7 +230,7 @@ export class Gossip {
 
   /** A peer announced ids. */
   onInv(peer: Peer, f: InvFrame): void {
-    if (!this.ctx.carries(f.chain) || !peer.carries(f.chain)) {
+    if (!this.ctx.exchanges(peer, f.chain)) {
       const who = this.ctx.carries(f.chain) ? 'the peer said it does not carry' : 'this node said it does not carry';
       this.ctx.penalize(peer, 'protocol', Penalty.PROTOCOL, `INV of chain ${f.chain}, which ${who}`);
       return;
@@ -241,7 +245,7 @@ export class Gossip {
    */
   want(ids: Uint8Array[], chain: ChainId, from: Peer | null): void {
     const touched = new Set<Peer>();
-    const all = from ? [from] : this.ctx.rng.shuffle(this.ctx.readyPeers().filter((p) => p.carries(chain)));
+    const all = from ? [from] : this.ctx.rng.shuffle(this.ctx.readyPeers().filter((p) => this.ctx.exchanges(p, chain) === 'all'));
     if (!all.length) return;
     for (const id of ids) {
       const hex = toHex(id);

@@ -4,9 +4,11 @@
  * injected `Clock`, `connect(addr)` and `discover()` — so the same class runs in a browser (over
  * simple-peer), in Node, and in the deterministic `MemoryNet`.
  *
- * Roles: a `thin` node (browser) carries the notification chain only — it never requests,
- * syncs or is sent tracing blocks — and hands its own trace batches to a peer that carries the
- * tracing chain (UPLOAD); `full` and `relay` nodes carry both chains.
+ * Roles: a `thin` node (browser) carries the notification chain and holds the tracing chain's
+ * case blocks (DIAGNOSIS, SELF_REPORT, WITHDRAWAL: docs/PROTOCOL.md §15 item 34) — it never
+ * requests, syncs or is sent a trace batch — and hands its own trace batches to a peer that carries
+ * the tracing chain (UPLOAD); `full` and `relay` nodes carry both chains. On a link with a thin
+ * side, the tracing chain is exchanged in part: its case blocks (`exchanges`).
  *
  * Robustness: every frame handler runs inside try/catch; a peer whose input throws, does not
  * decode, is oversized, invalid or over its rate limits is scored down and, at the threshold,
@@ -24,7 +26,7 @@ import { CodecError, StoreFault } from '../core/errors.ts';
 import type { Entry, Ledger } from '../core/ledger/ledger.ts';
 import { Prng } from '../core/prng.ts';
 import { toHex, utf8 } from '../core/bytes.ts';
-import type { ChainId } from '../core/types.ts';
+import { Chain, type ChainId } from '../core/types.ts';
 import type { NetContext, NetEvent } from './context.ts';
 import {
   ByeReason, decodeFrame, encodeFrame, FrameType, MAX_FRAME, PROTOCOL_VERSION, ROLE_CHAINS, type ByeReasonCode, type Frame, type NodeRole,
@@ -266,8 +268,14 @@ export class NetNode implements NetContext {
     }
     if (!this.started || this.stopped) throw new Error('NetNode.publish: the node must be running to upload a block of a chain it does not carry');
     const id = this.ledger.opts.crypto.sha256(bytes);
-    const receipt = await this.outbox.submit(bytes, id, b.chain);
-    return { id, status: 'uploaded', receipt: receipt.status };
+    try {
+      const receipt = await this.outbox.submit(bytes, id, b.chain);
+      return { id, status: 'uploaded', receipt: receipt.status };
+    } finally {
+      // an own case block (a self-report, a withdrawal, a clinic's diagnosis) is held here too, after
+      // its upload was answered or failed (so the upload does not race an INV of it): best effort
+      if (this.ledger.holds(b.chain, b.kind)) await this.serial(() => this.ledger.add(bytes)).catch((e: unknown) => e instanceof StoreFault && this.fault(e));
+    }
   }
 
   /** Own uploads kept until a checkpoint proves them, oldest first. */
@@ -318,6 +326,14 @@ export class NetNode implements NetContext {
 
   carries(chain: ChainId): boolean {
     return this.ledger.carries(chain);
+  }
+
+  exchanges(peer: Peer, chain: ChainId): 'all' | 'cases' | null {
+    if (!peer.hello) return null;
+    if (this.ledger.carries(chain) && peer.carries(chain)) return 'all';
+    // every node holds the tracing chain's case blocks (a thin node without the rest of the chain)
+    if (chain === Chain.TRACING && this.ledger.holds(chain, Kind.DIAGNOSIS)) return 'cases';
+    return null;
   }
 
   send(peer: Peer, f: Frame, opts: { droppable?: boolean } = {}): void {

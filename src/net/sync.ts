@@ -34,6 +34,8 @@
  */
 import { compare, equal, toHex } from '../core/bytes.ts';
 import type { Ledger, Entry } from '../core/ledger/ledger.ts';
+import { Kind } from '../core/codec/block.ts';
+import { CASE_KINDS, isCaseBlock } from '../core/ledger/cases.ts';
 import { Chain, type ChainId } from '../core/types.ts';
 import {
   compareToBound, FINGERPRINT_BYTES, MAX_BOUND, MAX_FRAME, MAX_IDS, MAX_RANGES, sortIds, syncHeaderBytes, syncRangeBytes,
@@ -316,10 +318,15 @@ export const DEFAULT_SYNC: SyncOptions = { intervalMs: 30_000, followUpMs: 5_000
 /**
  * Runs reconciliation for a node: one SyncIndex per carried chain (kept current from the ledger),
  * opening syncs with peers, answering SYNC frames, handing needs to gossip and offers to the peer.
+ * On a link where one side is thin, a SYNC of the tracing chain reconciles its case blocks only
+ * (a second index, `cases`; docs/PROTOCOL.md §15 item 34): a thin node learns every case it missed
+ * while offline, and asks for all of them, never for one.
  * @example const s = new Syncer(ctx, gossip); s.open(); s.start(peer);
  */
 export class Syncer {
   private readonly indexes = new Map<ChainId, SyncIndex>();
+  /** The tracing chain's case blocks (every node holds them), or null if this ledger holds none. */
+  private cases: SyncIndex | null = null;
   private readonly followUps = new Map<Peer, { at: number; counts: Map<ChainId, number>; left: number; first: boolean }>();
   /** Last time a reconciliation of each chain ended (virtual ms). */
   readonly lastSyncAt = new Map<ChainId, number>();
@@ -340,11 +347,29 @@ export class Syncer {
       ix.reset(this.ctx.ledger.entries(chain));
       this.indexes.set(chain, ix);
     }
+    if (this.ctx.ledger.holds(Chain.TRACING, Kind.DIAGNOSIS)) {
+      this.cases = new SyncIndex();
+      this.cases.reset(this.caseEntries());
+    }
+  }
+
+  private caseEntries(): Entry[] {
+    return this.ctx.ledger.entries(Chain.TRACING).filter((e) => CASE_KINDS.has(e.kind));
   }
 
   /** A block was stored. */
   added(e: Entry): void {
     this.indexes.get(e.chain)?.add(e.time, e.id);
+    if (isCaseBlock(e.chain, e.kind)) this.cases?.add(e.time, e.id);
+  }
+
+  /** The index reconciled with `peer` for `chain`: the whole chain, its case blocks, or none. */
+  private indexFor(peer: Peer, chain: ChainId): SyncIndex | undefined {
+    const scope = this.ctx.exchanges(peer, chain);
+    if (scope === 'all') return this.index(chain);
+    if (scope !== 'cases' || !this.cases) return undefined;
+    if (this.ctx.ledger.count(Chain.TRACING, CASE_KINDS) < this.cases.size) this.cases.reset(this.caseEntries()); // pruned
+    return this.cases;
   }
 
   private index(chain: ChainId): SyncIndex | undefined {
@@ -371,8 +396,8 @@ export class Syncer {
   }
 
   private openChain(peer: Peer, chain: ChainId): void {
-    const ix = this.index(chain);
-    if (!ix || !peer.carries(chain) || peer.closed) return;
+    const ix = peer.closed ? undefined : this.indexFor(peer, chain);
+    if (!ix) return;
     const f = openSync(ix, chain, this.horizonSec(), this.ctx.ledger.opts.crypto.sha256);
     this.stats.opened++;
     this.stats.framesOut++;
@@ -381,7 +406,9 @@ export class Syncer {
   }
 
   private counts(): Map<ChainId, number> {
-    return new Map([...this.indexes.keys()].map((c) => [c, this.ctx.ledger.count(c)]));
+    const m = new Map([...this.indexes.keys()].map((c) => [c, this.ctx.ledger.count(c)]));
+    if (this.cases && !m.has(Chain.TRACING)) m.set(Chain.TRACING, this.ctx.ledger.count(Chain.TRACING));
+    return m;
   }
 
   /** Run due follow-up rounds: the first one always, later ones for chains that grew since the last. */
@@ -408,9 +435,9 @@ export class Syncer {
   /** Answer a SYNC frame from `peer`. */
   onSync(peer: Peer, f: SyncFrame): void {
     this.stats.framesIn++;
-    const ix = this.index(f.chain);
-    if (!ix || !peer.carries(f.chain)) {
-      this.ctx.penalize(peer, 'protocol', Penalty.PROTOCOL, `SYNC of chain ${f.chain}, which ${ix ? 'the peer said it does not carry' : 'this node does not carry'}`);
+    const ix = this.indexFor(peer, f.chain);
+    if (!ix) {
+      this.ctx.penalize(peer, 'protocol', Penalty.PROTOCOL, `SYNC of chain ${f.chain}, which ${this.ctx.carries(f.chain) ? 'the peer said it does not carry' : 'this node does not carry'}`);
       return;
     }
     let bucket = this.work.get(peer);

@@ -6,6 +6,8 @@
  * of the code) or from image files ("Choose a QR image"). Then the refusals: a tampered code, a
  * consent replayed to a second diagnostician or used twice, an expired challenge, a revoked
  * diagnostician, a patient who declines — each with a clear message and no DIAGNOSIS block.
+ * The patient's browser is a thin node (relay off): it sees its diagnosis recorded and counts the
+ * case in its own transparency view (docs/PROTOCOL.md §15 item 34).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +21,9 @@ import encodeQR from 'qr';
 import { nodeCrypto } from '../../src/node/node-crypto.ts';
 import { sealKeyFile } from '../../src/core/keyfile.ts';
 import { certificateBlock, newRoleKey, revocationBlock, type RoleKey } from '../../src/core/blocks.ts';
-import { fromBase64url, toBase64url } from '../../src/core/bytes.ts';
+import { fromBase64url, toBase64url, toHex } from '../../src/core/bytes.ts';
+import { fingerprint } from '../../src/core/ledger/transparency.ts';
+import type { TransparencySummary } from '../../src/app/protocol.ts';
 import { Kind } from '../../src/core/codec/block.ts';
 import { Role } from '../../src/core/codec/records.ts';
 import { Chain, dayOfMs } from '../../src/core/types.ts';
@@ -110,7 +114,7 @@ async function certify(stack: Stack, key: RoleKey, name: string): Promise<void> 
   }, { region: stack.config.region, timeSec: t, parents: stack.authority.ledger.tips(Chain.NOTIFICATION) }));
 }
 
-test('A is diagnosed through the two QR codes by cameras: B is told "High risk", C "No exposure found", A\'s app says its test was recorded', { timeout: 400_000 }, async () => {
+test('A is diagnosed through the two QR codes by cameras: B is told "High risk", C "No exposure found", A\'s app (relay off) says its test was recorded and its dashboard shows one case for the clinic', { timeout: 400_000 }, async () => {
   const stack = await startTestStack();
   const dir = mkdtempSync(join(tmpdir(), 'bt-consent-'));
   const people = await launchWithCamera(join(dir, 'clinic.y4m'));
@@ -133,10 +137,8 @@ test('A is diagnosed through the two QR codes by cameras: B is told "High risk",
     await recordDay(c, spotC, 21, true);
     await until(() => traceBatches(stack) >= before + 3, 'every trace batch at the full node', 90_000);
 
-    // A relays, so its node carries the tracing chain and sees the diagnosis when it is published.
-    await sendIntent(a.page, { type: 'set-relay', on: true });
-    await a.page.reload();
-    await until(async () => (await appState(a.page)).network.role === 'relay', 'A relays', 30_000);
+    // A does not relay: a thin node holds the tracing chain's case blocks (PROTOCOL §15 item 34), so it sees the diagnosis.
+    assert.equal((await appState(a.page)).network.role, 'thin', 'A is a thin node (relay off)');
 
     // The diagnostician opens diagnostician mode with the key file and shows a clinic code.
     const d = await openPhone(clinicBrowser, stack.appUrl, offset(HOME.lat, HOME.lon, 5000, 0), Date.now());
@@ -175,9 +177,20 @@ test('A is diagnosed through the two QR codes by cameras: B is told "High risk",
     await d.page.getByText('Diagnosis published for 1 days.').waitFor({ timeout: 60_000 });
     await until(() => diagnoses(stack) === published + 1, 'the diagnosis at the full node', 60_000);
 
-    // A's app recognises the diagnosis answering its consent.
+    // A's app — a thin node, relay off — recognises the diagnosis answering its consent.
     await a.page.getByText('Your positive test was recorded.').first().waitFor({ timeout: 90_000 });
     assert.equal((await appState(a.page)).consent?.status, 'recorded');
+    assert.equal((await appState(a.page)).network.role, 'thin');
+    // …and its transparency view, from the blocks its own ledger verified, shows one case for that diagnostician.
+    const clinicHex = toHex(stack.authority.keys.diagnostician.publicKey);
+    await a.page.getByRole('navigation').getByRole('link', { name: 'Transparency' }).click();
+    await a.page.getByRole('heading', { level: 1, name: 'Transparency' }).waitFor();
+    const caseCells = a.page.getByRole('table', { name: 'Cases per diagnostician and day' }).getByRole('row').filter({ hasText: fingerprint(clinicHex) }).first().getByRole('cell');
+    await until(async () => (await caseCells.count()) > 0, 'the case in A\'s transparency view', 60_000, 250);
+    assert.equal((await caseCells.allTextContents())[0]?.trim(), '1', 'one case for Local Clinic');
+    assert.ok((await caseCells.allTextContents()).some((t) => t.includes('Local Clinic')), `the row names the clinic: ${await caseCells.allTextContents()}`);
+    const summary = await sendIntent<TransparencySummary>(a.page, { type: 'transparency' });
+    assert.deepEqual(summary.cases.map((r) => [r.signer, r.cases]), [[clinicHex, 1]]);
 
     // The solver: B high risk on the day; C nothing.
     const status = b.page.getByRole('status').filter({ hasText: /risk|exposure/ }).first();

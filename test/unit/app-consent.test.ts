@@ -203,3 +203,31 @@ test('custody: a guardian reports a positive test for a dependent with the depen
   await again.load(['gran']);
   assert.equal(again.state('gran'), null, 'forgotten (the dependent was removed)');
 });
+
+test('a thin patient (relay off) holds its diagnosis — a case block, without its tracing parents — and recognises it, also from its store after a restart', async () => {
+  const w = await world();
+  const k1 = newRoleKey(c);
+  await w.certify(k1, 'Clinic 1');
+  const clinic = new Clinic(w.ctx(new UserKeys(c, c.randomBytes(32))));
+  await clinic.unlock(await sealKeyFile(c, { role: 'diagnostician', name: 'Clinic 1', secretKey: k1.secretKey }, 'pass word', SCRYPT), 'pass word');
+  // the patient's own ledger is a thin node's: the notification chain, and the tracing chain's case blocks
+  const thin = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: REGION, now: w.now, carries: [Chain.NOTIFICATION] });
+  await thin.open();
+  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await thin.add((await w.ledger.get(e.id))!);
+  const pctx: EngineCtx = { ...w.ctx(new UserKeys(c, c.randomBytes(32))), net: { ledger: thin, node: {} as NetNode } };
+  const today = dayOfMs(w.now());
+  await writeDay(pctx.store, { ...emptyDay(today), stays: [] });
+  const patient = new Consent(pctx);
+  await patient.load();
+  const { text: clinicText } = await clinic.code();
+  const { text } = await patient.make(clinicText, [today]);
+  await clinic.endorse(text, today, 1);
+  const diagnosis = w.published.at(-1)!;
+  assert.equal((await thin.add(diagnosis)).status, 'added');
+  // the app was closed when it arrived: on the next start, the held diagnosis is recognised
+  const again = new Consent(pctx);
+  await again.load();
+  assert.equal(again.state()?.status, 'waiting');
+  await again.scanHeld();
+  assert.equal(again.state()?.status, 'recorded');
+});

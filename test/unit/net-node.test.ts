@@ -3,7 +3,7 @@
  *
  * - a late joiner (full and thin) catches up completely through sync;
  * - reconciling identical sets costs O(1) frames, one missing block a handful;
- * - a thin node never receives a tracing block (frames counted by kind and chain), keeps a peer
+ * - a thin node never receives a trace batch or its id (frames counted by kind and chain), keeps a peer
  *   that carries the tracing chain, and its uploads reach every full node;
  * - malicious peers (invalid blocks, oversized or malformed frames, floods, unsolicited blocks,
  *   frames before HELLO) are disconnected and banned, honest blocks still arrive everywhere, and
@@ -119,7 +119,7 @@ test('reconciling identical sets costs O(1) frames; one missing block a handful'
   assert.ok(bytes < 8_000, `${bytes} bytes, against ${32 * f.trace.length} to list every id`);
 });
 
-test('a thin node never receives a tracing block, keeps a tracing peer, and its uploads reach every full node', async () => {
+test('a thin node never receives a trace batch (nor its id), keeps a tracing peer, and its uploads reach every full node', async () => {
   const f = shared;
   const sim = newSim(f, 23, { loss: 0.03 });
   const tracing = new Set(f.trace.map(hexOf));
@@ -132,7 +132,9 @@ test('a thin node never receives a tracing block, keeps a tracing peer, and its 
     const d = decodeFrame(frame);
     const key = d.type === 'inv' || d.type === 'sync' ? `${d.type}:${d.chain}` : d.type;
     toThin[key] = (toThin[key] ?? 0) + 1;
-    if ((d.type === 'inv' || d.type === 'sync') && d.chain === Chain.TRACING) violations.push(`${from}→${to} ${d.type} of the tracing chain`);
+    // a thin node holds the tracing chain's case blocks only (PROTOCOL §15 item 34): no trace batch id may reach it
+    const ids = d.type === 'inv' ? d.ids : d.type === 'sync' ? d.ranges.flatMap((r) => (r.mode === 'idlist' ? r.ids : [])) : [];
+    if ((d.type === 'inv' || d.type === 'sync') && d.chain === Chain.TRACING && ids.some((id) => tracing.has(toHex(id)))) violations.push(`${from}→${to} ${d.type} offering a trace batch`);
     if (d.type === 'block' && tracing.has(toHex(d.id))) violations.push(`${from}→${to} a tracing block`);
   };
   await sim.net.run(sim.net.now() + 5_000);

@@ -115,9 +115,9 @@ test('a block that fails verification is never counted: the tally is fed by the 
   assert.deepEqual(summarize([Chain.TRACING, Chain.NOTIFICATION], all, 2), before);
 });
 
-test('a thin node (notification chain only) has tag sets and certificates but no cases', async () => {
+test('a ledger of the notification chain alone (cases: false) has tag sets and certificates but no cases', async () => {
   const { w } = await run();
-  const thin = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.NOTIFICATION] });
+  const thin = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.NOTIFICATION], cases: false });
   await thin.open();
   for (const e of w.ledger.entries(Chain.NOTIFICATION)) await thin.add((await w.ledger.get(e.id))!);
   const s = (await tallyLedger(thin)).summary(2);
@@ -125,6 +125,23 @@ test('a thin node (notification chain only) has tag sets and certificates but no
   assert.equal(s.cases.length, 0);
   assert.equal(s.tagSets.length, 1);
   assert.equal(s.certificates.length, 5);
+});
+
+test('a thin node (notification chain and the case blocks, PROTOCOL §15 item 34) counts the same cases as a full node, without the trace batches', async () => {
+  const { w } = await run();
+  const thin = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: w.root.publicKey, region: w.region, now: () => w.nowMs, carries: [Chain.NOTIFICATION] });
+  await thin.open();
+  for (const e of w.ledger.entries(Chain.NOTIFICATION)) await thin.add((await w.ledger.get(e.id))!);
+  for (const e of w.ledger.entries(Chain.TRACING)) {
+    const bytes = (await w.ledger.get(e.id))!;
+    if (e.kind === 1) await assert.rejects(thin.add(bytes), /not_carried|does not carry/, 'a trace batch is refused');
+    else assert.equal((await thin.add(bytes)).status, 'added', 'a case block is accepted without its tracing parents');
+  }
+  const s = (await tallyLedger(thin)).summary(2);
+  const full = (await tallyLedger(w.ledger)).summary(2);
+  assert.deepEqual(s.chains, [Chain.TRACING, Chain.NOTIFICATION]);
+  assert.equal(s.cases[0].cases, 2);
+  assert.deepEqual({ ...s, checkpoints: [], checkpointCount: 0 }, { ...full, checkpoints: [], checkpointCount: 0 });
 });
 
 test('fingerprint: four groups of four hex digits', () => {

@@ -10,7 +10,8 @@
  * - `accepted`: every DIAGNOSIS block the node accepts is compared with that key
  *   (`consentCaseSecret`): only this device and the clinic can derive it, so a match says "your
  *   positive test was recorded" and nobody else learns which block answers which consent. A thin
- *   node does not carry the tracing chain, so it sees diagnoses only when it relays (docs/APP.md);
+ *   node holds every case block of the tracing chain (docs/PROTOCOL.md §15 item 34), so it sees the
+ *   diagnosis without relaying — and it asks for all cases, never for its own;
  * - `selfReport`: an anonymous, unverified self-report of the days held since onset − lookback.
  *
  * A guardian who keeps a dependent's keys in custody (issue 12; docs/APP.md §Family and care) does
@@ -159,7 +160,7 @@ export class Consent {
   async scanHeld(): Promise<void> {
     const ledger = this.ctx.net.ledger;
     const waiting = [...this.kept.values()].filter((k) => k.status === 'waiting');
-    if (!waiting.length || !ledger.carries(1)) return;
+    if (!waiting.length || !ledger.holds(1, Kind.DIAGNOSIS)) return;
     const since = Math.min(...waiting.map((k) => k.shownAt)) - 60_000;
     for (const e of ledger.entries(1).filter((x) => x.kind === Kind.DIAGNOSIS && x.time * 1000 >= since)) {
       const bytes = await ledger.get(e.id);

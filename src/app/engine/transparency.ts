@@ -2,8 +2,8 @@
  * The transparency dashboard's data (issue 11 §5): a `TransparencyTally` over the blocks this
  * device's own ledger verified — read once from the store when the engine opens, then kept up to
  * date from every accepted block. Nothing comes from a server's summary; with the chain synced it
- * works offline. A thin node holds the notification chain only (no cases, self-reports or
- * withdrawals: those are tracing-chain records); a relay holds both.
+ * works offline. A thin node holds the notification chain and the tracing chain's case blocks
+ * (diagnoses, self-reports, withdrawals: docs/PROTOCOL.md §15 item 34); a relay holds both chains.
  *
  * @example
  * const t = new TransparencyView(ledger); await t.load();
@@ -13,7 +13,7 @@
  */
 import type { Block } from '../../core/codec/block.ts';
 import type { Ledger } from '../../core/ledger/ledger.ts';
-import { tallyLedger, TransparencyTally, type TransparencySummary } from '../../core/ledger/transparency.ts';
+import { countedChains, tallyLedger, TransparencyTally, type TransparencySummary } from '../../core/ledger/transparency.ts';
 
 /** The engine's part behind the 'transparency' intent. @example await new TransparencyView(ledger).load() */
 export class TransparencyView {
@@ -21,7 +21,7 @@ export class TransparencyView {
   private loaded: Promise<void> | null = null;
 
   constructor(private readonly ledger: Ledger) {
-    this.tally = new TransparencyTally([...ledger.opts.carries].sort());
+    this.tally = new TransparencyTally(countedChains(ledger));
   }
 
   /** Count every block the ledger holds (once; later calls wait for the first). */

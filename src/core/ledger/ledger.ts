@@ -7,7 +7,9 @@
  *   retention horizon (it may have been pruned). Otherwise it waits in a bounded pending pool,
  *   and `missingParents()` tells the network what to fetch.
  * - A node carries only some chains (a browser thin node: the notification chain); blocks of other
- *   chains are refused with RejectError('not_carried') — not a fault of the sender.
+ *   chains are refused with RejectError('not_carried') — not a fault of the sender. Unless `cases` is false, a
+ *   ledger that does not carry the tracing chain still holds its case blocks (cases.ts): every
+ *   rule is checked, only their parents are not awaited (they are never held here).
  * - `add` resolves only after the store has made the block durable.
  *
  * @example
@@ -26,6 +28,7 @@ import { Chain, type ChainId } from '../types.ts';
 import { AuthorityState } from './authority.ts';
 import { checkBlock, horizonSec, powBitsFor } from './rules.ts';
 import { Standing, type StandingFacts } from './standing.ts';
+import { isCaseBlock } from './cases.ts';
 
 export interface LedgerOptions {
   crypto: CryptoProvider;
@@ -37,6 +40,12 @@ export interface LedgerOptions {
   now: () => number;
   /** Chains this node stores. */
   carries: ChainId[];
+  /**
+   * Also hold the case blocks (DIAGNOSIS, SELF_REPORT, WITHDRAWAL) of the tracing chain when it is
+   * not carried (a thin node, docs/PROTOCOL.md §15 item 34). Default true: every node holds them;
+   * false models a ledger of the notification chain alone.
+   */
+  cases?: boolean;
   /** Most blocks held while their parents (or a CA statement) are fetched. Default 10,000. */
   maxPending?: number;
   /** Most bytes of such blocks. Default 32 MiB. */
@@ -142,12 +151,13 @@ export class Ledger {
   /** Rebuild the index and authority state from the store (blocks there were checked before being stored). */
   async open(): Promise<void> {
     for (const chain of [Chain.NOTIFICATION, Chain.TRACING] as ChainId[]) {
-      if (!this.carries(chain)) continue;
+      if (!this.storesChain(chain)) continue;
       const metas = await this.opts.store.listBlocks(chain, 0, Number.MAX_SAFE_INTEGER);
       // (time, id) order is not parent-first when a parent and its child share a second, so a
       // block loaded after its child would come back as a tip: drop every referenced id at the end.
       const referenced = new Set<string>();
       for (const m of metas) {
+        if (!this.holds(chain, m.kind)) continue; // not ours to hold (left by a relay that became thin): never read
         const hex = toHex(m.id);
         const bytes = await this.opts.store.getBlock(m.id);
         if (!bytes) {
@@ -158,15 +168,30 @@ export class Ledger {
         const e = this.entryOf(m.id, hex, b);
         this.indexEntry(e);
         if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, m.id);
-        this.updateTips(e, b.parents);
+        if (this.carries(chain)) this.updateTips(e, b.parents);
         for (const p of b.parents) referenced.add(toHex(p.id));
       }
       for (const h of referenced) this.tipSet.get(chain)!.delete(h);
     }
   }
 
+  /** Does this ledger hold the whole chain? @example ledger.carries(Chain.TRACING) // false on a thin node */
   carries(chain: ChainId): boolean {
     return this.opts.carries.includes(chain);
+  }
+
+  /**
+   * Does this ledger hold blocks of this chain and kind: its whole chain, or (with `cases`) a case
+   * block of the tracing chain it does not carry?
+   * @example thinLedger.holds(Chain.TRACING, Kind.DIAGNOSIS) === true; thinLedger.holds(Chain.TRACING, Kind.TRACE_BATCH) === false
+   */
+  holds(chain: number, kind: number): boolean {
+    return this.opts.carries.includes(chain as ChainId) || (this.opts.cases !== false && isCaseBlock(chain, kind));
+  }
+
+  /** Does this ledger keep any block of the chain (all of it, or its case blocks)? */
+  private storesChain(chain: ChainId): boolean {
+    return this.carries(chain) || (this.opts.cases !== false && chain === Chain.TRACING);
   }
 
   private nowSec(): number {
@@ -206,7 +231,9 @@ export class Ledger {
       await this.whenDurable(hex); // a duplicate is acknowledged only once the first copy is on disk
       return { status: 'duplicate', id };
     }
-    if (!this.carries(b.chain)) throw new RejectError('not_carried', `this node does not carry chain ${b.chain}`);
+    if (!this.holds(b.chain, b.kind)) {
+      throw new RejectError('not_carried', `this node does not carry chain ${b.chain}${this.opts.cases !== false && b.chain === Chain.TRACING ? ' (it holds only its case blocks)' : ''}`);
+    }
     const now = this.nowSec();
     try {
       checkBlock(this.c, b, { authority: this.authority, region: this.opts.region, nowSec: now });
@@ -225,7 +252,8 @@ export class Ledger {
       if (known && known.chain !== b.chain) throw new RejectError('parent_chain', `a parent is a block of chain ${known.chain}, not ${b.chain}`);
       if (known && known.time !== p.time) throw new RejectError('parent_time', `a parent reference claims time ${p.time}, the parent has ${known.time}`);
     }
-    const missing = b.parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id));
+    // a case block held without its chain: its parents are never held here, so none is awaited
+    const missing = this.carries(b.chain) ? b.parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id)) : [];
     if (missing.length) {
       this.hold(hex, bytes, missing);
       return { status: 'pending', id, missing: missing.map(fromHexId) };
@@ -282,7 +310,7 @@ export class Ledger {
     const e = this.entryOf(id, hex, b);
     if (AuthorityState.isStatement(b.kind)) this.authority.apply(b, id);
     this.indexEntry(e);
-    this.updateTips(e, b.parents);
+    if (this.carries(b.chain)) this.updateTips(e, b.parents);
     const write = this.opts.store.putBlock(meta, b.bytes);
     this.writing.set(hex, write.then(() => undefined, () => undefined));
     try {
@@ -400,10 +428,11 @@ export class Ledger {
     return out;
   }
 
-  count(chain?: ChainId): number {
+  /** Blocks held (of a chain; of some kinds only). @example ledger.count(Chain.TRACING, CASE_KINDS) */
+  count(chain?: ChainId, kinds?: ReadonlySet<number>): number {
     if (chain === undefined) return this.index.size;
     let n = 0;
-    for (const e of this.index.values()) if (e.chain === chain) n++;
+    for (const e of this.index.values()) if (e.chain === chain && (!kinds || kinds.has(e.kind))) n++;
     return n;
   }
 
@@ -415,7 +444,7 @@ export class Ledger {
   async prune(): Promise<number> {
     const horizon = horizonSec(this.authority.policy.retentionDays, this.nowSec());
     let n = 0;
-    for (const chain of this.opts.carries) n += await this.opts.store.deleteBlocksBefore(chain, horizon * 1000);
+    for (const chain of [Chain.NOTIFICATION, Chain.TRACING] as ChainId[]) if (this.storesChain(chain)) n += await this.opts.store.deleteBlocksBefore(chain, horizon * 1000);
     for (const [h, e] of this.index) {
       if (e.time < horizon) {
         this.unindex(h);

@@ -16,6 +16,9 @@
  *   checkpoint's interval ends at or before its block time (rules.ts), so the recursion only looks
  *   at later blocks and ends.
  * - CA statements, trace batches, withdrawals and self-reports have no revocable signer.
+ * - A thin node holds only the case blocks of the tracing chain (cases.ts), so its own root of a
+ *   tracing interval never equals a checkpoint's: a diagnosis whose diagnostician was revoked
+ *   later does not count there (it cannot check the seal) — stricter than a full node, never laxer.
  *
  * @example
  * const s = new Standing(view);

@@ -21,7 +21,7 @@
 import { toHex } from '../bytes.ts';
 import { decodeBlock, Kind, type Block } from '../codec/block.ts';
 import { decodeCase, decodeCertificate, decodeCheckpoint, decodeNotification, decodeRevocation, ROLE_NAME } from '../codec/records.ts';
-import type { ChainId, Day } from '../types.ts';
+import { Chain, type ChainId, type Day } from '../types.ts';
 import type { Ledger } from './ledger.ts';
 
 /** Cases one diagnostician endorsed on one UTC day (of block time). */
@@ -93,7 +93,11 @@ export interface RevocationRow {
 
 /** What the transparency view shows. Plain JSON (it crosses the worker boundary). */
 export interface TransparencySummary {
-  /** Chains counted: a thin node holds only the notification chain, so it has no cases, self-reports or withdrawals. */
+  /**
+   * Chains counted. The tracing chain is counted wherever its case blocks are held — on a thin
+   * node too (docs/PROTOCOL.md §15 item 34); a ledger of the notification chain alone has no cases,
+   * self-reports or withdrawals.
+   */
   chains: ChainId[];
   cases: CasesRow[];
   tagSets: TagSetsRow[];
@@ -253,7 +257,7 @@ export function summarize(chains: ChainId[], blocks: Iterable<{ block: Block; id
  * to date afterwards with `ledger.onBlock((e, b) => tally.add(b, e.id))`.
  * @example const tally = await tallyLedger(ledger); tally.summary(ledger.authority.policy.checkpointQuorum)
  */
-export async function tallyLedger(ledger: Ledger, tally = new TransparencyTally([...ledger.opts.carries].sort())): Promise<TransparencyTally> {
+export async function tallyLedger(ledger: Ledger, tally = new TransparencyTally(countedChains(ledger))): Promise<TransparencyTally> {
   for (const chain of tally.chains) {
     for (const e of ledger.entries(chain)) {
       if (!COUNTED.has(e.kind)) continue; // trace batches are most of the tracing chain: never read them
@@ -263,6 +267,16 @@ export async function tallyLedger(ledger: Ledger, tally = new TransparencyTally(
     }
   }
   return tally;
+}
+
+/**
+ * The chains a ledger's tally counts: those it carries, and the tracing chain if it holds its case blocks.
+ * @example countedChains(thinLedger) // [1, 2]
+ */
+export function countedChains(ledger: Ledger): ChainId[] {
+  const chains = new Set<ChainId>(ledger.opts.carries);
+  if (ledger.holds(Chain.TRACING, Kind.DIAGNOSIS)) chains.add(Chain.TRACING);
+  return [...chains].sort();
 }
 
 /** Kinds the tally counts. */
