@@ -445,7 +445,7 @@ export const de: Messages = {
   'checkin.scanTitle': 'Das Plakat des Ortes scannen',
   'checkin.checking': 'Das Plakat wird geprüft…',
   'checkin.at': 'Eingecheckt bei {name}',
-  'checkin.since': 'Seit {time}. Um {until} werden Sie von selbst ausgecheckt.',
+  'checkin.since': 'Seit {time}. Um {until} checkt die App Sie automatisch aus.',
   'checkin.out': 'Auschecken',
   'checkin.outDone': 'Bei {name} ausgecheckt.',
   'checkin.again': 'Woanders einchecken',

@@ -445,7 +445,7 @@ export const en = {
   'checkin.scanTitle': 'Scan the venue poster',
   'checkin.checking': 'Checking the poster…',
   'checkin.at': 'Checked in at {name}',
-  'checkin.since': 'Since {time}. You will be checked out by itself at {until}.',
+  'checkin.since': 'Since {time}. The app checks you out by itself at {until}.',
   'checkin.out': 'Check out',
   'checkin.outDone': 'Checked out of {name}.',
   'checkin.again': 'Check in somewhere else',
