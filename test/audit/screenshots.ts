@@ -41,6 +41,7 @@ export const VIEWS = [
   { file: 'positive', link: 'I tested positive', hash: '#/positive' },
   { file: 'report', link: 'Report symptoms', hash: '#/report' },
   { file: 'clinic', link: 'Clinic', hash: '#/clinic' },
+  { file: 'checkin', link: 'Check in', hash: '#/checkin' },
   // last: a dedicated device's page starts recording by itself
   { file: 'wearable', link: 'Wearable', hash: '#/wearable' },
 ] as const;
@@ -53,7 +54,7 @@ const HELP = `npm run screenshots -- [options]
                       (default "Allow location,Start using BeepTrace")
   --record MIN        minutes of recording before the views, page clock moved (default 12; 0: none)
   --views LIST        comma-separated views to shoot (default all: first-run,status,trail,my-data,network,settings,transparency,
-                      care,positive,report,clinic,wearable)
+                      care,positive,report,clinic,checkin,wearable)
   --scheme S          light (default) or dark
   --locale L          the browser's language (default en-GB; e.g. ar, de-DE)
   --tag T             add -T to every file name (e.g. ar, dark)
