@@ -9,7 +9,9 @@
  *   (`contactProbability`): how likely the two people were within the rule's distance, with each
  *   stay's spread (its radius) and snapping error (its precision) as uncertainty. Per minute the
  *   highest over all patients counts; a rule's minutes are the expected contact minutes (the sum,
- *   rounded). One minute counts when the contact is more likely than not. This estimates; the old
+ *   rounded at 3/4: `ROUNDING`). One minute counts from 0.75 expected minutes. Route stays (a
+ *   person walking, §11.5) count against each other with the receiver's error only, and a minute
+ *   of them only with a neighbouring minute of the same patient (walking together, not crossing). This estimates; the old
  *   rule (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was
  *   false. Every step is IEEE-754 + − × / and integers, so every solver decides alike.
  * - Venue rule: a patient venue check-in matches user check-ins at the same venue id; a patient
@@ -55,7 +57,13 @@ export function spread48(s: Pick<Stay, 'radius'>): number {
  * walking together are as far apart as their centres say; the path walked (in the radius) is
  * spread only against someone who stayed put.
  */
-export const ROUTE_RADIUS = 4;
+export const ROUTE_RADIUS = 3;
+/**
+ * Expected minutes are rounded with this offset (1/65536): ⌊(Σp + 16384) / 65536⌋, so a minute
+ * counts from 0.75 expected minutes. "At least a minute" means 60 s of contact; half-up rounding
+ * (0.5) let a few walk-bys (0.15–0.3 each) add up to a false minute (§15 item 35).
+ */
+export const ROUNDING = 16384;
 
 /**
  * The spread of the pair (1/48 m², both sides summed): `spread48` of each, except that two route
@@ -317,14 +325,14 @@ export class ExposureMatcher {
     }
     if (!near && !venue) return null;
     const out: Minutes = { near: new Map(), venue: venue ? unionLength(venue) : 0 };
-    // expected minutes of contact: the sum of the per-minute probabilities, rounded half up
+    // expected minutes of contact: the sum of the per-minute probabilities, rounded at 3/4 (ROUNDING)
     if (near) {
       for (const [t, { pm, lo, hi, other }] of near) {
         let sum = 0;
         for (let m = lo; m < hi; m++) sum += pm[m];
         pm.fill(0, lo, Math.max(lo, hi));
         if (other) for (const q of other.values()) sum += q;
-        const minutes = Math.floor((sum + 32768) / 65536);
+        const minutes = Math.floor((sum + ROUNDING) / 65536);
         if (minutes) out.near.set(t, minutes);
       }
     }

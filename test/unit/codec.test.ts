@@ -355,7 +355,7 @@ const b32 = new Uint8Array(32).fill(9);
 const short = (n: number) => new Uint8Array(n).fill(1);
 refuses<Stay>('stay', { start: D0 * 1440 + 600, minutes: 30, latE7: 1, lonE7: -1, radius: 5, source: 1, precision: 2 }, (s) => encodeStay(s, D0), (b) => decodeStay(b, D0), [
   { start: D0 * 1440 - 1 }, { start: (D0 + 1) * 1440 }, { start: D0 * 1440 + 0.5 }, { minutes: 0 }, { minutes: -1 }, { minutes: 1.5 }, { minutes: 841 },
-  { radius: -1 }, { radius: 65_536 }, { radius: 2.5 }, { source: -1 }, { source: 32 }, { source: 0.5 },
+  { radius: -1 }, { radius: 65_536 }, { radius: 2.5 }, { source: -1 }, { source: 64 }, { source: 0.5 },
   { latE7: 900_000_001 }, { latE7: -900_000_001 }, { latE7: 1.5 }, { lonE7: 1_800_000_001 }, { lonE7: -1_800_000_001 }, { lonE7: NaN }, { precision: 3 as never },
 ]);
 refuses<Stay>('venue stay', { start: D0 * 1440, minutes: 1440, latE7: 0, lonE7: 0, radius: 0, source: 16, precision: 0, venue: '00112233aabbccdd' }, (s) => encodeStay(s, D0), (b) => decodeStay(b, D0), [

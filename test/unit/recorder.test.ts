@@ -33,7 +33,7 @@ function checkInvariants(stays: Stay[]): void {
     assert.ok(s.start >= end, `overlap: starts ${s.start} before ${end}`);
     end = s.start + s.minutes;
     assert.ok(Number.isInteger(s.radius) && s.radius >= 0 && s.radius <= 65535);
-    assert.ok(s.source >= 1 && s.source <= 31);
+    assert.ok((s.source & 31) >= 1 && s.source <= 63 && !(s.venue && s.source & Source.ROUTE));
   }
 }
 
@@ -196,7 +196,10 @@ test('late or duplicate fixes are ignored; bad fields throw RangeError naming th
     ...edge.addFix({ t: T0 + MIN, lat: -90, lon: -180, acc: 0 }),
     ...edge.flush(T0 + 3 * MIN),
   ];
-  assert.deepEqual(out.map((s) => [s.minutes, s.source, s.precision, s.latE7]), [[1, Source.GNSS, Precision.M100, 900_000_000], [2, Source.GNSS, Precision.M100, snapE7(-900_000_000, -1_800_000_000, Precision.M100).latE7]]);
+  // the first is a route stay (§11.5: one fix, left within a minute): its centre is half-way, in range
+  assert.deepEqual(out.map((s) => [s.minutes, s.source, s.precision]), [[1, Source.GNSS | Source.ROUTE, Precision.M100], [2, Source.GNSS, Precision.M100]]);
+  assert.ok(Math.abs(out[0].latE7) <= 900_000_000 && Math.abs(out[0].lonE7) <= 1_800_000_000);
+  assert.equal(out[1].latE7, snapE7(-900_000_000, -1_800_000_000, Precision.M100).latE7);
 });
 
 test('check-in / flush times earlier than the last fix are moved up to it', () => {

@@ -244,7 +244,7 @@ export function toSamples(events: SimEvent[]): Sample[] {
  * person moves in a straight line from their sample at that minute to their sample at the next
  * (the path between two fixes a minute apart; a held fix does not move), so the time two people
  * are within t metres is the exact fraction of each minute (a quadratic in time), summed over the
- * day and rounded half up like the protocol's expected minutes (docs/PROTOCOL.md §15 item 35).
+ * day; a rule's minutes are the whole minutes of that time (docs/PROTOCOL.md §15 item 35).
  * A walker passing within 10 m of someone at 1.5 m/s is within it for at most 13 s: not a minute,
  * although both may have a fix within 10 m at that minute. Venues and buildings count whole
  * minutes, as before.
@@ -300,9 +300,9 @@ export function computeTruth(pop: Population, infected: Set<number>, samples: Ma
     const exposures: UserResult['exposures'] = [];
     let level: RiskLevel = 'none';
     for (const [day, m] of [...perDay].sort((a, b) => a[0] - b[0])) {
-      // a smaller threshold's time is also within every larger one; minutes rounded half up
+      // whole minutes of contact: "within 10 m for at least 1 minute" is 60 s in all (1e-9: float sums)
       const near = new Map<number, number>();
-      for (const [t, f] of m.near) near.set(t, Math.floor(f + 0.5));
+      for (const [t, f] of m.near) near.set(t, Math.floor(f + 1e-9));
       const mm = { near, venue: m.venue };
       const l = levelFor(policy, mm);
       if (l === 'none') continue;
