@@ -221,12 +221,14 @@ interface Sample {
   venue?: string;
 }
 
-/** Per-minute samples from raw events: a fix holds until the next event (at most GAP_MINUTES); a check-in until the next event (at most MAX_VENUE_MINUTES). */
+/** Per-minute samples from raw events (the first fix of each minute): a fix holds until the next event (at most GAP_MINUTES); a check-in until the next event (at most MAX_VENUE_MINUTES). */
 export function toSamples(events: SimEvent[]): Sample[] {
   const out: Sample[] = [];
   let lastMinute = -Infinity;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
+    // a minute's sample is its first fix (GPX replays have a point every few seconds)
+    if (e.kind === 'fix' && Math.floor(e.t / MINUTE) <= lastMinute) continue;
     const from = Math.max(Math.floor(e.t / MINUTE), lastMinute + 1);
     const nextT = i + 1 < events.length ? events[i + 1].t : e.t + MINUTE;
     const cap = e.kind === 'venue' ? MAX_VENUE_MINUTES : GAP_MINUTES;
