@@ -218,6 +218,25 @@ export class ExposureMatcher {
   /** threshold → squared distance → spread · 2^17 + snap → probability */
   private readonly memo = new Map<number, Map<number, Map<number, number>>>();
 
+  /** Raise the probability of minutes [a, b) at threshold t to at least q (the day starts at minute day0). */
+  private mark(near: Map<number, { pm: Uint32Array; lo: number; hi: number; other?: Map<number, number> }>, day0: number, t: number, a: number, b: number, q: number): void {
+    let acc = near.get(t);
+    if (!acc) {
+      let pm = this.scratch.get(t);
+      if (!pm) this.scratch.set(t, (pm = new Uint32Array(1440)));
+      near.set(t, (acc = { pm, lo: 1440, hi: 0 }));
+    }
+    if (a >= day0 && b <= day0 + 1440) {
+      const pm = acc.pm;
+      for (let m = a - day0; m < b - day0; m++) if (pm[m] < q) pm[m] = q;
+      if (a - day0 < acc.lo) acc.lo = a - day0;
+      if (b - day0 > acc.hi) acc.hi = b - day0;
+    } else {
+      const o = (acc.other ??= new Map());
+      for (let m = a; m < b; m++) if ((o.get(m) ?? 0) < q) o.set(m, q);
+    }
+  }
+
   /** True when no patient stay was given (nothing can match). */
   get empty(): boolean {
     return this.patientStays === 0;
@@ -235,24 +254,6 @@ export class ExposureMatcher {
     let day0 = 0;
     /** threshold + patient → minute → probability, of route-stay pairs */
     let routes: Map<string, { t: number; pm: Map<number, number> }> | undefined;
-    /** Raise the probability of minutes [a, b) at threshold t to at least q. */
-    const mark = (near: Map<number, { pm: Uint32Array; lo: number; hi: number; other?: Map<number, number> }>, t: number, a: number, b: number, q: number): void => {
-      let acc = near.get(t);
-      if (!acc) {
-        let pm = this.scratch.get(t);
-        if (!pm) this.scratch.set(t, (pm = new Uint32Array(1440)));
-        near.set(t, (acc = { pm, lo: 1440, hi: 0 }));
-      }
-      if (a >= day0 && b <= day0 + 1440) {
-        const pm = acc.pm;
-        for (let m = a - day0; m < b - day0; m++) if (pm[m] < q) pm[m] = q;
-        if (a - day0 < acc.lo) acc.lo = a - day0;
-        if (b - day0 > acc.hi) acc.hi = b - day0;
-      } else {
-        const o = (acc.other ??= new Map());
-        for (let m = a; m < b; m++) if ((o.get(m) ?? 0) < q) o.set(m, q);
-      }
-    };
     let venue: [number, number][] | undefined;
     let lastLat = NaN, lastLon = NaN, lastKey = 0;
     for (const s of stays) {
@@ -301,7 +302,7 @@ export class ExposureMatcher {
               for (let m = a; m < b; m++) if ((r.pm.get(m) ?? 0) < q) r.pm.set(m, q);
               continue;
             }
-            mark(near, t, a, b, q);
+            this.mark(near, day0, t, a, b, q);
           }
         }
       }
@@ -319,7 +320,7 @@ export class ExposureMatcher {
       for (const { t, pm } of routes.values()) {
         for (const [m, q] of pm) {
           const e = Math.min(q, Math.max(pm.get(m - 1) ?? 0, pm.get(m + 1) ?? 0));
-          if (e) mark(near, t, m, m + 1, e);
+          if (e) this.mark(near, day0, t, m, m + 1, e);
         }
       }
     }
