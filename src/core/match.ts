@@ -9,7 +9,9 @@
  *   (`contactProbability`): how likely the two people were within the rule's distance, with each
  *   stay's spread (its radius) and snapping error (its precision) as uncertainty. Per minute the
  *   highest over all patients counts; a rule's minutes are the expected contact minutes (the sum,
- *   rounded). One minute counts when the contact is more likely than not. This estimates; the old
+ *   rounded at 3/4: `ROUNDING`). One minute counts from 0.75 expected minutes. Route stays (a
+ *   person walking, §11.5) count against each other with the receiver's error only, and a minute
+ *   of them only with a neighbouring minute of the same patient (walking together, not crossing). This estimates; the old
  *   rule (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was
  *   false. Every step is IEEE-754 + − × / and integers, so every solver decides alike.
  * - Venue rule: a patient venue check-in matches user check-ins at the same venue id; a patient
@@ -27,7 +29,7 @@
 import { cellKey, equirectSquaredMetres, neighbourKeys } from './geo.ts';
 import type { Policy } from './policy.ts';
 import type { BuildingIndex } from './buildings.ts';
-import { PRECISION_METRES, type Stay } from './types.ts';
+import { PRECISION_METRES, Source, type Stay } from './types.ts';
 
 /** A patient stay, tagged with an owner key so a patient's own user-day never matches itself. */
 export interface OwnedStay extends Stay {
@@ -47,6 +49,30 @@ export interface Minutes {
  */
 export function spread48(s: Pick<Stay, 'radius'>): number {
   return 24 * s.radius * s.radius;
+}
+
+/**
+ * The radius a **route stay** (`Source.ROUTE`, §11.5) counts with against another route stay: the
+ * receiver's error only. Both centres are positions at the middle of the same minutes, so people
+ * walking together are as far apart as their centres say; the path walked (in the radius) is
+ * spread only against someone who stayed put.
+ */
+export const ROUTE_RADIUS = 3;
+/**
+ * Expected minutes are rounded with this offset (1/65536): ⌊(Σp + 16384) / 65536⌋, so a minute
+ * counts from 0.75 expected minutes. "At least a minute" means 60 s of contact; half-up rounding
+ * (0.5) let a few walk-bys (0.15–0.3 each) add up to a false minute (§15 item 35).
+ */
+export const ROUNDING = 16384;
+
+/**
+ * The spread of the pair (1/48 m², both sides summed): `spread48` of each, except that two route
+ * stays count with `ROUTE_RADIUS` each.
+ * @example pairSpread48(stayA, stayB) === spread48(stayA) + spread48(stayB) // unless both are route stays
+ */
+export function pairSpread48(a: Pick<Stay, 'radius' | 'source'>, b: Pick<Stay, 'radius' | 'source'>): number {
+  if (a.source & b.source & Source.ROUTE) return spread48({ radius: Math.min(ROUTE_RADIUS, a.radius) }) + spread48({ radius: Math.min(ROUTE_RADIUS, b.radius) });
+  return spread48(a) + spread48(b);
 }
 
 /**
@@ -123,7 +149,7 @@ export function contactProbability(d2: number, t: number, spread: number, snap: 
  * @example pairProbability(userStay, patientStay, 10) >= 32768 // more likely than not
  */
 export function pairProbability(a: Stay, b: Stay, t: number): number {
-  return contactProbability(equirectSquaredMetres(a.latE7, a.lonE7, b.latE7, b.lonE7), t, spread48(a) + spread48(b), snap48(a) + snap48(b));
+  return contactProbability(equirectSquaredMetres(a.latE7, a.lonE7, b.latE7, b.lonE7), t, pairSpread48(a, b), snap48(a) + snap48(b));
 }
 
 export class ExposureMatcher {
@@ -192,6 +218,25 @@ export class ExposureMatcher {
   /** threshold → squared distance → spread · 2^17 + snap → probability */
   private readonly memo = new Map<number, Map<number, Map<number, number>>>();
 
+  /** Raise the probability of minutes [a, b) at threshold t to at least q (the day starts at minute day0). */
+  private mark(near: Map<number, { pm: Uint32Array; lo: number; hi: number; other?: Map<number, number> }>, day0: number, t: number, a: number, b: number, q: number): void {
+    let acc = near.get(t);
+    if (!acc) {
+      let pm = this.scratch.get(t);
+      if (!pm) this.scratch.set(t, (pm = new Uint32Array(1440)));
+      near.set(t, (acc = { pm, lo: 1440, hi: 0 }));
+    }
+    if (a >= day0 && b <= day0 + 1440) {
+      const pm = acc.pm;
+      for (let m = a - day0; m < b - day0; m++) if (pm[m] < q) pm[m] = q;
+      if (a - day0 < acc.lo) acc.lo = a - day0;
+      if (b - day0 > acc.hi) acc.hi = b - day0;
+    } else {
+      const o = (acc.other ??= new Map());
+      for (let m = a; m < b; m++) if ((o.get(m) ?? 0) < q) o.set(m, q);
+    }
+  }
+
   /** True when no patient stay was given (nothing can match). */
   get empty(): boolean {
     return this.patientStays === 0;
@@ -207,6 +252,8 @@ export class ExposureMatcher {
     // touched, and minutes of any other day (a user-day has one day; a caller may pass more)
     let near: Map<number, { pm: Uint32Array; lo: number; hi: number; other?: Map<number, number> }> | undefined;
     let day0 = 0;
+    /** threshold + patient → minute → probability, of route-stay pairs */
+    let routes: Map<string, { t: number; pm: Map<number, number> }> | undefined;
     let venue: [number, number][] | undefined;
     let lastLat = NaN, lastLon = NaN, lastKey = 0;
     for (const s of stays) {
@@ -230,14 +277,16 @@ export class ExposureMatcher {
       if (cand) {
         const ra = spread48(s);
         const sa = snap48(s);
+        const route = s.source & Source.ROUTE;
         for (const p of cand) {
           if (p.owner === owner) continue;
           const a = Math.max(s.start, p.start);
           const b = Math.min(end, p.start + p.minutes);
           if (b <= a) continue;
           const d2 = equirectSquaredMetres(s.latE7, s.lonE7, p.latE7, p.lonE7);
-          const rv = ra + spread48(p);
+          const rv = route && p.source & Source.ROUTE ? pairSpread48(s, p) : ra + spread48(p);
           const sv = sa + snap48(p);
+          const bothRoute = route && p.source & Source.ROUTE;
           for (const t of this.thresholds) {
             const q = this.probability(d2, t, rv, sv);
             if (!q) continue;
@@ -245,21 +294,15 @@ export class ExposureMatcher {
               near = new Map();
               day0 = Math.floor(s.start / 1440) * 1440;
             }
-            let acc = near.get(t);
-            if (!acc) {
-              let pm = this.scratch.get(t);
-              if (!pm) this.scratch.set(t, (pm = new Uint32Array(1440)));
-              near.set(t, (acc = { pm, lo: 1440, hi: 0 }));
+            if (bothRoute) {
+              // kept aside: counts only where the same patient is also near at a neighbouring minute
+              const k = `${t}\u0000${p.owner}`;
+              let r = (routes ??= new Map()).get(k);
+              if (!r) routes.set(k, (r = { t, pm: new Map() }));
+              for (let m = a; m < b; m++) if ((r.pm.get(m) ?? 0) < q) r.pm.set(m, q);
+              continue;
             }
-            if (a >= day0 && b <= day0 + 1440) {
-              const pm = acc.pm;
-              for (let m = a - day0; m < b - day0; m++) if (pm[m] < q) pm[m] = q;
-              if (a - day0 < acc.lo) acc.lo = a - day0;
-              if (b - day0 > acc.hi) acc.hi = b - day0;
-            } else {
-              const o = (acc.other ??= new Map());
-              for (let m = a; m < b; m++) if ((o.get(m) ?? 0) < q) o.set(m, q);
-            }
+            this.mark(near, day0, t, a, b, q);
           }
         }
       }
@@ -270,16 +313,27 @@ export class ExposureMatcher {
         }
       }
     }
+    // route stays against route stays (§11.2): a minute counts with the lower of its probability and
+    // the higher of its neighbours' (the same patient's), so one minute of two people crossing does
+    // not count and minutes of walking together do
+    if (routes && near) {
+      for (const { t, pm } of routes.values()) {
+        for (const [m, q] of pm) {
+          const e = Math.min(q, Math.max(pm.get(m - 1) ?? 0, pm.get(m + 1) ?? 0));
+          if (e) this.mark(near, day0, t, m, m + 1, e);
+        }
+      }
+    }
     if (!near && !venue) return null;
     const out: Minutes = { near: new Map(), venue: venue ? unionLength(venue) : 0 };
-    // expected minutes of contact: the sum of the per-minute probabilities, rounded half up
+    // expected minutes of contact: the sum of the per-minute probabilities, rounded at 3/4 (ROUNDING)
     if (near) {
       for (const [t, { pm, lo, hi, other }] of near) {
         let sum = 0;
         for (let m = lo; m < hi; m++) sum += pm[m];
         pm.fill(0, lo, Math.max(lo, hi));
         if (other) for (const q of other.values()) sum += q;
-        const minutes = Math.floor((sum + 32768) / 65536);
+        const minutes = Math.floor((sum + ROUNDING) / 65536);
         if (minutes) out.near.set(t, minutes);
       }
     }

@@ -60,8 +60,10 @@ export interface StayRecorderOptions {
 }
 
 const MIN_MS = 60_000;
+/** A one-fix piece left within this many minutes is a route stay (see `routeStay`). */
+const ROUTE_MINUTES = 2;
 const DAY_MIN = 1440;
-const NO_FIXES = { n: 0, sumX: 0, sumY: 0, sumSq: 0, minAcc: Infinity };
+const NO_FIXES = { n: 0, sumX: 0, sumY: 0, sumSq: 0, minAcc: Infinity, firstT: 0, firstX: 0, firstY: 0 };
 const M_PER_E7 = (6_371_008.8 * Math.PI) / 180 / 1e7;
 
 /** Metres east and north of `b` from `a` (local plane; stays are metres across). */
@@ -97,6 +99,10 @@ export interface Open {
   sumSq: number;
   /** Best (smallest) accuracy seen in the piece, metres. */
   minAcc: number;
+  /** Time (ms) and offset (metres from the anchor) of the piece's first fix, for a route stay. Absent in older snapshots. */
+  firstT?: number;
+  firstX?: number;
+  firstY?: number;
   /** Centre and radius of the last piece with fixes, for a piece without any (a cut, then a gap). */
   lastLatE7: number;
   lastLonE7: number;
@@ -175,13 +181,17 @@ export class StayRecorder {
     if (b && b.venue === undefined && t > b.expiresMs && t - (b.expiresMs - this.gapMs) <= this.bridgeMs && distanceMetres(b.latE7, b.lonE7, latE7, lonE7) <= this.radiusMetres) b.expiresMs = t;
     const out = this.advance(t);
     const o = this.open;
-    if (o && (o.venue !== undefined || distanceMetres(o.latE7, o.lonE7, latE7, lonE7) > this.radiusMetres)) this.closeAt(out, t);
+    if (o && (o.venue !== undefined || distanceMetres(o.latE7, o.lonE7, latE7, lonE7) > this.radiusMetres)) {
+      if (o.venue === undefined) this.routeStay(o, t, latE7, lonE7);
+      this.closeAt(out, t);
+    }
     if (!this.open) this.start(t, t + this.gapMs, { ...NO_FIXES, latE7, lonE7, lastLatE7: latE7, lastLonE7: lonE7, lastRadius: 0, source });
     const o2 = this.open!;
     o2.expiresMs = t + this.gapMs;
     o2.source |= source;
     const [x, y] = offsetMetres(o2.latE7, o2.lonE7, latE7, lonE7);
     o2.n++;
+    if (o2.n === 1) Object.assign(o2, { firstT: t, firstX: x, firstY: y });
     o2.sumX += x;
     o2.sumY += y;
     o2.sumSq += x * x + y * y;
@@ -279,6 +289,34 @@ export class StayRecorder {
     if (endMin - o.startMin < 1) return;
     out.push(this.toStay(o, endMin - o.startMin));
     this.cursorMin = endMin;
+  }
+
+  /**
+   * A piece left within `ROUTE_MINUTES` of its start by a fix beyond the radius is a **route
+   * stay** (docs/PROTOCOL.md §11.5): the person walked from its first fix to the departing one
+   * during it (one fix a minute: one fix; a fix a second: the ~20 s it takes to walk 25 m). Its
+   * centre becomes their position at the middle of the stay's time, interpolated along that path,
+   * so two people walking together publish nearly the same centre whatever their fixes' seconds;
+   * its radius becomes the root-mean-square distance from that centre over the path (length L:
+   * L²/12) and the fix's accuracy, the spread a stationary person sees them at. Flag `Source.ROUTE`.
+   */
+  private routeStay(o: Open, t: number, latE7: number, lonE7: number): void {
+    const endMin = Math.round(t / MIN_MS);
+    const t0 = o.firstT;
+    if (o.n < 1 || t0 === undefined || endMin - o.startMin > ROUTE_MINUTES || o.cutMin < endMin || !(t > t0)) return;
+    const [x1, y1] = offsetMetres(o.latE7, o.lonE7, latE7, lonE7);
+    const x0 = o.firstX ?? 0, y0 = o.firstY ?? 0;
+    const mid = ((o.startMin + endMin) / 2) * MIN_MS;
+    const f = Math.max(0, Math.min(1, (mid - t0) / (t - t0)));
+    const cx = x0 + f * (x1 - x0), cy = y0 + f * (y1 - y0);
+    const l2 = (x1 - x0) ** 2 + (y1 - y0) ** 2;
+    const acc = Number.isFinite(o.minAcc) ? o.minAcc : 0;
+    // the piece's mean becomes the centre and its rms² becomes L²/12 + acc²
+    o.sumX = o.n * cx;
+    o.sumY = o.n * cy;
+    o.sumSq = o.n * (cx * cx + cy * cy + l2 / 12 + acc * acc);
+    o.minAcc = 0;
+    o.source |= Source.ROUTE;
   }
 
   /** Fold the piece's fixes into its centre and radius (kept for a next piece without fixes) and start a new piece. */

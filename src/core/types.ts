@@ -15,6 +15,12 @@ export const Source = {
   CELL: 4,
   BEACON: 8,
   VENUE_QR: 16,
+  /**
+   * Not a receiver: the stay is a **route stay** (wire flag bit 5, docs/PROTOCOL.md §11.2, §11.5):
+   * the person was moving through it; its centre is their position at the middle of its time and
+   * its radius includes the path walked. Set by the recorder, never on venue stays.
+   */
+  ROUTE: 32,
 } as const;
 
 /** Location precision the user chose; coordinates are snapped to a grid of this size before sealing. */

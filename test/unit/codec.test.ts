@@ -173,12 +173,12 @@ function arbStay(day: number): fc.Arbitrary<Stay> {
       rel: fc.constant(rel),
       minutes: fc.integer({ min: 1, max: 1440 - rel }),
       radius: u16,
-      source: fc.integer({ min: 0, max: 0x1f }),
+      source: fc.integer({ min: 0, max: 0x3f }),
       where: fc.oneof(
         rec({ latE7: arbLat, lonE7: arbLon, precision: fc.constantFrom(Precision.EXACT, Precision.M10, Precision.M100) }),
         bytes(8).map((v) => ({ latE7: 0, lonE7: 0, precision: Precision.EXACT, venue: toHex(v) })),
       ),
-    }).map(({ rel, minutes, radius, source, where }) => ({ start: day * 1440 + rel, minutes, radius, source, ...where }) as Stay),
+    }).map(({ rel, minutes, radius, source, where }) => ({ start: day * 1440 + rel, minutes, radius, source: 'venue' in where ? source & 0x1f : source, ...where }) as Stay),
   );
 }
 const arbStayWithDay = arbDay.chain((day) => fc.tuple(fc.constant(day), arbStay(day)));
@@ -324,7 +324,10 @@ test('stay: non-canonical bytes are CodecError with a reason (reserved flag bits
     c.set(v, at);
     return c;
   };
-  for (const bit of [0x20, 0x40]) assert.equal(mustCodecError(() => decodeStay(patched(pos, 14, [pos[14] | bit]), day), 'reserved flag').code, 'range');
+  assert.equal(mustCodecError(() => decodeStay(patched(pos, 14, [pos[14] | 0x40]), day), 'reserved flag').code, 'range');
+  assert.equal(mustCodecError(() => decodeStay(patched(venue, 14, [venue[14] | 0x20]), day), 'route flag on a venue stay').code, 'range');
+  assert.equal(decodeStay(patched(pos, 14, [pos[14] | 0x20]), day).source, Source.GNSS | Source.ROUTE, 'control: a route position stay (§5 bit 5)');
+  assert.throws(() => encodeStay({ start: day * 1440, minutes: 1, latE7: 0, lonE7: 0, radius: 0, source: Source.ROUTE, precision: 0, venue: '00112233aabbccdd' }, day), /never a route stay/);
   assert.equal(mustCodecError(() => decodeStay(patched(venue, 15, [1]), day), 'venue precision').code, 'range');
   assert.equal(mustCodecError(() => decodeStay(patched(pos, 15, [3]), day), 'precision 3').code, 'range');
   assert.equal(mustCodecError(() => decodeStay(patched(pos, 4, [0x35, 0xa4, 0xe9, 0x01]), day), 'latitude 900000001').code, 'range');
@@ -352,7 +355,7 @@ const b32 = new Uint8Array(32).fill(9);
 const short = (n: number) => new Uint8Array(n).fill(1);
 refuses<Stay>('stay', { start: D0 * 1440 + 600, minutes: 30, latE7: 1, lonE7: -1, radius: 5, source: 1, precision: 2 }, (s) => encodeStay(s, D0), (b) => decodeStay(b, D0), [
   { start: D0 * 1440 - 1 }, { start: (D0 + 1) * 1440 }, { start: D0 * 1440 + 0.5 }, { minutes: 0 }, { minutes: -1 }, { minutes: 1.5 }, { minutes: 841 },
-  { radius: -1 }, { radius: 65_536 }, { radius: 2.5 }, { source: -1 }, { source: 32 }, { source: 0.5 },
+  { radius: -1 }, { radius: 65_536 }, { radius: 2.5 }, { source: -1 }, { source: 64 }, { source: 0.5 },
   { latE7: 900_000_001 }, { latE7: -900_000_001 }, { latE7: 1.5 }, { lonE7: 1_800_000_001 }, { lonE7: -1_800_000_001 }, { lonE7: NaN }, { precision: 3 as never },
 ]);
 refuses<Stay>('venue stay', { start: D0 * 1440, minutes: 1440, latE7: 0, lonE7: 0, radius: 0, source: 16, precision: 0, venue: '00112233aabbccdd' }, (s) => encodeStay(s, D0), (b) => decodeStay(b, D0), [

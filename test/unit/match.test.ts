@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ExposureMatcher, contactProbability, detExpNeg, pairProbability, type OwnedStay } from '../../src/core/match.ts';
 import { DEFAULT_POLICY, levelFor } from '../../src/core/policy.ts';
-import { Precision, type PrecisionLevel, type Stay } from '../../src/core/types.ts';
+import { Precision, Source, type PrecisionLevel, type Stay } from '../../src/core/types.ts';
 
 const DAY = 20_514;
 const LAT = 558_721_234;
@@ -24,6 +24,7 @@ const stayArb = fc.record({
   minutes: fc.integer({ min: 1, max: 30 }),
   radius: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 40 })),
   precision: fc.constantFrom<PrecisionLevel>(Precision.EXACT, Precision.M10, Precision.M100),
+  route: fc.boolean(),
 }).map((r): Stay => {
   const start = (DAY + r.day) * 1440 + r.start;
   return {
@@ -32,24 +33,35 @@ const stayArb = fc.record({
     latE7: LAT + Math.round((r.north / 10) * E7_PER_M),
     lonE7: LON + Math.round((r.east / 10) * E7_PER_M * 1.78),
     radius: r.radius,
-    source: 1,
+    source: r.route ? Source.GNSS | Source.ROUTE : Source.GNSS,
     precision: r.precision,
   };
 });
 
-/** All pairs, every minute: what §11.2 says, written the slow way. */
+/**
+ * All pairs, every minute: what §11.2 says, written the slow way. A route stay against a route
+ * stay counts at a minute with min(its probability, the same patient's best route-to-route
+ * probability at the minute before or after).
+ */
 function oracle(user: Stay[], owner: string, patients: OwnedStay[], t: number): number {
   const best = new Map<number, number>();
+  const route = new Map<string, Map<number, number>>(); // patient → minute → route-to-route probability
   for (const u of user) {
     for (const p of patients) {
       if (p.owner === owner) continue;
       const q = pairProbability(u, p, t);
-      for (let m = Math.max(u.start, p.start); m < Math.min(u.start + u.minutes, p.start + p.minutes); m++) best.set(m, Math.max(best.get(m) ?? 0, q));
+      const both = u.source & p.source & Source.ROUTE;
+      const r = route.get(p.owner) ?? route.set(p.owner, new Map()).get(p.owner)!;
+      for (let m = Math.max(u.start, p.start); m < Math.min(u.start + u.minutes, p.start + p.minutes); m++) {
+        if (both) r.set(m, Math.max(r.get(m) ?? 0, q));
+        else best.set(m, Math.max(best.get(m) ?? 0, q));
+      }
     }
   }
+  for (const r of route.values()) for (const [m, q] of r) best.set(m, Math.max(best.get(m) ?? 0, Math.min(q, Math.max(r.get(m - 1) ?? 0, r.get(m + 1) ?? 0))));
   let sum = 0;
   for (const q of best.values()) sum += q;
-  return Math.floor((sum + 32768) / 65536);
+  return Math.floor((sum + 16384) / 65536); // a minute from 0.75 expected minutes
 }
 
 test('matcher = brute-force all pairs, per minute (random stays: cell edges, midnight, every precision)', () => {
@@ -123,5 +135,44 @@ test('the solver gives the same output on shuffled input', async () => {
     const b = run(new Prng(seed).shuffle([...blocks]));
     assert.deepEqual(b.notifications, a.notifications);
     assert.deepEqual(b.exposures.map((e) => [e.dayPub, e.level, e.minutes]).sort(), a.exposures.map((e) => [e.dayPub, e.level, e.minutes]).sort());
+  }
+});
+
+test('moving people (§11.5 route stays): walking together 20 minutes counts (high at exact), whatever the fixes\' seconds; crossing or passing a door is none', async () => {
+  const { StayRecorder } = await import('../../src/core/recorder.ts');
+  const T0 = Date.UTC(2026, 2, 2, 8, 0);
+  const M_LAT = 1 / 111_195;
+  const M_LON = M_LAT / Math.cos((55.87 * Math.PI) / 180);
+  const noise = new (await import('../../src/core/prng.ts')).Prng(5);
+  /** Fixes a minute apart at `second` past each minute, walking east at `speed` m/s from `x0` metres, `y` metres north. */
+  const walk = (second: number, x0: number, speed: number, minutes: number, y = 0, precision: PrecisionLevel = Precision.EXACT): Stay[] => {
+    const rec = new StayRecorder({ precision });
+    const out: Stay[] = [];
+    for (let m = 0; m < minutes; m++) {
+      const t = T0 + m * 60_000 + second * 1000;
+      const x = x0 + speed * (t - T0) / 1000 + noise.normal() * 3;
+      out.push(...rec.addFix({ t, lat: 55.87 + (y + noise.normal() * 3) * M_LAT, lon: -4.28 + x * M_LON, acc: 6 }));
+    }
+    out.push(...rec.flush(T0 + minutes * 60_000));
+    return out;
+  };
+  for (const precision of [Precision.EXACT, Precision.M10]) {
+    const a = walk(5, 0, 1.2, 22, 0, precision);
+    assert.ok(a.filter((s) => s.source & Source.ROUTE).length >= 18, 'a walker publishes route stays');
+    const m = new ExposureMatcher(a.map((s) => ({ ...s, owner: 'a' })), DEFAULT_POLICY);
+    // B walks beside A (2 m to the north), its fixes 42 s later in each minute
+    const together = m.scan(walk(47, 0, 1.2, 22, 2, precision), 'b');
+    // exact: high risk; 10 m: the snapping error (a 10 m grid for a 10 m rule) leaves ~60 % per minute
+    const want = precision === Precision.EXACT ? 15 : 10;
+    assert.ok((together?.near.get(10) ?? 0) >= want, `walking together: ${together?.near.get(10)} minutes at precision ${precision}`);
+    // C walks the other way and crosses A once: a few seconds within 10 m
+    const crossing = m.scan(walk(30, 1.2 * 22 * 60, -1.2, 22, 3, precision), 'c');
+    assert.equal(crossing?.near.get(10) ?? 0, 0, `crossing: precision ${precision}`);
+    // D stands at a door on A's route for the whole time
+    const rec = new StayRecorder({ precision });
+    const door: Stay[] = [];
+    for (let k = 0; k < 22; k++) door.push(...rec.addFix({ t: T0 + k * 60_000 + 20_000, lat: 55.87 + (4 + noise.normal() * 3) * M_LAT, lon: -4.28 + (700 + noise.normal() * 3) * M_LON, acc: 6 }));
+    door.push(...rec.flush(T0 + 22 * 60_000));
+    assert.equal(levelFor(DEFAULT_POLICY, m.scan(door, 'd') ?? { near: new Map(), venue: 0 }), 'none', `passing a door: precision ${precision}`);
   }
 });

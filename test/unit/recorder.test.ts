@@ -33,7 +33,7 @@ function checkInvariants(stays: Stay[]): void {
     assert.ok(s.start >= end, `overlap: starts ${s.start} before ${end}`);
     end = s.start + s.minutes;
     assert.ok(Number.isInteger(s.radius) && s.radius >= 0 && s.radius <= 65535);
-    assert.ok(s.source >= 1 && s.source <= 31);
+    assert.ok((s.source & 31) >= 1 && s.source <= 63 && !(s.venue && s.source & Source.ROUTE));
   }
 }
 
@@ -196,7 +196,10 @@ test('late or duplicate fixes are ignored; bad fields throw RangeError naming th
     ...edge.addFix({ t: T0 + MIN, lat: -90, lon: -180, acc: 0 }),
     ...edge.flush(T0 + 3 * MIN),
   ];
-  assert.deepEqual(out.map((s) => [s.minutes, s.source, s.precision, s.latE7]), [[1, Source.GNSS, Precision.M100, 900_000_000], [2, Source.GNSS, Precision.M100, snapE7(-900_000_000, -1_800_000_000, Precision.M100).latE7]]);
+  // the first is a route stay (§11.5: one fix, left within a minute): its centre is half-way, in range
+  assert.deepEqual(out.map((s) => [s.minutes, s.source, s.precision]), [[1, Source.GNSS | Source.ROUTE, Precision.M100], [2, Source.GNSS, Precision.M100]]);
+  assert.ok(Math.abs(out[0].latE7) <= 900_000_000 && Math.abs(out[0].lonE7) <= 1_800_000_000);
+  assert.equal(out[1].latE7, snapE7(-900_000_000, -1_800_000_000, Precision.M100).latE7);
 });
 
 test('check-in / flush times earlier than the last fix are moved up to it', () => {
@@ -302,4 +305,40 @@ test('mixed fixes, coarse fixes, check-ins, check-outs and flushes: never > 30 m
     }),
     { numRuns: 400 },
   );
+});
+
+test('route stays (§11.5): a walker\'s minute is centred at its middle, whatever second the fixes come at; radius √(L²/12 + acc²); survives a snapshot', () => {
+  // two people walking north at 80 m/min, A's fixes at :10, B's at :50 of each minute
+  const walker = (second: number) => Array.from({ length: 6 }, (_, m) => ({ t: T0 + m * MIN + second * 1000, lat: HOME.lat + ((m * 60 + second) / 60) * 80 * DLAT, lon: HOME.lon, acc: 5 }));
+  const a = new StayRecorder({ precision: Precision.EXACT });
+  const b = new StayRecorder({ precision: Precision.EXACT });
+  const sa = feed(a, walker(10));
+  const fixesB = walker(50);
+  const sb = feed(b, fixesB.slice(0, 3));
+  const saved = JSON.parse(JSON.stringify(b.snapshot()));
+  const b2 = new StayRecorder({ precision: Precision.EXACT });
+  b2.restore(saved);
+  sb.push(...feed(b2, fixesB.slice(3)));
+  assert.equal(sa.length, 5);
+  // B's first stay starts at minute 0 and ends at round(1:50) = 2, so it takes two minutes; from
+  // then on, both publish [m, m + 1) stays
+  const byStart = new Map(sb.map((s) => [s.start, s]));
+  let same = 0;
+  for (const x of sa) {
+    assert.ok(x.source & Source.ROUTE, 'route flag');
+    assert.equal(x.radius, Math.round(Math.sqrt(80 ** 2 / 12 + 25)), 'radius √(80²/12 + 5²) = 24');
+    const y = byStart.get(x.start);
+    if (!y || y.minutes !== x.minutes) continue;
+    same++;
+    assert.ok(y.source & Source.ROUTE, 'route flag');
+    // both centres are the position at the middle of the stay's minute (80 m/min: 40 m into it)
+    const want = toE7(HOME.lat + (x.start - M0 + 0.5) * 80 * DLAT, 'lat');
+    assert.ok(Math.abs(x.latE7 - want) < 20 && Math.abs(y.latE7 - want) < 20, `minute ${x.start - M0}: ${x.latE7 - want}, ${y.latE7 - want}`);
+  }
+  assert.ok(same >= 3, `aligned minutes: ${same}`);
+  // a sitter who leaves after four minutes is not a route stay
+  const sit = new StayRecorder();
+  const out = [...feed(sit, [at(0), at(1), at(2), at(3), at(4, 200)])];
+  assert.equal(out.length, 1);
+  assert.equal(out[0].source & Source.ROUTE, 0, 'four minutes at one place is an ordinary stay');
 });

@@ -7,7 +7,7 @@
  *   4  i32 latitude E7  | venue id bytes 0..3   (venue flag set)
  *   8  i32 longitude E7 | venue id bytes 4..7
  *  12  u16 radius metres
- *  14  u8  flags: bits 0–4 source (Source), bit 7 venue; bits 5–6 zero
+ *  14  u8  flags: bits 0–4 source (Source), bit 5 route (Source.ROUTE, never on a venue stay), bit 7 venue; bit 6 zero
  *  15  u8  precision (0 exact, 1 ~10 m, 2 ~100 m; 0 for venues)
  *
  * @example
@@ -20,6 +20,8 @@ import type { Day, PrecisionLevel, Stay } from '../types.ts';
 
 export const STAY_BYTES = 16;
 const VENUE_FLAG = 0x80;
+/** Bit 5: a route stay (docs/PROTOCOL.md §5, §11.2), carried in `Stay.source` as `Source.ROUTE`. */
+const ROUTE_FLAG = 0x20;
 
 /** Write one stay of day `day` into `out` at `offset`. Throws RangeError if it does not fit the format. */
 export function writeStay(out: Uint8Array, offset: number, s: Stay, day: Day): void {
@@ -27,7 +29,8 @@ export function writeStay(out: Uint8Array, offset: number, s: Stay, day: Day): v
   if (!Number.isInteger(rel) || rel < 0 || rel > 1439) throw new RangeError(`stay starts at minute ${s.start}, outside day ${day}`);
   if (!Number.isInteger(s.minutes) || s.minutes < 1 || rel + s.minutes > 1440) throw new RangeError(`stay of ${s.minutes} minutes crosses the end of day ${day}`);
   if (!Number.isInteger(s.radius) || s.radius < 0 || s.radius > 0xffff) throw new RangeError(`stay radius ${s.radius} out of range`);
-  if (!Number.isInteger(s.source) || s.source < 0 || s.source > 0x1f) throw new RangeError(`stay source ${s.source} out of range`);
+  if (!Number.isInteger(s.source) || s.source < 0 || s.source > 0x3f) throw new RangeError(`stay source ${s.source} out of range`);
+  if (s.venue !== undefined && s.source & ROUTE_FLAG) throw new RangeError('a venue stay is never a route stay');
   const v = new DataView(out.buffer, out.byteOffset + offset, STAY_BYTES);
   v.setUint16(0, rel);
   v.setUint16(2, s.minutes);
@@ -68,10 +71,11 @@ export function readStay(b: Uint8Array, offset: number, day: Day): Stay {
   if (minutes < 1 || rel + minutes > 1440) throw new CodecError('range', `stay of ${minutes} minutes from minute ${rel} crosses midnight`);
   const flags = b[o + 14];
   const precision = b[o + 15];
-  if (flags & 0x60) throw new CodecError('range', `stay flags 0x${flags.toString(16)} use reserved bits`);
+  if (flags & 0x40) throw new CodecError('range', `stay flags 0x${flags.toString(16)} use reserved bit 6`);
   const radius = (b[o + 12] << 8) | b[o + 13];
   const start = day * 1440 + rel;
   if (flags & VENUE_FLAG) {
+    if (flags & ROUTE_FLAG) throw new CodecError('range', 'venue stay with the route flag');
     if (precision !== 0) throw new CodecError('range', 'venue stay with nonzero precision');
     return { start, minutes, latE7: 0, lonE7: 0, radius, source: flags & 0x1f, precision: 0, venue: toHex(b.subarray(offset + 4, offset + 12)) };
   }

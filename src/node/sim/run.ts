@@ -15,7 +15,7 @@ import type { CryptoProvider } from '../../core/crypto.ts';
 import { UserKeys } from '../../core/keys.ts';
 import { StayRecorder } from '../../core/recorder.ts';
 import { levelFor, type Policy, DEFAULT_POLICY } from '../../core/policy.ts';
-import { equirectMetres, toE7 } from '../../core/geo.ts';
+import { toE7 } from '../../core/geo.ts';
 import { KIND_NAME } from '../../core/codec/block.ts';
 import type { BuildingIndex } from '../../core/buildings.ts';
 import { Prng } from '../../core/prng.ts';
@@ -221,12 +221,14 @@ interface Sample {
   venue?: string;
 }
 
-/** Per-minute samples from raw events: a fix holds until the next event (at most GAP_MINUTES); a check-in until the next event (at most MAX_VENUE_MINUTES). */
+/** Per-minute samples from raw events (the first fix of each minute): a fix holds until the next event (at most GAP_MINUTES); a check-in until the next event (at most MAX_VENUE_MINUTES). */
 export function toSamples(events: SimEvent[]): Sample[] {
   const out: Sample[] = [];
   let lastMinute = -Infinity;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
+    // a minute's sample is its first fix (GPX replays have a point every few seconds)
+    if (e.kind === 'fix' && Math.floor(e.t / MINUTE) <= lastMinute) continue;
     const from = Math.max(Math.floor(e.t / MINUTE), lastMinute + 1);
     const nextT = i + 1 < events.length ? events[i + 1].t : e.t + MINUTE;
     const cap = e.kind === 'venue' ? MAX_VENUE_MINUTES : GAP_MINUTES;
@@ -239,26 +241,38 @@ export function toSamples(events: SimEvent[]): Sample[] {
   return out;
 }
 
+/**
+ * The exact computation the protocol is scored against, with the same policy. Per minute, each
+ * person moves in a straight line from their sample at that minute to their sample at the next
+ * (the path between two fixes a minute apart; a held fix does not move), so the time two people
+ * are within t metres is the exact fraction of each minute (a quadratic in time), summed over the
+ * day; a rule's minutes are the whole minutes of that time (docs/PROTOCOL.md §15 item 35).
+ * A walker passing within 10 m of someone at 1.5 m/s is within it for at most 13 s: not a minute,
+ * although both may have a fix within 10 m at that minute. Venues and buildings count whole
+ * minutes, as before.
+ * @example computeTruth(pop, new Set([3]), samples, DEFAULT_POLICY)['u7'].level
+ */
 export function computeTruth(pop: Population, infected: Set<number>, samples: Map<number, Sample[]>, policy: Policy, buildings?: BuildingIndex): Record<string, UserResult> {
   const thresholds = [...new Set(policy.rules.filter((r) => r.withinMetres !== undefined).map((r) => r.withinMetres!))];
-  const maxT = Math.max(0, ...thresholds);
-  // minute → infected samples at that minute
-  const byMinute = new Map<number, { who: number; s: Sample; buildings: number[] }[]>();
+  // minute → infected samples at that minute, with the same person's sample of the next minute
+  const byMinute = new Map<number, { who: number; s: Sample; next?: Sample; buildings: number[] }[]>();
   for (const [who, list] of samples) {
-    for (const s of list) {
+    list.forEach((s, i) => {
       let l = byMinute.get(s.minute);
       if (!l) byMinute.set(s.minute, (l = []));
-      l.push({ who, s, buildings: buildings && !s.venue ? buildings.containing(s.latE7, s.lonE7) : [] });
-    }
+      const n = list[i + 1];
+      l.push({ who, s, next: n && n.minute === s.minute + 1 ? n : undefined, buildings: buildings && !s.venue ? buildings.containing(s.latE7, s.lonE7) : [] });
+    });
   }
   const out: Record<string, UserResult> = {};
   pop.names.forEach((name, u) => {
     const own = samples.get(u) ?? toSamples(pop.events(u));
     const perDay = new Map<number, { near: Map<number, number>; venue: number }>();
-    for (const s of own) {
+    own.forEach((s, i) => {
       const others = byMinute.get(s.minute);
-      if (!others) continue;
-      let bestD = Infinity;
+      if (!others) return;
+      const sn = own[i + 1]?.minute === s.minute + 1 ? own[i + 1] : undefined;
+      const best = new Map<number, number>(); // threshold → largest fraction of this minute within it
       let sameVenue = false;
       let ownBuildings: number[] | undefined;
       for (const o of others) {
@@ -267,31 +281,63 @@ export function computeTruth(pop: Population, infected: Set<number>, samples: Ma
           if (s.venue !== undefined && s.venue === o.s.venue) sameVenue = true;
           continue;
         }
-        const d = equirectMetres(s.latE7, s.lonE7, o.s.latE7, o.s.lonE7);
-        if (d < bestD) bestD = d;
+        const [x0, y0] = offsetMetres(o.s, s);
+        const [x1, y1] = sn && !sn.venue && o.next && !o.next.venue ? offsetMetres(o.next, sn) : sn && !sn.venue ? offsetMetres(o.s, sn) : o.next && !o.next.venue ? offsetMetres(o.next, s) : [x0, y0];
+        for (const t of thresholds) {
+          const f = fractionWithin(x0, y0, x1, y1, t);
+          if (f > (best.get(t) ?? 0)) best.set(t, f);
+        }
         if (buildings && o.buildings.length) {
           ownBuildings ??= buildings.containing(s.latE7, s.lonE7);
           if (o.buildings.some((b) => ownBuildings!.includes(b))) sameVenue = true;
         }
       }
-      if (bestD > maxT && !sameVenue) continue;
+      if (!best.size && !sameVenue) return;
       const day = Math.floor(s.minute / 1440);
       let d = perDay.get(day);
       if (!d) perDay.set(day, (d = { near: new Map(), venue: 0 }));
-      for (const t of thresholds) if (bestD <= t) d.near.set(t, (d.near.get(t) ?? 0) + 1);
+      for (const [t, f] of best) d.near.set(t, (d.near.get(t) ?? 0) + f);
       if (sameVenue) d.venue++;
-    }
+    });
     const exposures: UserResult['exposures'] = [];
     let level: RiskLevel = 'none';
     for (const [day, m] of [...perDay].sort((a, b) => a[0] - b[0])) {
-      const l = levelFor(policy, m);
+      // whole minutes of contact: "within 10 m for at least 1 minute" is 60 s in all (1e-9: float sums)
+      const near = new Map<number, number>();
+      for (const [t, f] of m.near) near.set(t, Math.floor(f + 1e-9));
+      const mm = { near, venue: m.venue };
+      const l = levelFor(policy, mm);
       if (l === 'none') continue;
-      exposures.push({ day: isoDay(day), level: l, minutes: Math.max(m.venue, ...m.near.values()) });
+      exposures.push({ day: isoDay(day), level: l, minutes: Math.max(m.venue, ...near.values()) });
       if (l === 'high' || level === 'none') level = l;
     }
     out[name] = { level, exposures };
   });
   return out;
+}
+
+const M_PER_E7 = (6_371_008.8 * Math.PI) / 180 / 1e7;
+/** Metres east and north of `b` from `a` (local plane). */
+function offsetMetres(a: { latE7: number; lonE7: number }, b: { latE7: number; lonE7: number }): [number, number] {
+  return [(b.lonE7 - a.lonE7) * M_PER_E7 * Math.cos((a.latE7 * Math.PI) / 180 / 1e7), (b.latE7 - a.latE7) * M_PER_E7];
+}
+
+/**
+ * The fraction of τ ∈ [0, 1] at which (x0, y0) + τ·((x1, y1) − (x0, y0)) is within t of the origin.
+ * @example fractionWithin(-20, 0, 20, 0, 10) === 0.5
+ */
+export function fractionWithin(x0: number, y0: number, x1: number, y1: number, t: number): number {
+  const dx = x1 - x0, dy = y1 - y0;
+  const a = dx * dx + dy * dy;
+  const c = x0 * x0 + y0 * y0 - t * t;
+  if (a < 1e-12) return c <= 0 ? 1 : 0;
+  const b = 2 * (x0 * dx + y0 * dy);
+  const disc = b * b - 4 * a * c;
+  if (disc < 0) return 0;
+  const r = Math.sqrt(disc);
+  const lo = Math.max(0, (-b - r) / (2 * a));
+  const hi = Math.min(1, (-b + r) / (2 * a));
+  return hi > lo ? hi - lo : 0;
 }
 
 function score(users: Record<string, UserResult>, truth: Record<string, UserResult>, pick: (l: RiskLevel) => boolean): Score {
