@@ -362,7 +362,8 @@ export class StayRecorder {
   snapshot(): RecorderSnapshot {
     return {
       v: 2,
-      open: this.open && { ...this.open },
+      // minAcc is Infinity until the stay's first fix (a venue stay has none): JSON has no Infinity
+      open: this.open && { ...this.open, minAcc: Number.isFinite(this.open.minAcc) ? this.open.minAcc : null },
       lastT: Number.isFinite(this.lastT) ? this.lastT : null,
       cursorMin: Number.isFinite(this.cursorMin) ? this.cursorMin : null,
     };
@@ -377,12 +378,12 @@ export class StayRecorder {
     const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     const o = s?.open as Record<string, unknown> | null | undefined;
     const okOpen = o === null || (typeof o === 'object' && o !== undefined &&
-      OPEN_FIELDS.every((k) => num(o[k])) &&
+      OPEN_FIELDS.every((k) => num(o[k]) || (k === 'minAcc' && (o[k] === null || o[k] === Infinity))) &&
       (o.venue === undefined || typeof o.venue === 'string'));
     if (!s || s.v !== 2 || !okOpen || !(s.lastT === null || num(s.lastT)) || !(s.cursorMin === null || num(s.cursorMin))) {
       throw new TypeError('StayRecorder.restore: not a recorder snapshot of version 2');
     }
-    this.open = s.open && { ...s.open };
+    this.open = s.open && { ...s.open, minAcc: s.open.minAcc ?? Infinity };
     this.lastT = s.lastT ?? -Infinity;
     this.cursorMin = s.cursorMin ?? -Infinity;
   }
@@ -395,7 +396,8 @@ const OPEN_FIELDS = ['startMin', 'cutMin', 'expiresMs', 'latE7', 'lonE7', 'n', '
 /** What `StayRecorder.snapshot()` returns (JSON-safe). @example const s: RecorderSnapshot = rec.snapshot() */
 export interface RecorderSnapshot {
   v: 2;
-  open: Open | null;
+  /** The open stay; `minAcc` is null before its first fix (Infinity in memory). */
+  open: (Omit<Open, 'minAcc'> & { minAcc: number | null }) | null;
   lastT: number | null;
   cursorMin: number | null;
 }

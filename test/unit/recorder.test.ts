@@ -342,3 +342,18 @@ test('route stays (§11.5): a walker\'s minute is centred at its middle, whateve
   assert.equal(out.length, 1);
   assert.equal(out[0].source & Source.ROUTE, 0, 'four minutes at one place is an ordinary stay');
 });
+
+test('an open venue stay (no fix yet) survives a snapshot through JSON and closes the same as without it', () => {
+  const T = Date.UTC(2026, 10, 30, 9, 0);
+  const a = new StayRecorder();
+  a.checkIn('00112233445566aa', T);
+  const saved = JSON.parse(JSON.stringify(a.snapshot()));
+  assert.equal(saved.open.minAcc, null, 'no Infinity in JSON');
+  const b = new StayRecorder();
+  b.restore(saved);
+  assert.equal(b.openStay()?.venue, '00112233445566aa');
+  const closed = b.checkOut(T + 30 * 60_000);
+  assert.deepEqual(closed.map((s) => [s.venue, s.minutes]), [['00112233445566aa', 30]]);
+  assert.deepEqual(closed, a.checkOut(T + 30 * 60_000));
+  assert.throws(() => new StayRecorder().restore({ ...saved, open: { ...saved.open, minAcc: 'x' } }), TypeError);
+});

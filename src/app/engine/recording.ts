@@ -46,11 +46,6 @@ export class Recording {
     this.on = doc.on === true;
     this.lastFixAt = typeof doc.lastFixAt === 'number' ? doc.lastFixAt : null;
     if (doc.recorder) {
-      // An open stay without fixes yet (a venue stay, or a piece just cut) has minAcc = Infinity, which
-      // JSON writes as null and StayRecorder.restore refuses: any finite value above every accuracy
-      // behaves the same (it is only ever min-ed with a fix's accuracy).
-      const open = doc.recorder.open as { minAcc: number | null } | null;
-      if (open && open.minAcc === null) open.minAcc = Number.MAX_VALUE;
       try {
         this.rec.restore(doc.recorder);
       } catch {
