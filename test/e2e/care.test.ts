@@ -8,7 +8,9 @@
  *    its own label; the dependent ends the access; the guardian is told, and a later exposure of
  *    the dependent reaches the dependent only. axe on both Family and care views.
  * 2. Fake camera, custody mode: the dependent's camera reads the guardian's code (a y4m made from
- *    a screenshot of it); the guardian then holds the dependent's keys.
+ *    a screenshot of it); the guardian then holds the dependent's keys. The dependent records and
+ *    uploads a stay; a contact who was there is diagnosed by the clinic; the stack's solver
+ *    publishes; the guardian sees "High risk" next to the dependent.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,11 +22,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { nodeCrypto } from '../../src/node/node-crypto.ts';
 import { UserKeys, type WatchEpoch } from '../../src/core/keys.ts';
-import { notificationBlock } from '../../src/core/blocks.ts';
+import { diagnosisBlock, notificationBlock } from '../../src/core/blocks.ts';
+import { possessionProofs, sealingParams, traceBatches } from '../../src/core/device.ts';
+import { Kind } from '../../src/core/codec/block.ts';
+import { toE7 } from '../../src/core/geo.ts';
 import { buildTagSet } from '../../src/core/tagset.ts';
-import { Chain, dayOfMs } from '../../src/core/types.ts';
+import { Chain, dayOfMs, Precision, Source } from '../../src/core/types.ts';
 import { CHROMIUM, CHROMIUM_ARGS, until } from './harness.ts';
-import { appState, firstRun, openDevice, startTestStack, type Device } from './app-harness.ts';
+import { appState, firstRun, offset, openDevice, pastWindow, startTestStack, stayAt, type Device } from './app-harness.ts';
 
 const HOME = { latitude: 55.8721, longitude: -4.2882 };
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -177,6 +182,8 @@ test('custody pairing by camera: the dependent\'s camera reads the guardian\'s c
 
     const ctx = await withCamera.newContext({ viewport: { width: 360, height: 640 }, permissions: ['geolocation', 'notifications', 'camera'], geolocation: { ...HOME, accuracy: 5 } });
     const page = await ctx.newPage();
+    await page.clock.install({ time: Date.now() });
+    await page.clock.resume();
     await page.goto(stack.appUrl);
     await firstRun(page);
     await openCare(page);
@@ -188,11 +195,44 @@ test('custody pairing by camera: the dependent\'s camera reads the guardian\'s c
     await guardian.page.getByText('Done. You now look after Grandpa\'s watch.').waitFor({ timeout: 20_000 });
     const g = await appState(guardian.page);
     assert.deepEqual(g.care.dependents.map((d) => [d.label, d.mode]), [['Grandpa\'s watch', 'custody']]);
-    // Custody matches with the dependent's own keys.
-    const keys = await deviceKeys(page);
-    const day = dayOfMs(Date.now()) - 2;
-    await notify(stack, day, 1, keys.watch.tag(day)!);
-    await until(async () => (await appState(guardian.page)).care.dependents[0]?.alerts.some((a) => a.day === day), 'custody sees every day', 60_000, 250);
+    // The dependent's contact is diagnosed, and the solver finds the dependent: the guardian, who
+    // holds the dependent's keys, sees it. The dependent's device records 20 minutes at home (in a
+    // past window) and uploads; a patient who was there too (a node-side device with its own keys)
+    // uploads the same 20 minutes and is diagnosed by the local clinic.
+    const t0 = pastWindow(24);
+    const day = dayOfMs(t0);
+    const dependentDevice: Device = { ctx, page };
+    await page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
+    await page.clock.setSystemTime(t0);
+    await page.getByRole('button', { name: 'Start recording' }).click();
+    await until(async () => (await appState(page)).recording.on, 'recording on');
+    await stayAt(dependentDevice, HOME, 20);
+    await stayAt(dependentDevice, offset(HOME.latitude, HOME.longitude, 2000, 0), 2);
+    await until(async () => (await appState(page)).days.some((x) => x.day === day && x.stays > 0), 'the dependent\'s closed stay');
+    await page.clock.setSystemTime(Date.now());
+    const batches = () => stack.authority.ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.TRACE_BATCH);
+    const before = batches().length;
+    await page.getByRole('button', { name: 'Upload now' }).click();
+    await until(() => batches().length > before, 'the dependent\'s trace batch at the full node', 90_000, 250);
+    const ledger = stack.authority.ledger;
+    const patient = new UserKeys(nodeCrypto, nodeCrypto.randomBytes(32));
+    const stay = { start: Math.floor(t0 / 60_000), minutes: 20, latE7: toE7(HOME.latitude), lonE7: toE7(HOME.longitude), radius: 5, source: Source.GNSS, precision: Precision.EXACT };
+    const seal = sealingParams(ledger.authority, day);
+    const common = () => ({ region: stack.config.region, timeSec: Math.floor(Date.now() / 1000), parents: ledger.tips(Chain.TRACING) });
+    for (const b of traceBatches(nodeCrypto, patient, { ...common(), day, stays: [stay], firstPart: 0, epoch: seal.epoch, epochPub: seal.epochPub, powBits: seal.pow.traceBits }).blocks) await stack.publish(b);
+    // a case endorses only batches published before it, in whole seconds (PROTOCOL §11.7)
+    const last = Math.max(...batches().map((e) => e.time));
+    await until(() => Math.floor(Date.now() / 1000) > last, 'the second after the last upload', 5_000);
+    const clinic = stack.authority.keys.diagnostician;
+    const challenge = nodeCrypto.randomBytes(32);
+    const today = sealingParams(ledger.authority, dayOfMs(Date.now()));
+    await stack.publish(diagnosisBlock(nodeCrypto, clinic, {
+      ...common(), epoch: today.epoch, epochPub: today.epochPub, onset: day, lookback: 0, challenge,
+      endorsed: possessionProofs(patient, [day], clinic.publicKey, challenge),
+    }));
+    await until(async () => (await appState(guardian.page)).care.dependents[0]?.alerts.some((a) => a.day === day && a.level === 'high'), 'the guardian sees the dependent\'s exposure', 120_000, 500);
+    await guardian.page.locator('bt-care-view li', { hasText: 'Grandpa\'s watch' }).getByText('High risk').waitFor();
+    assert.equal((await appState(guardian.page)).exposure.status, 'none', 'the guardian\'s own status is its own');
   } finally {
     await withCamera.close();
     await plain.close();

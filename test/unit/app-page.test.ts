@@ -94,6 +94,19 @@ class ScriptedLocks {
   }
 }
 
+test('tabs: a tab alone, before the browser grants it the lock, is not "mirroring" (no banner flashes on load)', async () => {
+  const locks = new ScriptedLocks();
+  locks.held = true; // the grant has not come yet
+  const tabs = new Tabs({ channelName: `test-${Math.random()}`, locks: locks as unknown as LockManager, startEngine: () => engineWire('x').wire });
+  tabs.start();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual([tabs.leader, tabs.mirroring], [false, false]);
+  locks.drop();
+  await waitFor(() => tabs.leader, 'the lock granted');
+  assert.equal(tabs.mirroring, false);
+  tabs.close();
+});
+
 /** Polls until `f()` holds (messages between tabs are delivered in later tasks). */
 async function waitFor(f: () => boolean, what: string): Promise<void> {
   for (let i = 0; !f(); i++) {
@@ -120,6 +133,7 @@ test('tabs: one leader runs the engine; a follower mirrors it, is answered throu
   assert.deepEqual(started, ['a']);
   assert.equal(a.leader, true);
   assert.equal(b.leader, false);
+  assert.deepEqual([a.mirroring, b.mirroring], [false, true], 'B knows it mirrors: A answered');
   assert.equal(b.client.state.ready, true, 'B mirrors A\'s engine state');
   assert.equal(b.client.state.keysCreated, 1);
   assert.equal(await b.client.send({ type: 'set-relay', on: true }), 'a:set-relay');
@@ -131,6 +145,7 @@ test('tabs: one leader runs the engine; a follower mirrors it, is answered throu
   await waitFor(() => b.client.state.keysCreated === 2, 'B runs its own engine');
   assert.deepEqual(started, ['a', 'bb']);
   assert.equal(b.leader, true);
+  assert.equal(b.mirroring, false);
   await lost;
   assert.equal(await b.client.send({ type: 'set-relay', on: true }), 'bb:set-relay');
   assert.equal(b.client.state.keysCreated, 2);

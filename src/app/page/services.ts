@@ -46,6 +46,8 @@ export interface UpdateService {
 export interface TabService {
   /** This tab runs the node; the others mirror it. */
   readonly leader: boolean;
+  /** Another tab leads and this one mirrors it (false while this tab waits for the lock alone). */
+  readonly mirroring: boolean;
 }
 
 export interface PageServices {

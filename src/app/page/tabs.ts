@@ -36,7 +36,7 @@ export interface TabsOptions {
 }
 
 /** A wire to the leading tab over the channel (this tab mirrors it). */
-function followerWire(channel: BroadcastChannel, tab: string, onNewLeader: (leader: string) => void): Wire {
+function followerWire(channel: BroadcastChannel, tab: string, onNewLeader: (leader: string) => void, onLeader: (leader: string) => void = () => {}): Wire {
   let leader: string | null = null;
   return {
     post: (m) => channel.postMessage({ ...m, from: tab } satisfies TabMessage),
@@ -49,6 +49,7 @@ function followerWire(channel: BroadcastChannel, tab: string, onNewLeader: (lead
         else if (m.kind === 'leader') {
           if (leader !== null && leader !== m.tab) onNewLeader(m.tab);
           leader = m.tab;
+          onLeader(m.tab);
         }
       };
       channel.addEventListener('message', h);
@@ -78,6 +79,7 @@ export class Tabs implements TabService {
   readonly client = new AppClient();
   readonly id: string = crypto.randomUUID();
   #leader = false;
+  #heardLeader = false;
   #subs = new Set<() => void>();
   #channel: BroadcastChannel;
 
@@ -87,6 +89,14 @@ export class Tabs implements TabService {
 
   get leader(): boolean {
     return this.#leader;
+  }
+
+  /**
+   * Another tab leads and this one mirrors it: known once that tab answered, not merely because
+   * this tab has not been granted the lock yet (which it is, a moment after loading, when alone).
+   */
+  get mirroring(): boolean {
+    return !this.#leader && this.#heardLeader;
   }
 
   /** Called when this tab becomes the leader. @example tabs.subscribe(() => render()) */
@@ -120,6 +130,10 @@ export class Tabs implements TabService {
     this.client.attach(followerWire(this.#channel, this.id, () => {
       // Intents the old leader never answered are rejected ('leader-changed'); mirror the new one.
       if (!this.#leader) this.#follow();
+    }, (leader) => {
+      if (leader === this.id || this.#heardLeader) return;
+      this.#heardLeader = true;
+      for (const fn of this.#subs) fn();
     }));
   }
 

@@ -173,7 +173,7 @@ export class BeepTraceApp extends LitElement {
         <button class="secondary" @click=${() => { this.newAlert = null; }}>${i18n.t('shell.dismiss')}</button></div>` : ''}
       ${sv?.update.waiting ? html`<div class="banner"><p>${i18n.t('shell.update')}</p>
         <button @click=${() => sv.update.reload()}>${i18n.t('shell.reload')}</button></div>` : ''}
-      ${sv && !sv.tabs.leader ? html`<div class="banner"><p>${i18n.t('shell.mirror')}</p></div>` : ''}
+      ${sv?.tabs.mirroring ? html`<div class="banner"><p>${i18n.t('shell.mirror')}</p></div>` : ''}
       ${sv && !sv.conditions.online ? html`<div class="banner"><p>${i18n.t('shell.offline')}</p></div>` : ''}`;
   }
 

@@ -128,7 +128,7 @@ const services: PageServices & { set(p: Record<string, unknown>): void } = {
   },
   conditions: { charging: null, wifi: null, online: q.get('online') !== '0' },
   update: { waiting: q.get('update') === '1', reload() { calls.push({ kind: 'update.reload' }); } },
-  tabs: { leader: q.get('leader') !== '0' },
+  tabs: { leader: q.get('leader') !== '0', mirroring: q.get('leader') === '0' },
   subscribe(fn) { svcSubs.add(fn); return () => svcSubs.delete(fn); },
   set(p) { Object.assign(this, p); changed(); },
 };
