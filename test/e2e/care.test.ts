@@ -165,7 +165,7 @@ test('watch pairing by image files: a bystander gets no key; the guardian sees t
   }
 });
 
-test('custody pairing by camera: the dependent\'s camera reads the guardian\'s code; the guardian then holds the keys', { timeout: 420_000 }, async () => {
+test('custody pairing by camera: the dependent\'s camera reads the guardian\'s code; the guardian holds the keys and sees the dependent\'s exposure once a contact is diagnosed', { timeout: 420_000 }, async () => {
   const stack = await startTestStack();
   const dir = mkdtempSync(join(tmpdir(), 'bt-care-'));
   const plain = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
