@@ -97,7 +97,8 @@ class ScriptedLocks {
 test('tabs: a tab alone, before the browser grants it the lock, is not "mirroring" (no banner flashes on load)', async () => {
   const locks = new ScriptedLocks();
   locks.held = true; // the grant has not come yet
-  const tabs = new Tabs({ channelName: `test-${Math.random()}`, locks: locks as unknown as LockManager, startEngine: () => engineWire('x').wire });
+  const engine = engineWire('x');
+  const tabs = new Tabs({ channelName: `test-${Math.random()}`, locks: locks as unknown as LockManager, startEngine: () => engine.wire });
   tabs.start();
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual([tabs.leader, tabs.mirroring], [false, false]);
@@ -105,6 +106,7 @@ test('tabs: a tab alone, before the browser grants it the lock, is not "mirrorin
   await waitFor(() => tabs.leader, 'the lock granted');
   assert.equal(tabs.mirroring, false);
   tabs.close();
+  engine.close();
 });
 
 /** Polls until `f()` holds (messages between tabs are delivered in later tasks). */
