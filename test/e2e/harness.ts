@@ -36,7 +36,13 @@ export async function launchChromium(): Promise<Browser> {
 export async function until<T>(f: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 15_000, pollMs = 50): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const v = await f();
+    // one poll is bounded too: a page.evaluate whose promise never settles must fail, not hang the file
+    const left = Math.max(1, ms - (Date.now() - t0));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what} (a poll did not answer)`)), left + 1_000);
+    });
+    const v = await Promise.race([Promise.resolve(f()), late]).finally(() => clearTimeout(timer));
     if (v) return v as T;
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, pollMs));

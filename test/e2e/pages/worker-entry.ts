@@ -13,8 +13,32 @@ interface Init { kind: 'init'; config: AppConfig; net: MessagePort; rpc: Message
 
 self.onmessage = async (ev: MessageEvent<Init>) => {
   const init = ev.data;
+  // answer calls from the start: one that comes while the node opens waits for it, and a node that
+  // failed to open answers every call with why (never a call left without an answer)
+  let failed: Error | undefined;
+  let opened!: () => void;
+  const ready = new Promise<void>((r) => { opened = r; });
+  init.rpc.onmessage = async (m: MessageEvent<{ id: number; method: string; args: unknown[] }>) => {
+    const { id, method, args } = m.data;
+    try {
+      await ready;
+      if (failed) throw new Error(`the worker node did not open: ${failed.message}`);
+      const f = methods[method];
+      if (!f) throw new Error(`no method ${method}`);
+      init.rpc.postMessage({ id, ok: true, value: await f(...args) });
+    } catch (e) {
+      init.rpc.postMessage({ id, ok: false, error: (e as Error).message });
+    }
+  };
   const keys = new UserKeys(nobleCrypto, nobleCrypto.randomBytes(32));
-  const thin = await openWorkerNode(init, { dbName: `beeptrace-worker-${init.name}`, keys, tickMs: 250 });
+  let thin: Awaited<ReturnType<typeof openWorkerNode>>;
+  try {
+    thin = await openWorkerNode(init, { dbName: `beeptrace-worker-${init.name}`, keys, tickMs: 250 });
+  } catch (e) {
+    failed = e as Error;
+    opened();
+    return;
+  }
   thin.start();
   const { ledger, node, transport } = thin;
   const region = init.config.region;
@@ -44,14 +68,5 @@ self.onmessage = async (ev: MessageEvent<Init>) => {
       return { id: toHex(r.id), status: r.status };
     },
   };
-  init.rpc.onmessage = async (m: MessageEvent<{ id: number; method: string; args: unknown[] }>) => {
-    const { id, method, args } = m.data;
-    try {
-      const f = methods[method];
-      if (!f) throw new Error(`no method ${method}`);
-      init.rpc.postMessage({ id, ok: true, value: await f(...args) });
-    } catch (e) {
-      init.rpc.postMessage({ id, ok: false, error: (e as Error).message });
-    }
-  };
+  opened();
 };
