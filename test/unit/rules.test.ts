@@ -477,8 +477,15 @@ test("a 'duplicate' of a block still being written resolves only once the first 
   assert.deepEqual(order, [], 'neither add resolves before the write');
   assert.equal(durable, false, 'whenDurable waits for the write');
   assert.equal(gates.length, 1, 'one write, not two');
+  // listed while it is written: `get` waits for the bytes instead of answering undefined
+  assert.ok(ledger.entries(Chain.TRACING).some((e) => toHex(e.id) === toHex(idOf(b))), 'listed by entries during the write');
+  let read: Uint8Array | undefined;
+  const reading = ledger.get(idOf(b)).then((bytes) => (read = bytes));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(read, undefined, 'get has not answered before the write');
   gates[0]();
-  await Promise.all([first, second, waited]);
+  await Promise.all([first, second, waited, reading]);
+  assert.deepEqual(read, b, 'get answers the bytes once they are written');
   assert.deepEqual(order.sort(), ['first added', 'second duplicate']);
   assert.ok(await store.hasBlock(idOf(b)), 'on disk when both resolved');
 });

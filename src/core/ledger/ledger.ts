@@ -436,7 +436,15 @@ export class Ledger {
     return n;
   }
 
+  /**
+   * The bytes of a block this ledger holds (undefined if it holds none). A block listed by
+   * `entries` or `has` but still being written is read once its write finished, so a reader that
+   * walks `entries` never sees a listed block without bytes.
+   * @example for (const e of ledger.entries(Chain.NOTIFICATION)) decodeBlock((await ledger.get(e.id))!);
+   */
   async get(id: Uint8Array): Promise<Uint8Array | undefined> {
+    const writing = this.writing.get(toHex(id));
+    if (writing) await writing;
     return this.opts.store.getBlock(id);
   }
 
