@@ -2,8 +2,9 @@
 /**
  * Page entry (boot). In order (docs/APP-SHELL.md, "Loading order"):
  * 1. starts loading the shell (src/app/ui, which defines `<beeptrace-app>`; a dynamic import, so
- *    until it runs the root's light DOM, "Starting…", is the first paint) and reads /config.json
- *    (an error screen if it is missing or bad), both at once;
+ *    until it runs the root's light DOM, "Starting…", is the first paint), the browser language's
+ *    dictionary when it is not English, and reads /config.json (an error screen if it is missing
+ *    or bad), all at once;
  * 2. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
  *    tab gets it, it starts the engine Worker (src/app/worker.ts) and relays it to the others;
  * 3. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
@@ -28,6 +29,7 @@ import { PageUpdate } from './page/update.ts';
 import { afterPaint, idle } from './page/idle.ts';
 import { APP_DB } from './app-db.ts';
 import { loadView, routeOf } from './ui/routes.ts';
+import { importDictionary, pickLang } from './i18n/langs.ts';
 
 /** The root element's properties the boot sets (the views read them). */
 export interface AppRoot extends HTMLElement {
@@ -127,5 +129,8 @@ async function boot(): Promise<Booted | null> {
 // the same time the view of the route and the first run (one of the two shows first), so their
 // chunks do not wait for the shell's.
 void import('./ui/index.ts');
+// The browser language's dictionary, if not English (bundled with the shell), loads alongside it.
+const browserLang = pickLang(navigator.languages ?? [navigator.language]);
+if (browserLang !== 'en') importDictionary(browserLang).catch(() => {}); // the shell says why, if it shows
 for (const route of new Set([routeOf(location.hash), 'welcome'] as const)) loadView(route).catch(() => {}); // the shell says why, if it shows
 void boot();

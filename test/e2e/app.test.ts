@@ -15,7 +15,7 @@ import { Kind } from '../../src/core/codec/block.ts';
 import { epochOf } from '../../src/core/policy.ts';
 import { Chain, dayOfMs } from '../../src/core/types.ts';
 import type { ConsentProof } from '../../src/app/protocol.ts';
-import { messages } from '../../src/app/i18n/index.ts';
+import { messages } from '../../src/app/i18n/all.ts';
 import { launchChromium, until } from './harness.ts';
 import { appState, firstRun, idbBlocks, isoOfDay, offset, openDevice, pastWindow, sendIntent, startTestStack, stayAt, type Device } from './app-harness.ts';
 

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { launchChromium, startVite, until } from './harness.ts';
-import { messages } from '../../src/app/i18n/index.ts';
+import { messages } from '../../src/app/i18n/all.ts';
 import type { AppState, Intent, Lang } from '../../src/app/protocol.ts';
 
 let vite: Awaited<ReturnType<typeof startVite>>;

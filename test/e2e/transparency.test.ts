@@ -17,7 +17,7 @@ import { UserKeys } from '../../src/core/keys.ts';
 import { epochOf } from '../../src/core/policy.ts';
 import { fingerprint } from '../../src/core/ledger/transparency.ts';
 import { Chain, dayOfMs } from '../../src/core/types.ts';
-import { messages } from '../../src/app/i18n/index.ts';
+import { messages } from '../../src/app/i18n/all.ts';
 import type { TransparencySummary } from '../../src/app/protocol.ts';
 import { launchChromium, until } from './harness.ts';
 import { appState, firstRun, offset, openDevice, sendIntent, startTestStack } from './app-harness.ts';

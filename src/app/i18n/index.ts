@@ -1,13 +1,14 @@
 /**
- * The one i18n module: every string a person sees comes from `messages` through `i18n.t`, and
- * every date and number through `Intl` in the current language. Setting the language sets `lang`
- * and `dir` on <html> (Arabic is right to left) and re-renders every view that holds a
- * `LocaleController`.
+ * The one i18n module: every string a person sees comes from the current language's dictionary
+ * through `i18n.t`, and every date and number through `Intl` in the current language. Setting the
+ * language sets `lang` and `dir` on <html> (Arabic is right to left) and re-renders every view that
+ * holds a `LocaleController`.
  *
- * Tests look the role/name contract up per language through the exported `messages`
- * (`messages.ar['rec.start']`).
+ * English is the fallback and is bundled here; every other dictionary is its own chunk, loaded
+ * when its language is first set (`setLang` resolves once it shows), so a page load carries one
+ * dictionary, not all of them. Tests read every dictionary at once from `./all.ts`.
  * @example
- * i18n.setLang('de');
+ * await i18n.setLang('de');
  * i18n.t('status.until', { date: i18n.dayLong(20425) }); // "Bis Donnerstag, 3. Dezember"
  * @module
  */
@@ -15,21 +16,38 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Lang } from '../protocol.ts';
 import type { Day } from '../../core/types.ts';
 import { en, type MessageKey, type Messages } from './en.ts';
-import { de } from './de.ts';
-import { ar } from './ar.ts';
+import { DIRS, LANGS, LOCALES, importDictionary } from './langs.ts';
 
 export type { MessageKey, Messages } from './en.ts';
+export { DIRS, LANGS, LANG_NAMES, LOCALES, pickLang } from './langs.ts';
 
-/** Every dictionary, by language. @example messages.de['nav.data'] === 'Meine Daten' */
-export const messages: Readonly<Record<Lang, Messages>> = { en, de, ar };
-/** Languages offered, in menu order. @example LANGS.includes('ar') */
-export const LANGS: readonly Lang[] = ['en', 'de', 'ar'];
-/** Each language's name in itself (shown in the language menu, the same in every language). @example LANG_NAMES.de === 'Deutsch' */
-export const LANG_NAMES: Readonly<Record<Lang, string>> = { en: 'English', de: 'Deutsch', ar: 'العربية' };
-/** BCP 47 locale used for Intl, per language (en-GB writes "Thursday 3 December"). @example LOCALES.en === 'en-GB' */
-export const LOCALES: Readonly<Record<Lang, string>> = { en: 'en-GB', de: 'de-DE', ar: 'ar' };
-/** Writing direction per language. @example DIRS.ar === 'rtl' */
-export const DIRS: Readonly<Record<Lang, 'ltr' | 'rtl'>> = { en: 'ltr', de: 'ltr', ar: 'rtl' };
+/** The dictionaries loaded so far (English always). */
+const loaded: Partial<Record<Lang, Messages>> = { en };
+const loading = new Map<Lang, Promise<Messages>>();
+
+/**
+ * The dictionary of `lang`, loading its chunk the first time (a failed load is tried again on the
+ * next call).
+ * @example await loadMessages('ar'); hasMessages('ar') === true
+ */
+export function loadMessages(lang: Lang): Promise<Messages> {
+  const have = loaded[lang];
+  if (have) return Promise.resolve(have);
+  let p = loading.get(lang);
+  if (!p) {
+    p = importDictionary(lang as Exclude<Lang, 'en'>).then(
+      (m) => { loaded[lang] = m; loading.delete(lang); return m; },
+      (e: unknown) => { loading.delete(lang); throw e; },
+    );
+    loading.set(lang, p);
+  }
+  return p;
+}
+
+/** Whether the dictionary of `lang` is loaded (then `setLang(lang)` applies at once). @example hasMessages('en') === true */
+export function hasMessages(lang: Lang): boolean {
+  return loaded[lang] !== undefined;
+}
 
 /** Values for `{name}` placeholders. */
 export type Params = Record<string, string | number>;
@@ -58,30 +76,53 @@ export function splitMessage(s: string): (string | { name: string })[] {
   return out;
 }
 
-/** Best language of the browser's list, English if none is offered. @example pickLang(['de-AT', 'en']) === 'de' */
-export function pickLang(prefs: readonly string[]): Lang {
-  for (const p of prefs) {
-    const base = p.toLowerCase().split('-')[0] as Lang;
-    if (LANGS.includes(base)) return base;
-  }
-  return 'en';
-}
-
 const MINUTE_MS = 60_000;
 
-/** The current language and everything formatted in it. @example const i = new I18n(); i.setLang('de'); i.t('nav.data') === 'Meine Daten' */
+/** The current language and everything formatted in it. @example const i = new I18n(); await i.setLang('de'); i.t('nav.data') === 'Meine Daten' */
 export class I18n {
   #lang: Lang = 'en';
+  /** The language asked for last, while its dictionary loads. */
+  #wanted: Lang | null = null;
+  /** Settles when the language asked for last is shown (or failed to load). */
+  #settled: Promise<void> = Promise.resolve();
   #listeners = new Set<() => void>();
 
   get lang(): Lang { return this.#lang; }
   get locale(): string { return LOCALES[this.#lang]; }
   get dir(): 'ltr' | 'rtl' { return DIRS[this.#lang]; }
+  /** A language was asked for whose dictionary is still loading (the shell holds its render). */
+  get pending(): boolean { return this.#wanted !== null; }
+  /** Resolves once no language is `pending` any more (never rejects). @example while (i18n.pending) await i18n.settled(); */
+  settled(): Promise<void> { return this.#settled; }
 
-  /** Switch language: <html lang dir> and every LocaleController host re-renders. */
-  setLang(lang: Lang): void {
+  /**
+   * Switch language: <html lang dir> and every LocaleController host re-renders. At once when its
+   * dictionary is loaded; else once it has loaded (the language shown until then stays, and stays
+   * if the load fails: the promise then rejects). Of two calls, the later one wins.
+   */
+  setLang(lang: Lang): Promise<void> {
     if (!LANGS.includes(lang)) throw new TypeError(`unknown language ${String(lang)}`);
-    const changed = lang !== this.#lang;
+    if (hasMessages(lang)) {
+      const waited = this.#wanted !== null;
+      this.#wanted = null;
+      this.#apply(lang, waited);
+      return Promise.resolve();
+    }
+    this.#wanted = lang;
+    const shown = loadMessages(lang).then(
+      () => { if (this.#wanted === lang) { this.#wanted = null; this.#apply(lang, true); } },
+      (e: unknown) => {
+        if (this.#wanted === lang) { this.#wanted = null; for (const fn of this.#listeners) fn(); }
+        throw e;
+      },
+    );
+    this.#settled = shown.catch(() => undefined);
+    return shown;
+  }
+
+  /** Show `lang`; hosts re-render when it changed or when they were waiting (`pending`). */
+  #apply(lang: Lang, waited = false): void {
+    const changed = lang !== this.#lang || waited;
     this.#lang = lang;
     if (typeof document !== 'undefined') {
       document.documentElement.lang = lang;
@@ -97,7 +138,7 @@ export class I18n {
 
   /** The message for `key` in the current language, placeholders filled. */
   t(key: MessageKey, params?: Params): string {
-    return interpolate(messages[this.#lang][key], params);
+    return interpolate(loaded[this.#lang]![key], params);
   }
 
   /** A UTC day spelled out: "Thursday 3 December" (for screen readers and people alike). */

@@ -91,7 +91,7 @@ export class BeepTraceApp extends LitElement {
     // While the engine starts: the route's view, and the first run (shown instead until onboarded).
     this.#load(this.route);
     this.#load('welcome');
-    if (this.#appliedLang === null) i18n.setLang(pickLang(navigator.languages ?? [navigator.language]));
+    if (this.#appliedLang === null) i18n.setLang(pickLang(navigator.languages ?? [navigator.language])).catch((e: unknown) => console.warn('BeepTrace: language not loaded:', e));
   }
 
   override disconnectedCallback(): void {
@@ -106,7 +106,7 @@ export class BeepTraceApp extends LitElement {
     if (changed.has('client')) {
       this.#offClient?.();
       this.#offEvents?.();
-      this.#offClient = this.client ? this.client.subscribe((s) => { this.appState = s; }) : null;
+      this.#offClient = this.client ? this.client.subscribe((s) => { this.#applyLang(s); this.appState = s; }) : null;
       this.#offEvents = this.client ? this.client.onEvent((e) => {
         if (e.type === 'new-exposure') this.newAlert = e.alert;
         if (e.type === 'erased') { this.newAlert = null; location.hash = '#/status'; }
@@ -116,15 +116,31 @@ export class BeepTraceApp extends LitElement {
       this.#offServices?.();
       this.#offServices = this.services ? this.services.subscribe(() => { this.rev++; }) : null;
     }
-    // The stored language rules once the user chose it; before that the first run picks it.
     const s = this.appState;
     // Elder mode: high-contrast tokens and large targets through the attribute, large text on the root.
     const elder = s.settings.elder === true;
     if (this.hasAttribute('elder') !== elder) { this.toggleAttribute('elder', elder); applyElderText(document.documentElement, elder); }
+  }
+
+  /**
+   * The stored language rules once the user chose it; before that the first run picks it. Set
+   * before the state renders, so a language still loading holds the render (`scheduleUpdate`)
+   * rather than showing one frame in the language before.
+   */
+  #applyLang(s: AppState): void {
     if (s.onboarded && s.settings.lang !== this.#appliedLang) {
       this.#appliedLang = s.settings.lang;
-      i18n.setLang(s.settings.lang);
+      i18n.setLang(s.settings.lang).catch((e: unknown) => console.warn('BeepTrace: language not loaded:', e));
     }
+  }
+
+  /**
+   * Nothing renders while the language's dictionary loads: the update waits (its changed
+   * properties kept) until the language shows.
+   */
+  protected override async scheduleUpdate(): Promise<void> {
+    while (i18n.pending) await i18n.settled();
+    super.scheduleUpdate();
   }
 
   protected override updated(changed: PropertyValues): void {

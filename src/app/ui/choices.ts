@@ -44,7 +44,7 @@ export function uploadChoices(value: UploadPolicy, onChange: (v: UploadPolicy) =
   ], value, onChange);
 }
 
-/** Language radios, each language named in itself (with its own lang attribute). @example langChoices(i18n.lang, (l) => i18n.setLang(l)) */
+/** Language radios, each language named in itself (with its own lang attribute). @example langChoices(i18n.lang, (l) => { void i18n.setLang(l); }) */
 export function langChoices(value: Lang, onChange: (v: Lang) => void): TemplateResult {
   return html`<fieldset>
     <legend>${i18n.t('lang.legend')}</legend>

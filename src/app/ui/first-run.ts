@@ -74,7 +74,7 @@ export class FirstRun extends ViewBase {
       ${this.explanation()}
       <section class="card" aria-labelledby="fr-choices"><h2 id="fr-choices">${i18n.t('first.choicesTitle')}</h2>
         <p class="help">${i18n.t('first.choicesIntro')}</p>
-        ${langChoices(i18n.lang, (l) => i18n.setLang(l))}
+        ${langChoices(i18n.lang, (l) => { i18n.setLang(l).catch((e: unknown) => console.warn('BeepTrace: language not loaded:', e)); })}
         ${precisionChoices(this.precision, (p) => { this.precision = p; })}
         ${uploadChoices(this.uploadPolicy, (u) => { this.uploadPolicy = u; })}
       </section>

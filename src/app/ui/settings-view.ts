@@ -17,8 +17,10 @@ export class SettingsView extends ViewBase {
   @state() private said = '';
 
   private async save(settings: Partial<Settings>) {
-    if (settings.lang) i18n.setLang(settings.lang);
+    // the new language's dictionary loads while the engine stores the choice; "Saved" is said in it
+    const shown = settings.lang ? i18n.setLang(settings.lang).catch((e: unknown) => console.warn('BeepTrace: language not loaded:', e)) : null;
     const r = await this.send({ type: 'set-settings', settings });
+    await shown;
     this.said = r.ok ? i18n.t('settings.saved') : r.message;
   }
 
