@@ -11,8 +11,8 @@
  * 4. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties; the shell
  *    loads the view of the route (or the first run) while the engine starts;
  * 5. once the first view has painted, in idle periods: the network bridge (simple-peer; the tab
- *    that runs the node only), then the service worker's registration (production builds) with
- *    its "new version" prompt.
+ *    that runs the node only, once the first run is done), then the service worker's registration
+ *    (production builds) with its "new version" prompt.
  *
  * @example
  * document.querySelector('beeptrace-app').client.state.exposure.status
@@ -66,6 +66,13 @@ let firstViewShown!: () => void;
 const firstView = new Promise<void>((done) => { firstViewShown = done; }).then(() => afterPaint()).then(() => idle());
 // A tab whose engine never answers (a stuck leader) still gets its network and service worker.
 setTimeout(() => firstViewShown(), 10_000);
+let onboardedSeen!: () => void;
+/**
+ * Resolves once the engine says the first run is done. Joining the mesh shows this device's IP
+ * address to its peers and the signaling server: it waits until the person has read what the app
+ * does and chosen to use it (and a first visit's load stays free of the WebRTC stack's start).
+ */
+const onboarded = new Promise<void>((done) => { onboardedSeen = done; });
 let netStarted!: () => void;
 /** Resolves once this tab's network bridge serves the worker (never in a tab that mirrors another). */
 const netStart = new Promise<void>((done) => { netStarted = done; });
@@ -76,9 +83,9 @@ const netStart = new Promise<void>((done) => { netStarted = done; });
  * (which queue its messages until the bridge listens).
  */
 function attachNet(port: MessagePort, config: AppConfig): void {
-  // simple-peer (one large module) evaluates in its own task once the first view is up; the
-  // bridge starts (signaling, the first RTCPeerConnection) in a later idle period.
-  void firstView
+  // simple-peer (one large module) evaluates in its own task once the first view is up and the
+  // first run is done; the bridge starts (signaling, the first RTCPeerConnection) in a later idle period.
+  void Promise.all([firstView, onboarded])
     .then(() => import('./page/net-bridge.ts'))
     .then(async ({ serveNetBridge }) => {
       await idle();
@@ -100,6 +107,11 @@ async function boot(): Promise<Booted | null> {
   }
 
   const tabs = startTabs({ startEngine: () => startWorkerEngine(config, attachNet) });
+  const offOnboarded = tabs.client.subscribe((s) => {
+    if (!s.onboarded) return;
+    onboardedSeen();
+    queueMicrotask(() => offOnboarded());
+  });
   const services = createPageServices(tabs.client, { tabs, update });
   const root = document.querySelector<AppRoot>('beeptrace-app');
   if (root) {

@@ -46,11 +46,15 @@ export interface Device {
   page: Page;
 }
 
-/** Open the app in a new context at `at`, with the page's clock starting at `startMs`. */
-export async function openDevice(browser: Browser, url: string, at: { latitude: number; longitude: number }, startMs: number, viewport = { width: 360, height: 640 }): Promise<Device> {
+/**
+ * Open the app in a new context at `at`, with the page's clock starting at `startMs`; `beforeLoad`
+ * sees the page before it navigates (to listen to its requests from the start).
+ */
+export async function openDevice(browser: Browser, url: string, at: { latitude: number; longitude: number }, startMs: number, viewport = { width: 360, height: 640 }, beforeLoad?: (page: Page) => void): Promise<Device> {
   const ctx = await browser.newContext({ viewport, permissions: ['geolocation', 'notifications'], geolocation: { ...at, accuracy: 5 } });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+  beforeLoad?.(page);
   await page.clock.install({ time: startMs });
   await page.goto(url);
   return { ctx, page };

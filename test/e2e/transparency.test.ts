@@ -3,7 +3,8 @@
  * IndexedDB and service worker. The local clinic endorses a case through the stack; the page's own
  * ledger — a thin node, no relay: it holds the tracing chain's case blocks (PROTOCOL §15 item 34) —
  * verifies the block and the dashboard counts one case for that diagnostician, also after going
- * offline and reloading. axe finds nothing on the view in English and Arabic at 360×640.
+ * offline and reloading. axe finds nothing on the view in English and Arabic at 360×640. Before
+ * its first run is done, the page is not on the mesh (no WebRTC bridge, no signaling socket).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,9 +42,25 @@ test('a case endorsed through the stack shows as one case for that diagnostician
   const stack = await startTestStack();
   const browser = await launchChromium();
   try {
-    const d = await openDevice(browser, stack.appUrl, offset(HOME.lat, HOME.lon, 0, 0), Date.now());
+    const sockets: string[] = [];
+    const requested: string[] = [];
+    const d = await openDevice(browser, stack.appUrl, offset(HOME.lat, HOME.lon, 0, 0), Date.now(), undefined, (page) => {
+      page.on('websocket', (ws) => sockets.push(ws.url()));
+      page.on('request', (r) => requested.push(r.url()));
+    });
     await d.page.clock.resume();
+    // Before the first run is done the device is not on the mesh (its IP address would show to
+    // peers and the signaling server): the service worker registers 3 s after the first view (or
+    // once the network starts), and even then no WebRTC bridge is loaded and no signaling socket opened.
+    await d.page.getByRole('heading', { name: 'Welcome to BeepTrace' }).waitFor();
+    assert.equal(await d.page.evaluate(() => navigator.serviceWorker.ready.then(() => true)), true);
+    const bridgeLoaded = () => requested.some((u) => /\/net-bridge-[^/]*\.js$/.test(u));
+    assert.ok(requested.some((u) => /\/first-run-[^/]*\.js$/.test(u)), 'the page\'s own chunk loads are seen');
+    assert.equal(bridgeLoaded(), false, 'no WebRTC bridge before the first run is done');
+    assert.equal(sockets.length, 0, `no signaling socket before the first run is done: ${sockets.join(' ')}`);
     await firstRun(d.page);
+    await until(() => sockets.some((u) => u.includes('/signal')), 'the signaling socket once the first run is done', 20_000);
+    assert.equal(bridgeLoaded(), true, 'the WebRTC bridge loads once the first run is done');
     await d.page.getByRole('navigation').getByRole('link', { name: 'Transparency' }).click();
     await d.page.getByRole('heading', { level: 1, name: 'Transparency' }).waitFor();
     // A thin node (no relay) holds the tracing chain's case blocks: the cases section is shown, no "relay to count" note.
