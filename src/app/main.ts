@@ -6,7 +6,8 @@
  *    dictionary when it is not English, and reads /config.json (an error screen if it is missing
  *    or bad), all at once;
  * 2. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
- *    tab gets it, it starts the engine Worker (src/app/worker.ts) and relays it to the others;
+ *    tab gets it, it starts the engine Worker (src/app/worker.ts; on a first visit once the first
+ *    run has painted, which needs no engine) and relays it to the others;
  * 3. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
  * 4. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties; the shell
  *    loads the view of the route (or the first run) while the engine starts;
@@ -66,6 +67,12 @@ let firstViewShown!: () => void;
 const firstView = new Promise<void>((done) => { firstViewShown = done; }).then(() => afterPaint()).then(() => idle());
 // A tab whose engine never answers (a stuck leader) still gets its network and service worker.
 setTimeout(() => firstViewShown(), 10_000);
+// The shell says when it has shown its first view (the engine's first state, or on a first visit
+// the first run), or the reason it cannot; listened to from the start, since on a first visit that
+// can come before the configuration is read.
+const appRoot = document.querySelector<AppRoot>('beeptrace-app');
+if (appRoot) appRoot.addEventListener('first-view', () => firstViewShown(), { once: true });
+else firstViewShown();
 let onboardedSeen!: () => void;
 /**
  * Resolves once the engine says the first run is done. Joining the mesh shows this device's IP
@@ -95,6 +102,9 @@ function attachNet(port: MessagePort, config: AppConfig): void {
     .catch((e: unknown) => console.warn('BeepTrace: the network bridge did not load:', e));
 }
 
+// The shell may show the first run as soon as it knows this is a first visit (no configuration needed).
+void firstVisit.then((v) => { if (appRoot) appRoot.firstVisit = v; });
+
 async function boot(): Promise<Booted | null> {
   const update = new PageUpdate();
   let config: AppConfig;
@@ -106,7 +116,14 @@ async function boot(): Promise<Booted | null> {
     return null;
   }
 
-  const tabs = startTabs({ startEngine: () => startWorkerEngine(config, attachNet) });
+  // On a first visit the first run's text shows without the engine: the engine's Worker (the
+  // largest script) loads after it has painted, so it does not compete with the view's chunks.
+  const tabs = startTabs({
+    startEngine: async () => {
+      if (await firstVisit) await firstView;
+      return startWorkerEngine(config, attachNet);
+    },
+  });
   const offOnboarded = tabs.client.subscribe((s) => {
     if (!s.onboarded) return;
     onboardedSeen();
@@ -119,12 +136,8 @@ async function boot(): Promise<Booted | null> {
     root.client = tabs.client;
     root.services = services;
   }
-  if (root) void firstVisit.then((v) => { root.firstVisit = v; });
   const booted: Booted = { config, tabs, services, update };
   (globalThis as { beeptrace?: Booted }).beeptrace = booted;
-  // The shell says when it has shown the engine's first state in a view (or the reason it cannot).
-  if (root) root.addEventListener('first-view', () => firstViewShown(), { once: true });
-  else firstViewShown();
   // The service worker's install fetches and caches the whole app shell again: after the first view
   // and the network's start (or 3 s in a tab that runs no node), when idle, so it does not compete.
   if (import.meta.env.PROD) {
@@ -144,5 +157,8 @@ void import('./ui/index.ts');
 // The browser language's dictionary, if not English (bundled with the shell), loads alongside it.
 const browserLang = pickLang(navigator.languages ?? [navigator.language]);
 if (browserLang !== 'en') importDictionary(browserLang).catch(() => {}); // the shell says why, if it shows
-for (const route of new Set([routeOf(location.hash), 'welcome'] as const)) loadView(route).catch(() => {}); // the shell says why, if it shows
+// A first visit shows the first run only, so the route's view waits until it is shown.
+void firstVisit.then((first) => {
+  for (const route of new Set(first ? ['welcome'] as const : [routeOf(location.hash), 'welcome'] as const)) loadView(route).catch(() => {}); // the shell says why, if it shows
+});
 void boot();

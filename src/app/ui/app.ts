@@ -8,11 +8,13 @@
  *
  * Each route's view is its own chunk, loaded the first time the route shows (`VIEWS` in ./routes.ts:
  * route → element tag and `import()`), so a page load evaluates only the shell and the view on
- * screen. While the engine starts, the shell already loads the current route's view and the first
- * run (one of the two shows once the engine is ready).
+ * screen. While the engine starts, the boot (src/app/main.ts) already loads the current route's
+ * view and the first run (one of the two shows once the engine is ready; on a first visit only
+ * the first run).
  *
- * It fires `first-view` (an Event, once) when it first shows the engine's state in a view, or why it
- * cannot; the boot (src/app/main.ts) starts the network and the service worker after that.
+ * It fires `first-view` (an Event, once) when it first shows the engine's state in a view (on a
+ * first visit: the first run, which needs no engine), or why it cannot; the boot (src/app/main.ts)
+ * starts the network and the service worker after that, and on a first visit the engine too.
  *
  * It receives the engine and the page services as properties (set by src/app/main.ts):
  * @example
@@ -88,9 +90,6 @@ export class BeepTraceApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHash);
-    // While the engine starts: the route's view, and the first run (shown instead until onboarded).
-    this.#load(this.route);
-    this.#load('welcome');
     if (this.#appliedLang === null) i18n.setLang(pickLang(navigator.languages ?? [navigator.language])).catch((e: unknown) => console.warn('BeepTrace: language not loaded:', e));
   }
 
@@ -145,7 +144,9 @@ export class BeepTraceApp extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     const s = this.appState;
-    if (!this.#firstViewTold && (s.fatal || this.loadError || (s.ready && Object.values(VIEWS).some((v) => this.renderRoot.querySelector(v.tag))))) {
+    const aView = Object.values(VIEWS).some((v) => this.renderRoot.querySelector(v.tag));
+    // a first visit shows the first run before the engine is ready (its text needs no engine)
+    if (!this.#firstViewTold && (s.fatal || this.loadError || (aView && (s.ready || this.firstVisit)))) {
       this.#firstViewTold = true;
       this.dispatchEvent(new Event('first-view'));
     }
