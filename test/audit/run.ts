@@ -8,19 +8,21 @@
  *   npm run audit -- --only lighthouse --runs 5    # the median of 5 Lighthouse runs (the machine's load varies)
  *   npm run audit -- --url http://127.0.0.1:8080/  # Lighthouse against a running app (the npm start stack)
  *   npm run audit -- --sync-page thin              # long tasks in the thin test page instead of the built app
+ *   npm run audit -- --only cpu --runs 5           # a first visit's main-thread CPU (thread time: robust to a loaded machine)
  */
 import { parseArgs } from 'node:util';
 import { rmSync } from 'node:fs';
 import { buildApp, firstLoadGzip } from './bundle.ts';
 import { lighthouseScores } from './lighthouse.ts';
 import { longestTaskDuringSync } from './longtask.ts';
+import { loadCpu } from './load-cpu.ts';
 import { serveStatic } from './static-server.ts';
 import { startSyncSource } from './sync-source.ts';
 
 const HELP = `npm run audit -- [options]
-  --only S            comma-separated sections: bundle, lighthouse, longtask (default: all)
+  --only S            comma-separated sections: bundle, lighthouse, cpu, longtask (default: all)
   --url URL           Lighthouse against this running app instead of a fresh build served here
-  --runs N            Lighthouse runs (default 1); each score is the median of the N, every run in the note
+  --runs N            Lighthouse and cpu runs (default 1); each figure is the median of the N, every run in the note
   --sync-page P       the page that syncs during the long-task audit: app (the fresh build, its
                       /config.json pointing at the audit's full node; default), thin (test/e2e/pages/thin.html,
                       the node on the main thread)
@@ -39,8 +41,8 @@ const { values: a } = parseArgs({
   },
 });
 if (a.help) { console.log(HELP); process.exit(0); }
-const sections = new Set((a.only ?? 'bundle,lighthouse,longtask').split(',').map((s) => s.trim()));
-for (const s of sections) if (!['bundle', 'lighthouse', 'longtask'].includes(s)) { console.error(`--only: unknown section "${s}" (bundle, lighthouse, longtask)`); process.exit(2); }
+const sections = new Set((a.only ?? 'bundle,lighthouse,cpu,longtask').split(',').map((s) => s.trim()));
+for (const s of sections) if (!['bundle', 'lighthouse', 'cpu', 'longtask'].includes(s)) { console.error(`--only: unknown section "${s}" (bundle, lighthouse, cpu, longtask)`); process.exit(2); }
 const blocks = Number(a.blocks);
 if (!Number.isInteger(blocks) || blocks < 1) { console.error(`--blocks must be a positive integer, got "${a.blocks}"`); process.exit(2); }
 const syncTimeout = Number(a['sync-timeout']);
@@ -54,7 +56,7 @@ function emit(name: string, value: number, unit: string, target: string, ok: boo
 }
 
 let dir: string | undefined;
-const needBuild = sections.has('bundle') || (sections.has('lighthouse') && !a.url) || (sections.has('longtask') && a['sync-page'] === 'app');
+const needBuild = sections.has('bundle') || ((sections.has('lighthouse') || sections.has('cpu')) && !a.url) || (sections.has('longtask') && a['sync-page'] === 'app');
 try {
   if (needBuild) dir = await buildApp();
   if (sections.has('bundle')) {
@@ -80,6 +82,28 @@ try {
       emit('app.lighthouse_performance', perf, 'score', '≥ 0.95', perf >= 0.95, `${note}: ${each}`);
       emit('app.lighthouse_accessibility', median('accessibility'), 'score', '1.0', median('accessibility') >= 1, note);
       emit('app.lighthouse_best_practices', median('best-practices'), 'score', '≥ 0.95', median('best-practices') >= 0.95, note);
+    } finally {
+      await server?.close();
+      await source?.close();
+    }
+  }
+  if (sections.has('cpu')) {
+    const source = a.url ? undefined : await startSyncSource(0);
+    const server = source ? await serveStatic(dir!, source.config) : undefined;
+    try {
+      const url = a.url ?? `${server!.url}/`;
+      const all: Awaited<ReturnType<typeof loadCpu>>[] = [];
+      for (let i = 0; i < runs; i++) all.push(await loadCpu(url));
+      const median = (k: 'totalMs' | 'longestMs' | 'tbt4xMs') => {
+        const v = all.map((r) => r[k]).sort((x, y) => x - y);
+        return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+      };
+      const each = all.map((r) => `total ${r.totalMs} ms, longest ${r.longestMs} ms, tasks ≥ 8 ms: ${r.tasks.map((t) => `${t.cpuMs}@${t.atMs}`).join(' ') || 'none'}`).join(' | ');
+      const note = `a first visit to ${url} in Chromium, the page's main thread for 6 s, thread time (CPU)${runs > 1 ? `, median of ${runs} runs` : ''}: ${each}`;
+      emit('app.first_visit_main_thread_cpu_ms', median('totalMs'), 'ms', 'informative', true, note);
+      emit('app.first_visit_longest_task_cpu_ms', median('longestMs'), 'ms', '≤ 50', median('longestMs') <= 50, 'the longest main-thread task of a first visit, CPU');
+      emit('app.first_visit_tbt_cpu4x_ms', median('tbt4xMs'), 'ms', '≤ 200', median('tbt4xMs') <= 200,
+        'Σ max(0, 4 × task CPU − 50 ms): Lighthouse\'s 4× CPU slowdown on thread time instead of wall time; "good" TBT is ≤ 200 ms');
     } finally {
       await server?.close();
       await source?.close();
