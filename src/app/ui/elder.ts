@@ -16,12 +16,12 @@ export const ELDER_TEXT = '125%';
 
 /**
  * The switch: a check box with role "switch", named "Easy mode" (in the current language), its
- * explanation linked by aria-describedby.
+ * explanation linked by aria-describedby; `disabled` while there is no engine client to send to.
  * @example elderSwitch(false, (on) => client.send({ type: 'set-settings', settings: { elder: on } }))
  */
-export function elderSwitch(on: boolean, onChange: (on: boolean) => void): TemplateResult {
+export function elderSwitch(on: boolean, onChange: (on: boolean) => void, disabled = false): TemplateResult {
   return html`<div class="choice elder-switch">
-    <input type="checkbox" role="switch" id="elder" .checked=${on} aria-describedby="elder-help"
+    <input type="checkbox" role="switch" id="elder" .checked=${on} ?disabled=${disabled} aria-describedby="elder-help"
       @change=${(e: Event) => onChange((e.target as HTMLInputElement).checked)} />
     <div><label for="elder">${i18n.t('elder.switch')}</label>
       <span class="help" id="elder-help">${i18n.t('elder.help')}</span></div>

@@ -65,12 +65,13 @@ export class FirstRun extends ViewBase {
         <p><a href="#/settings">${i18n.t('first.back')}</a></p>`;
     }
     const geo = this.services?.geo.state ?? 'idle';
-    // On a first visit the shell shows this before the engine is ready (the text needs no engine);
-    // what sends intents waits for it.
+    // On a first visit the shell shows this before the engine is ready (the text needs no engine),
+    // even before the boot has read the configuration and set the client: what sends intents
+    // waits for the engine (Easy mode only for the client, whose intents queue until the engine runs).
     const ready = this.state.ready && !!this.client;
     return html`<h1 tabindex="-1">${i18n.t('first.title')}</h1>
       <p>${i18n.t('first.intro')}</p>
-      <div class="card">${elderSwitch(this.state.settings.elder === true, (elder) => { void this.send({ type: 'set-settings', settings: { elder } }); })}</div>
+      <div class="card">${elderSwitch(this.state.settings.elder === true, (elder) => { void this.send({ type: 'set-settings', settings: { elder } }); }, !this.client)}</div>
       ${this.explanation()}
       <section class="card" aria-labelledby="fr-choices"><h2 id="fr-choices">${i18n.t('first.choicesTitle')}</h2>
         <p class="help">${i18n.t('first.choicesIntro')}</p>
