@@ -117,7 +117,7 @@ export const REACH = 2;
  */
 export const PRIOR48 = 24;
 /** Bisection steps for the median of the centre offset (`contactProbability`); fixed, so every solver stops alike. */
-const MEDIAN_STEPS = 32;
+const MEDIAN_STEPS = 20;
 
 /**
  * Probability, in 1/65536 (an integer 0..65536), that two people were within `t` metres of each
