@@ -116,8 +116,8 @@ export const REACH = 2;
  * finds more contacts split by a 10 m grid but makes people 10–16 m apart "high" (§15 item 36).
  */
 export const PRIOR48 = 24;
-/** Bisection steps for the median of the centre offset (`contactProbability`); fixed, so every solver stops alike. */
-const MEDIAN_STEPS = 20;
+/** Newton steps for the median of the centre offset (`contactProbability`); fixed, so every solver stops alike. */
+const MEDIAN_STEPS = 4;
 
 /**
  * Probability, in 1/65536 (an integer 0..65536), that two people were within `t` metres of each
@@ -133,7 +133,7 @@ const MEDIAN_STEPS = 20;
  * contact of a stay pair are n × f(|c|), f(x) = P(|x + noise| ≤ t), falling with |c|. A rule's
  * minutes are reached *more likely than not* exactly when they are reached at the **median** of
  * |c|: the result is f(median |c|), the CDF at t of a Rice distribution (a Poisson mixture of χ²
- * CDFs), the median found by `MEDIAN_STEPS` bisections of that CDF. Without snapping, c is the
+ * CDFs), the median found by `MEDIAN_STEPS` Newton steps on that CDF. Without snapping, c is the
  * published offset. Centres farther apart than `REACH` × t give 0. Deterministic: + − × / and
  * `detExpNeg` only.
  * @example contactProbability(0, 10, 48 * 25, 0) // 56667 ≈ 0.865: same centre, σ = 5 m per axis
@@ -145,24 +145,28 @@ export function contactProbability(d2: number, t: number, spread: number, snap: 
   const k = (PRIOR48 * t2) / (PRIOR48 * t2 + snap);
   const nu2 = k * k * d2;
   const sc = (k * snap) / 48;
-  let lo = 0;
-  let hi = 2 * nu2 + 72 * sc; // (ν + 6σ)² ≤ 2ν² + 72σ²: the CDF there is > 1/2
+  // the median of |c|², by Newton's method from its value at ν = 0 (2·v·ln 2); it lies in [ν², ν² + 2v]
+  let m = nu2 + 2 * sc * LN2;
   for (let i = 0; i < MEDIAN_STEPS; i++) {
-    const mid = (lo + hi) / 2;
-    if (riceCdf(nu2, mid, sc) >= 0.5) hi = mid;
-    else lo = mid;
+    const cdf = riceCdf(nu2, m, sc);
+    if (riceDensity > 0) m -= (cdf - 0.5) / riceDensity;
+    if (m < 0) m = 0;
   }
-  return toUnits(riceCdf(hi, t2, spread / 48));
+  return toUnits(riceCdf(m, t2, spread / 48));
 }
 function toUnits(p: number): number {
   return Math.floor(Math.max(0, Math.min(1, p)) * 65536 + 0.5);
 }
+/** The density of |c|² at x2 of the last `riceCdf` call (Σⱼ wⱼ·cⱼ / (2·s2)); 0 after a step. */
+let riceDensity = 0;
 /**
  * P(|c|² ≤ x2) for c Gaussian in the plane with a mean of squared length nu2 and variance s2 per
  * axis (the Rice CDF): Σⱼ e^−μ μʲ/j! · (1 − e^−z Σᵢ≤ⱼ zⁱ/i!), μ = nu2/(2·s2), z = x2/(2·s2), summed
- * in the order of §11.2 so that every engine rounds alike. A step when σ is under 1/35 of the distances.
+ * in the order of §11.2 so that every engine rounds alike; its density at x2 is left in
+ * `riceDensity`. A step when σ is under 1/35 of the distances.
  */
 function riceCdf(nu2: number, x2: number, s2: number): number {
+  riceDensity = 0;
   if (s2 <= 0) return nu2 <= x2 ? 1 : 0;
   const mu = nu2 / (2 * s2);
   const z = x2 / (2 * s2);
@@ -171,6 +175,7 @@ function riceCdf(nu2: number, x2: number, s2: number): number {
   let c = detExpNeg(z);
   let cdfTail = c;
   let p = 0;
+  let density = 0;
   for (let j = 0; ; j++) {
     if (j > 0) {
       w = (w * mu) / j;
@@ -178,8 +183,10 @@ function riceCdf(nu2: number, x2: number, s2: number): number {
       cdfTail += c;
     }
     p += w * (1 - cdfTail);
+    density += w * c;
     if ((j > mu && w < 1e-12) || j > 2000) break;
   }
+  riceDensity = density / (2 * s2);
   return p;
 }
 
