@@ -9,9 +9,10 @@
  *   (`contactProbability`): how likely the two people were within the rule's distance, with each
  *   stay's spread (its radius; 2/3 of it for a stay at one place) and snapping error (its
  *   precision, the same at every minute, so taken at its median) as uncertainty. Per minute the
- *   highest over all patients counts; a rule's minutes are the sum, rounded at 3/4 (`ROUNDING`). One minute counts from 0.75 expected minutes. Route stays (a
- *   person walking, §11.5) count against each other with the receiver's error only, and a minute
- *   of them only with a neighbouring minute of the same patient (walking together, not crossing). This estimates; the old
+ *   highest over all patients counts; a rule's minutes are the sum, rounded at 3/4 (`ROUNDING`):
+ *   one minute counts from 0.75. Route stays (a person walking, §11.5) count against each other
+ *   with the receiver's error only, and a minute of them only with a neighbouring minute of the
+ *   same patient (walking together, not crossing). This estimates; the old
  *   rule (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was
  *   false. Every step is IEEE-754 + − × / and integers, so every solver decides alike.
  * - Venue rule: a patient venue check-in matches user check-ins at the same venue id; a patient
@@ -114,6 +115,7 @@ export const REACH = 2;
  * Prior of the offset between two people whose contact is in question, per axis, in units of t²/48:
  * t²/2, a root-mean-square distance of t. A tighter one (t²/4, the other person uniformly within t)
  * finds more contacts split by a 10 m grid but makes people 10–16 m apart "high" (§15 item 36).
+ * @example const k = (PRIOR48 * t * t) / (PRIOR48 * t * t + snap48(a) + snap48(b)) // 0.75 for two 10 m stays, t = 10
  */
 export const PRIOR48 = 24;
 /** Newton steps for the median of the centre offset (`contactProbability`); fixed, so every solver stops alike. */
