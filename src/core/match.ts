@@ -7,11 +7,12 @@
  *   distance) of it, per UTC day. A user stay then looks in its own cell only.
  * - Each candidate pair gives each minute both stays cover a **contact probability**
  *   (`contactProbability`): how likely the two people were within the rule's distance, with each
- *   stay's spread (its radius) and snapping error (its precision) as uncertainty. Per minute the
- *   highest over all patients counts; a rule's minutes are the expected contact minutes (the sum,
- *   rounded at 3/4: `ROUNDING`). One minute counts from 0.75 expected minutes. Route stays (a
- *   person walking, §11.5) count against each other with the receiver's error only, and a minute
- *   of them only with a neighbouring minute of the same patient (walking together, not crossing). This estimates; the old
+ *   stay's spread (its radius; 2/3 of it for a stay at one place) and snapping error (its
+ *   precision, the same at every minute, so taken at its median) as uncertainty. Per minute the
+ *   highest over all patients counts; a rule's minutes are the sum, rounded at 3/4 (`ROUNDING`):
+ *   one minute counts from 0.75. Route stays (a person walking, §11.5) count against each other
+ *   with the receiver's error only, and a minute of them only with a neighbouring minute of the
+ *   same patient (walking together, not crossing). This estimates; the old
  *   rule (threshold + worst-case slack) bounded, and at 10 m precision one "exposure" in three was
  *   false. Every step is IEEE-754 + − × / and integers, so every solver decides alike.
  * - Venue rule: a patient venue check-in matches user check-ins at the same venue id; a patient
@@ -43,12 +44,18 @@ export interface Minutes {
 }
 
 /**
- * A stay's spread per axis, in 1/48 m² (an integer): radius² / 2, the radius being the
- * root-mean-square distance of the person from the centre over the stay.
- * @example spread48({ radius: 5 }) === 600 // 12.5 m²
+ * A stay's spread per axis, in 1/48 m² (an integer), the radius r being the root-mean-square
+ * distance of its fixes from the centre:
+ * - a **stay at one place**: r²/3 (`16·r²`). Between two fixes a minute apart the person is on the
+ *   straight line between them (the path the exact computation and the recorder's routes assume),
+ *   and a point at fraction τ of that line deviates from the centre by (1 − τ)·e₀ + τ·e₁: variance
+ *   ((1 − τ)² + τ²) of a fix's, 2/3 of it over the minute. Of the fix's r²/2 per axis, r²/3.
+ * - a **route stay** (`Source.ROUTE`): r²/2 (`24·r²`): its radius is the path walked during the
+ *   minute, where the person really was, not the scatter of fixes around one place.
+ * @example spread48({ radius: 6, source: Source.GNSS }) === 576 // 12 m² per axis
  */
-export function spread48(s: Pick<Stay, 'radius'>): number {
-  return 24 * s.radius * s.radius;
+export function spread48(s: Pick<Stay, 'radius' | 'source'>): number {
+  return (s.source & Source.ROUTE ? 24 : 16) * s.radius * s.radius;
 }
 
 /**
@@ -71,7 +78,7 @@ export const ROUNDING = 16384;
  * @example pairSpread48(stayA, stayB) === spread48(stayA) + spread48(stayB) // unless both are route stays
  */
 export function pairSpread48(a: Pick<Stay, 'radius' | 'source'>, b: Pick<Stay, 'radius' | 'source'>): number {
-  if (a.source & b.source & Source.ROUTE) return spread48({ radius: Math.min(ROUTE_RADIUS, a.radius) }) + spread48({ radius: Math.min(ROUTE_RADIUS, b.radius) });
+  if (a.source & b.source & Source.ROUTE) return 24 * (Math.min(ROUTE_RADIUS, a.radius) ** 2 + Math.min(ROUTE_RADIUS, b.radius) ** 2);
   return spread48(a) + spread48(b);
 }
 
@@ -105,32 +112,72 @@ const LN2 = 0.6931471805599453;
 export const REACH = 2;
 
 /**
+ * Prior of the offset between two people whose contact is in question, per axis, in units of t²/48:
+ * t²/2, a root-mean-square distance of t. A tighter one (t²/4, the other person uniformly within t)
+ * finds more contacts split by a 10 m grid but makes people 10–16 m apart "high" (§15 item 36).
+ * @example const k = (PRIOR48 * t * t) / (PRIOR48 * t * t + snap48(a) + snap48(b)) // 0.75 for two 10 m stays, t = 10
+ */
+export const PRIOR48 = 24;
+/** Newton steps for the median of the centre offset (`contactProbability`); fixed, so every solver stops alike. */
+const MEDIAN_STEPS = 4;
+
+/**
  * Probability, in 1/65536 (an integer 0..65536), that two people were within `t` metres of each
  * other at a minute both stays cover (docs/PROTOCOL.md §11.2), given:
  * - `d2`, the squared distance of the published centres (m²);
- * - `snap`, both stays' snapping variance per axis (1/48 m², `snap48` summed): the true offset of
+ * - `snap`, both stays' snapping variance per axis (1/48 m², `snap48` summed): the true offset c of
  *   the centres is the published one plus this Gaussian error. Prior: people whose contact is in
- *   question are within about t of each other (an offset ~ N(0, t²/2) per axis: RMS distance t), so the published
- *   offset is shrunk by k = t² / (t² + snapping variance) and its variance becomes k × snapping;
+ *   question are about t apart (an offset ~ N(0, t²/2) per axis, `PRIOR48`), so
+ *   c ~ N(k × published offset, k × snapping) with k = prior / (prior + snapping);
  * - `spread`, both stays' spread (1/48 m², `spread48` summed): how far from its centre a person is
- *   at a given minute, added as Gaussian noise.
- * The result is the CDF at t of a Rice distribution, summed as a Poisson mixture of χ² CDFs.
- * Centres farther apart than `REACH` × t give 0. Deterministic: + − × / and `detExpNeg` only.
+ *   at a given minute, Gaussian noise new at every minute.
+ * c is the same at every minute of the pair (the snapping of two fixed centres), so the minutes of
+ * contact of a stay pair are n × f(|c|), f(x) = P(|x + noise| ≤ t), falling with |c|. A rule's
+ * minutes are reached *more likely than not* exactly when they are reached at the **median** of
+ * |c|: the result is f(median |c|), the CDF at t of a Rice distribution (a Poisson mixture of χ²
+ * CDFs), the median found by `MEDIAN_STEPS` Newton steps on that CDF. Without snapping, c is the
+ * published offset. Centres farther apart than `REACH` × t give 0. Deterministic: + − × / and
+ * `detExpNeg` only.
  * @example contactProbability(0, 10, 48 * 25, 0) // 56667 ≈ 0.865: same centre, σ = 5 m per axis
  */
 export function contactProbability(d2: number, t: number, spread: number, snap: number): number {
   const t2 = t * t;
   if (d2 > REACH * REACH * t2) return 0;
-  const k = (24 * t2) / (24 * t2 + snap); // prior t²/2 per axis = 24·t² in 1/48 m²
-  const s2 = (k * snap + spread) / 48;
-  if (s2 <= 0) return d2 <= t2 ? 65536 : 0;
-  const mu = (k * k * d2) / (2 * s2); // half the non-centrality
-  const z = t2 / (2 * s2); // half the χ² bound
-  if (mu > 600 || z > 600) return k * k * d2 <= t2 ? 65536 : 0; // σ under 1/35 of the distances: a step
-  let w = detExpNeg(mu); // Poisson weight of j
-  let c = detExpNeg(z); // z^i e^−z / i!
-  let cdfTail = c; // Σ_{i ≤ j} z^i e^−z / i!
+  if (snap <= 0) return toUnits(riceCdf(d2, t2, spread / 48));
+  const k = (PRIOR48 * t2) / (PRIOR48 * t2 + snap);
+  const nu2 = k * k * d2;
+  const sc = (k * snap) / 48;
+  // the median of |c|², by Newton's method from its value at ν = 0 (2·v·ln 2); it lies in [ν², ν² + 2v]
+  let m = nu2 + 2 * sc * LN2;
+  for (let i = 0; i < MEDIAN_STEPS; i++) {
+    const cdf = riceCdf(nu2, m, sc);
+    if (riceDensity > 0) m -= (cdf - 0.5) / riceDensity;
+    if (m < 0) m = 0;
+  }
+  return toUnits(riceCdf(m, t2, spread / 48));
+}
+function toUnits(p: number): number {
+  return Math.floor(Math.max(0, Math.min(1, p)) * 65536 + 0.5);
+}
+/** The density of |c|² at x2 of the last `riceCdf` call (Σⱼ wⱼ·cⱼ / (2·s2)); 0 after a step. */
+let riceDensity = 0;
+/**
+ * P(|c|² ≤ x2) for c Gaussian in the plane with a mean of squared length nu2 and variance s2 per
+ * axis (the Rice CDF): Σⱼ e^−μ μʲ/j! · (1 − e^−z Σᵢ≤ⱼ zⁱ/i!), μ = nu2/(2·s2), z = x2/(2·s2), summed
+ * in the order of §11.2 so that every engine rounds alike; its density at x2 is left in
+ * `riceDensity`. A step when σ is under 1/35 of the distances.
+ */
+function riceCdf(nu2: number, x2: number, s2: number): number {
+  riceDensity = 0;
+  if (s2 <= 0) return nu2 <= x2 ? 1 : 0;
+  const mu = nu2 / (2 * s2);
+  const z = x2 / (2 * s2);
+  if (mu > 600 || z > 600) return nu2 <= x2 ? 1 : 0;
+  let w = detExpNeg(mu);
+  let c = detExpNeg(z);
+  let cdfTail = c;
   let p = 0;
+  let density = 0;
   for (let j = 0; ; j++) {
     if (j > 0) {
       w = (w * mu) / j;
@@ -138,9 +185,11 @@ export function contactProbability(d2: number, t: number, spread: number, snap: 
       cdfTail += c;
     }
     p += w * (1 - cdfTail);
+    density += w * c;
     if ((j > mu && w < 1e-12) || j > 2000) break;
   }
-  return Math.floor(Math.max(0, Math.min(1, p)) * 65536 + 0.5);
+  riceDensity = density / (2 * s2);
+  return p;
 }
 
 /**
