@@ -60,7 +60,8 @@ export async function longestTaskDuringSync(o: LongTaskOptions): Promise<{ longe
     if (!(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('longtask')))) throw new Error('this Chromium reports no long tasks');
     for (const name of o.clickFirst ?? []) {
       const b = page.getByRole('button', { name, exact: true }).first();
-      if (await b.isVisible().catch(() => false)) await b.click();
+      // shown once the view has loaded; click() waits until it is enabled (the engine is ready)
+      if (await b.waitFor({ state: 'visible', timeout: 30_000 }).then(() => true, () => false)) await b.click();
     }
     const timeout = o.timeoutMs ?? 180_000;
     const total = o.source.total;

@@ -28,7 +28,8 @@ const HELP = `npm run audit -- [options]
                       the node on the main thread)
   --sync-done-js E    with --sync-page app: expression true in the page when the sync is done (total in scope);
                       default: the full node has sent every block and the page had no long task for 3 s
-  --sync-click NAMES  with --sync-page app: comma-separated button names to click first if shown (first run)
+  --sync-click NAMES  with --sync-page app: comma-separated button names to click first if shown
+                      (default: "Start using BeepTrace" — the app joins the mesh once its first run is done)
   --blocks N          notification blocks to sync (default 3000)
   --sync-timeout S    give up on the sync after S seconds (default 180)
   --help`;
@@ -115,7 +116,7 @@ try {
     try {
       const r = await longestTaskDuringSync({
         page: server ? `${server.url}/` : 'thin', source,
-        doneJs: a['sync-done-js'], timeoutMs: syncTimeout * 1000, clickFirst: a['sync-click']?.split(',').map((s) => s.trim()).filter(Boolean),
+        doneJs: a['sync-done-js'], timeoutMs: syncTimeout * 1000, clickFirst: (a['sync-click'] ?? (server ? 'Start using BeepTrace' : '')).split(',').map((s) => s.trim()).filter(Boolean),
       });
       emit('app.main_thread_longest_task_ms', r.longestMs, 'ms', '≤ 50', r.longestMs <= 50,
         `${server ? 'the built app' : 'thin.html (node on the main thread)'} syncing ${source.total} notification blocks over WebRTC from a full node in ${(r.syncMs / 1000).toFixed(1)} s (from page load); ${r.count} long tasks (> 50 ms) during the sync; longest since page load ${r.longestFromLoadMs} ms; Chromium, ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}`);
