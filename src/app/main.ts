@@ -6,7 +6,8 @@
  *    dictionary when it is not English, and reads /config.json (an error screen if it is missing
  *    or bad), all at once;
  * 2. joins the tabs: mirrors the tab that runs the node and queues for the Web Lock; when this
- *    tab gets it, it starts the engine Worker (src/app/worker.ts) and relays it to the others;
+ *    tab gets it, it starts the engine Worker (src/app/worker.ts; on a first visit once the first
+ *    run has painted, which needs no engine; intents wait for it) and relays it to the others;
  * 3. creates the page services (geolocation, notifications, wake lock, conditions, update, tabs);
  * 4. hands `client`, `services` and `config` to the root `<beeptrace-app>` as properties; the shell
  *    loads the view of the route (or the first run) while the engine starts;
@@ -115,9 +116,15 @@ async function boot(): Promise<Booted | null> {
     return null;
   }
 
-  // The engine starts as soon as this tab leads: until its wire is attached the client speaks to
-  // the channel (a follower's wire), where an intent would go unanswered.
-  const tabs = startTabs({ startEngine: () => startWorkerEngine(config, attachNet) });
+  // On a first visit the first run's text shows without the engine: the engine's Worker (the
+  // largest script) loads after it has painted, so it does not compete with the view's chunks.
+  // Intents sent meanwhile wait for it (src/app/page/tabs.ts, laterWire).
+  const tabs = startTabs({
+    startEngine: async () => {
+      if (await firstVisit) await firstView;
+      return startWorkerEngine(config, attachNet);
+    },
+  });
   const offOnboarded = tabs.client.subscribe((s) => {
     if (!s.onboarded) return;
     onboardedSeen();

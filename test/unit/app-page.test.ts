@@ -9,7 +9,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig, parseConfig } from '../../src/app/page/config.ts';
 import { AppClient, EngineError, portWire, type Wire } from '../../src/app/page/client.ts';
-import { Tabs } from '../../src/app/page/tabs.ts';
+import { Tabs, laterWire } from '../../src/app/page/tabs.ts';
 import { PageGeo } from '../../src/app/page/geo.ts';
 import { wifiFromType } from '../../src/app/page/conditions.ts';
 import { initialState, type FromEngine, type ToEngine } from '../../src/app/protocol.ts';
@@ -215,4 +215,25 @@ test('conditions: only Wi-Fi and wired count as unmetered; unknown types say nul
   assert.equal(wifiFromType('cellular'), false);
   assert.equal(wifiFromType('unknown'), null);
   assert.equal(wifiFromType(undefined), null);
+});
+
+test('laterWire: an intent sent while the engine starts waits for it and is answered; nothing is lost or reordered', async () => {
+  let ready!: (w: Wire) => void;
+  const wire = laterWire(new Promise<Wire>((r) => { ready = r; }));
+  const client = new AppClient();
+  client.attach(wire);
+  const first = client.send({ type: 'set-settings', settings: { elder: true } });
+  const second = client.send({ type: 'upload-now' });
+  await new Promise((r) => setTimeout(r, 10));
+  // the engine arrives: it answers each intent it receives, in the order received
+  const got: ToEngine[] = [];
+  let deliver: ((m: FromEngine) => void) | null = null;
+  ready({
+    post(m) { const n = got.push(m); queueMicrotask(() => deliver?.({ kind: 'reply', id: m.id, ok: true, value: n })); },
+    listen(fn) { deliver = fn; return () => { deliver = null; }; },
+  });
+  assert.deepEqual(await Promise.all([first, second]), [1, 2], 'both answered, in order');
+  assert.deepEqual(got.map((m) => m.intent.type), ['set-settings', 'upload-now']);
+  assert.equal(await client.send({ type: 'upload-now' }), 3, 'later intents go straight to the engine');
+  client.close();
 });

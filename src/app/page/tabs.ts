@@ -14,7 +14,7 @@
  * tabs.leader; // true in exactly one tab
  * @module
  */
-import { initialState, type AppEvent, type AppState, type FromEngine, type Intent } from '../protocol.ts';
+import { initialState, type AppEvent, type AppState, type FromEngine, type Intent, type ToEngine } from '../protocol.ts';
 import { AppClient, EngineError, type Wire } from './client.ts';
 import type { TabService } from './services.ts';
 
@@ -33,6 +33,33 @@ export interface TabsOptions {
   channelName?: string;
   /** The Web Locks API; defaults to navigator.locks. Without it (insecure context) every tab runs its own node. */
   locks?: LockManager | null;
+}
+
+/**
+ * A wire to an engine that is still starting: what is posted meanwhile waits and goes out, in
+ * order, once the engine is there — after the listeners are attached to it, so no reply is missed.
+ * @example client.attach(laterWire(startEngineWhenReady()));
+ */
+export function laterWire(ready: Promise<Wire>): Wire {
+  let real: Wire | null = null;
+  const queued: ToEngine[] = [];
+  const stops = new Map<(m: FromEngine) => void, () => void>();
+  void ready.then((w) => {
+    for (const fn of stops.keys()) stops.set(fn, w.listen(fn));
+    real = w;
+    for (const m of queued.splice(0)) w.post(m);
+  });
+  return {
+    post(m) {
+      if (real) real.post(m);
+      else queued.push(m);
+    },
+    listen(fn) {
+      if (real) return real.listen(fn);
+      stops.set(fn, () => {});
+      return () => { stops.get(fn)?.(); stops.delete(fn); };
+    },
+  };
 }
 
 /** A wire to the leading tab over the channel (this tab mirrors it). */
@@ -139,13 +166,12 @@ export class Tabs implements TabService {
 
   async #lead(): Promise<void> {
     this.#leader = true;
-    let wire: Wire;
-    try {
-      wire = await this.opts.startEngine();
-    } catch (e) {
-      wire = fatalWire(`The BeepTrace engine could not start: ${(e as Error).message}`);
-    }
-    this.client.attach(wire);
+    // From now on intents are this tab's engine's: they wait for it while it starts, rather than
+    // go to the channel, where no tab would answer them.
+    const engine = Promise.resolve()
+      .then(() => this.opts.startEngine())
+      .catch((e: unknown) => fatalWire(`The BeepTrace engine could not start: ${(e as Error).message}`));
+    this.client.attach(laterWire(engine));
     const ch = this.#channel;
     const post = (m: TabMessage) => ch.postMessage(m);
     post({ kind: 'leader', tab: this.id });
