@@ -56,7 +56,27 @@ function emit(name: string, value: number, unit: string, target: string, ok: boo
   process.stdout.write(JSON.stringify({ name, value, unit, target, ok, ...(note ? { note } : {}) }) + '\n');
 }
 
+/** The median of some figures. @example medianOf([3, 1, 2]) === 2 */
+function medianOf(values: number[]): number {
+  const v = [...values].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 let dir: string | undefined;
+/**
+ * Run `f` against `--url`, or against the fresh build served here with a full node holding just the
+ * authority statements (the app needs a network to join); both are closed after.
+ */
+async function withApp(f: (url: string) => Promise<void>): Promise<void> {
+  const source = a.url ? undefined : await startSyncSource(0);
+  const server = source ? await serveStatic(dir!, source.config) : undefined;
+  try {
+    await f(a.url ?? `${server!.url}/`);
+  } finally {
+    await server?.close();
+    await source?.close();
+  }
+}
 const needBuild = sections.has('bundle') || ((sections.has('lighthouse') || sections.has('cpu')) && !a.url) || (sections.has('longtask') && a['sync-page'] === 'app');
 try {
   if (needBuild) dir = await buildApp();
@@ -66,49 +86,30 @@ try {
       `entry of index.html + its static imports, gzip -9: ${files.map((f) => `${f.file} ${f.gz}`).join(', ')}`);
   }
   if (sections.has('lighthouse')) {
-    // The app needs a network to join: a full node with just the authority statements.
-    const source = a.url ? undefined : await startSyncSource(0);
-    const server = source ? await serveStatic(dir!, source.config) : undefined;
-    try {
-      const url = a.url ?? `${server!.url}/`;
+    await withApp(async (url) => {
       const all: Awaited<ReturnType<typeof lighthouseScores>>[] = [];
       for (let i = 0; i < runs; i++) all.push(await lighthouseScores(url));
-      const median = (k: 'performance' | 'accessibility' | 'best-practices') => {
-        const v = all.map((r) => r[k]).sort((x, y) => x - y);
-        return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-      };
+      const median = (k: 'performance' | 'accessibility' | 'best-practices') => medianOf(all.map((r) => r[k]));
       const note = `Lighthouse 12.8.2, mobile profile, ${url}${runs > 1 ? `, median of ${runs} runs` : ''}`;
       const perf = median('performance');
       const each = all.map((r) => (runs > 1 ? `${r.performance} (${r.detail})` : r.detail)).join(' | ');
       emit('app.lighthouse_performance', perf, 'score', '≥ 0.95', perf >= 0.95, `${note}: ${each}`);
       emit('app.lighthouse_accessibility', median('accessibility'), 'score', '1.0', median('accessibility') >= 1, note);
       emit('app.lighthouse_best_practices', median('best-practices'), 'score', '≥ 0.95', median('best-practices') >= 0.95, note);
-    } finally {
-      await server?.close();
-      await source?.close();
-    }
+    });
   }
   if (sections.has('cpu')) {
-    const source = a.url ? undefined : await startSyncSource(0);
-    const server = source ? await serveStatic(dir!, source.config) : undefined;
-    try {
-      const url = a.url ?? `${server!.url}/`;
+    await withApp(async (url) => {
       const all: Awaited<ReturnType<typeof loadCpu>>[] = [];
       for (let i = 0; i < runs; i++) all.push(await loadCpu(url));
-      const median = (k: 'totalMs' | 'longestMs' | 'tbt4xMs') => {
-        const v = all.map((r) => r[k]).sort((x, y) => x - y);
-        return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-      };
+      const median = (k: 'totalMs' | 'longestMs' | 'tbt4xMs') => medianOf(all.map((r) => r[k]));
       const each = all.map((r) => `total ${r.totalMs} ms, longest ${r.longestMs} ms, tasks ≥ 8 ms: ${r.tasks.map((t) => `${t.cpuMs}@${t.atMs}`).join(' ') || 'none'}`).join(' | ');
       const note = `a first visit to ${url} in Chromium, the page's main thread for 6 s, thread time (CPU)${runs > 1 ? `, median of ${runs} runs` : ''}: ${each}`;
       emit('app.first_visit_main_thread_cpu_ms', median('totalMs'), 'ms', 'informative', true, note);
       emit('app.first_visit_longest_task_cpu_ms', median('longestMs'), 'ms', '≤ 50', median('longestMs') <= 50, 'the longest main-thread task of a first visit, CPU');
       emit('app.first_visit_tbt_cpu4x_ms', median('tbt4xMs'), 'ms', '≤ 200', median('tbt4xMs') <= 200,
         'Σ max(0, 4 × task CPU − 50 ms): Lighthouse\'s 4× CPU slowdown on thread time instead of wall time; "good" TBT is ≤ 200 ms');
-    } finally {
-      await server?.close();
-      await source?.close();
-    }
+    });
   }
   if (sections.has('longtask')) {
     const source = await startSyncSource(blocks);
