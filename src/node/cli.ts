@@ -39,6 +39,8 @@ sim, synthetic city:
   --days D         days (default 2)
   --infected K     infected users, diagnosed at the end (default 5)
   --seed S         PRNG seed (default 1)
+  --seats A,B,…    venues' seat radii in metres, in turn (default 4: visitors 0–8 m apart;
+                   4,6,8,10 puts visitors of the larger venues 10–20 m apart, docs/PROTOCOL.md §15 item 37)
 sim, replay:
   --trace FILE     JSONL, one fix per line: {"user":"A","t":"2026-03-02T09:00:00Z","lat":55.8721,"lon":-4.2882,"acc":8}
                    ("t" may be epoch ms; a line with "venue":"ID" instead of lat/lon is a check-in, ended by the user's next line)
@@ -138,7 +140,7 @@ async function sim(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       users: { type: 'string' }, days: { type: 'string' }, infected: { type: 'string' }, seed: { type: 'string' },
-      trace: { type: 'string' }, gpx: { type: 'string' }, venues: { type: 'string' }, 'venue-radius': { type: 'string' }, strict: { type: 'boolean' }, policy: { type: 'string' }, precision: { type: 'string' }, sparse: { type: 'string' },
+      trace: { type: 'string' }, gpx: { type: 'string' }, venues: { type: 'string' }, 'venue-radius': { type: 'string' }, strict: { type: 'boolean' }, policy: { type: 'string' }, precision: { type: 'string' }, sparse: { type: 'string' }, seats: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -160,7 +162,7 @@ async function sim(argv: string[]): Promise<number> {
   let infected: string[];
   if (values.trace || values.gpx) {
     if (values.trace && values.gpx) throw new InputError('usage', '--trace and --gpx are two kinds of replay: give one');
-    if (values.users || values.days) throw new InputError('usage', '--users and --days are for the synthetic city, not with --trace or --gpx');
+    if (values.users || values.days || values.seats) throw new InputError('usage', '--users, --days and --seats are for the synthetic city, not with --trace or --gpx');
     pop = values.trace
       ? parseTrace(readText(values.trace, 'trace'), values.trace)
       : gpxPopulation(values.gpx!.split(',').map((f) => f.trim()).filter(Boolean).map((file) => ({ file, text: readText(file, 'gpx') })));
@@ -171,7 +173,12 @@ async function sim(argv: string[]): Promise<number> {
     const days = int(values.days, 'days', 1, 14, 2);
     const k = int(values.infected, 'infected', 0, users, 5);
     const firstDay = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000);
-    pop = new City({ users, days, seed, firstDay });
+    const seats = values.seats?.split(',').map((m) => {
+      const n = Number(m.trim());
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError('usage', `--seats must be a comma list of whole metres 1..1000, got "${values.seats}"`);
+      return n;
+    });
+    pop = new City({ users, days, seed, firstDay, seats });
     infected = new Prng(seed ^ 0x1f).shuffle([...pop.names]).slice(0, k);
   }
   const log = values.json ? undefined : (m: string) => process.stderr.write(`· ${m}\n`);

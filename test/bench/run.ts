@@ -11,7 +11,8 @@
  *    (default 1) and `--city-users` (its `--users`: the city day to sync, default 10,000).
  *
  * 3. Matching accuracy (`match.*`): `beeptrace sim` towns of `--match-users` (default 600) at each
- *    location precision, scored against the exact per-minute computation.
+ *    location precision, one per seed of `--match-seeds` (default 7,11,17,31,37: seeds no test
+ *    uses), scored against the exact per-minute computation; each line is the worst seed's figure.
  *
  * `--only match` runs only the matching figures; `--only ingest|solver|notify` runs that protocol section (seal and upload figures included, they
  * come with the city); `--only gossip|sync|attack` runs that network section and builds no city here
@@ -51,6 +52,7 @@ const MATCH = ['match'];
 const only = flag('--only') ?? '';
 if (only && !PROTOCOL.includes(only) && !NETWORK.includes(only) && !MATCH.includes(only)) throw new Error(`--only must be one of ${[...PROTOCOL, ...NETWORK, ...MATCH].join(', ')}`);
 const MATCH_USERS = int('--match-users', flag('--match-users') ?? '600', 50);
+const MATCH_SEEDS = (flag('--match-seeds') ?? '7,11,17,31,37').split(',').map((v) => int('--match-seeds', v.trim(), 0));
 const N = int('--users', flag('--users') ?? '100000', 1000);
 // The network flags, as gossip.ts names them. Checked here as well as there, so that a bad one
 // fails before minutes of protocol benchmarks rather than after.
@@ -203,9 +205,10 @@ function networkBench(): number {
 
 /**
  * Matching accuracy (issue 10): `beeptrace sim` towns of `--match-users` (default 600) users, 2
- * days, 8 diagnosed, seed 7, at each location precision and with users mixing exact and 10 m;
- * precision and recall of high-risk and of any-exposure user-days against the exact per-minute
- * computation. `match.<precision>.<high|any>.<precision|recall>`.
+ * days, 8 diagnosed, one per seed of `--match-seeds`, at each location precision and with users
+ * mixing exact and 10 m; precision and recall of high-risk and of any-exposure user-days against
+ * the exact per-minute computation. `match.<precision>.<high|any>.<precision|recall>` is the worst
+ * seed's figure; its note lists every seed's.
  */
 async function matchBench(): Promise<void> {
   const { simulate } = await import('../../src/node/sim/run.ts');
@@ -214,16 +217,22 @@ async function matchBench(): Promise<void> {
   const firstDay = Math.floor(Date.UTC(2026, 2, 2) / 86_400_000);
   const runs: [string, (0 | 1 | 2) | (0 | 1 | 2)[]][] = [['exact', Precision.EXACT], ['10m', Precision.M10], ['mixed', [Precision.EXACT, Precision.M10]], ['100m', Precision.M100]];
   for (const [name, precision] of runs) {
-    log(`match: town of ${MATCH_USERS} users at ${name}`);
-    const pop = new City({ users: MATCH_USERS, days: 2, seed: 7, firstDay });
-    const infected = new Prng(7 ^ 0x1f).shuffle([...pop.names]).slice(0, 8);
-    const s = (await simulate(pop, { infected, crypto: c, seed: 7, precision })).stats;
+    type Score = { precision: number; recall: number; truePositives: number; falsePositives: number; falseNegatives: number };
+    const bySeed: { seed: number; high: Score; any: Score }[] = [];
+    for (const seed of MATCH_SEEDS) {
+      log(`match: town of ${MATCH_USERS} users at ${name}, seed ${seed}`);
+      const pop = new City({ users: MATCH_USERS, days: 2, seed, firstDay });
+      const infected = new Prng(seed ^ 0x1f).shuffle([...pop.names]).slice(0, 8);
+      const s = (await simulate(pop, { infected, crypto: c, seed, precision })).stats;
+      bySeed.push({ seed, high: s.high, any: s.any });
+    }
     for (const level of ['high', 'any'] as const) {
-      const sc = s[level];
       for (const m of ['precision', 'recall'] as const) {
-        const note = `${MATCH_USERS} users, 2 days, 8 diagnosed, seed 7: tp ${sc.truePositives}, fp ${sc.falsePositives}, fn ${sc.falseNegatives}`;
-        if (name === '100m') emit(`match.${name}.${level}.${m}`, sc[m], 'ratio', { note: `${note}; a 10 m rule cannot be decided on a 100 m grid (no target)` });
-        else emit(`match.${name}.${level}.${m}`, sc[m], 'ratio', { target: '≥ 0.95', ok: sc[m] >= 0.95, note });
+        const worst = Math.min(...bySeed.map((r) => r[level][m]));
+        const seeds = bySeed.map((r) => `${r.seed}: ${r[level][m]} (tp ${r[level].truePositives}, fp ${r[level].falsePositives}, fn ${r[level].falseNegatives})`).join('; ');
+        const note = `worst of ${MATCH_USERS}-user towns, 2 days, 8 diagnosed, seeds ${seeds}`;
+        if (name === '100m') emit(`match.${name}.${level}.${m}`, worst, 'ratio', { note: `${note}; a 10 m rule cannot be decided on a 100 m grid (no target)` });
+        else emit(`match.${name}.${level}.${m}`, worst, 'ratio', { target: '≥ 0.95', ok: worst >= 0.95, note });
       }
     }
   }

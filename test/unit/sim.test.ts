@@ -98,6 +98,14 @@ test('bad input exits 2 with a message naming the problem', () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /--users must be an integer/);
 
+  r = run('sim', '--users', '20', '--seats', '4,0');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--seats must be a comma list of whole metres 1\.\.1000, got "4,0"/);
+
+  r = run('sim', '--trace', file('seats.jsonl', traceLines()), '--infected', 'A', '--seats', '8');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--seats are for the synthetic city/);
+
   r = run('sim', '--frobnicate');
   assert.equal(r.code, 2);
   assert.match(r.err, /frobnicate/);

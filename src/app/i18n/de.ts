@@ -55,7 +55,7 @@ export const de: Messages = {
   'precision.10m': 'Etwa 10 m',
   'precision.100m': 'Etwa 100 m',
   'precision.exactHelp': 'Orte werden so gesendet, wie sie gemessen wurden. Warnungen sind so genau wie möglich.',
-  'precision.10mHelp': 'Orte werden auf etwa 10 Meter gerundet. Warnungen funktionieren weiterhin gut.',
+  'precision.10mHelp': 'Orte werden auf etwa 10 Meter gerundet. Warnungen sind etwas unsicherer: Etwa jede zwanzigste kann ein zu hohes oder zu niedriges Risiko zeigen.',
   'precision.100mHelp': 'Orte werden auf etwa 100 Meter gerundet. Dann kann niemand sagen, ob Sie jemandem näher als 10 Meter waren, daher sind Warnungen ungenauer.',
   'upload.legend': 'Wann soll BeepTrace Ihre verschlossenen Daten senden?',
   'upload.asap': 'So bald wie möglich',

@@ -55,7 +55,7 @@ export const en = {
   'precision.10m': 'About 10 m',
   'precision.100m': 'About 100 m',
   'precision.exactHelp': 'Places are sent as measured. Alerts are as precise as possible.',
-  'precision.10mHelp': 'Places are rounded to about 10 metres. Alerts still work well.',
+  'precision.10mHelp': 'Places are rounded to about 10 metres. Alerts are a little less sure: about 1 in 20 may show a risk that is too high or too low.',
   'precision.100mHelp': 'Places are rounded to about 100 metres. Then nobody can tell whether you were within 10 metres of someone, so alerts are less precise.',
   'upload.legend': 'When should BeepTrace send your locked data?',
   'upload.asap': 'As soon as possible',

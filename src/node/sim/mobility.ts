@@ -1,7 +1,11 @@
 /**
  * A synthetic city for `beeptrace sim`: homes on a 50 m lattice (households of 1–4 people a few
  * metres apart), workplaces with desk clusters (rooms of up to 6, rooms ≥ 40 m apart), and shared
- * venues (cafés, shops; half of them take QR check-ins instead of GPS). Each user has a daily
+ * venues (cafés, shops; half of them take QR check-ins instead of GPS). A visitor sits within 4 m
+ * of the venue's middle, so two visitors are 0–8 m apart; with `seats` (`beeptrace sim --seats
+ * 4,6,8,10`) venues take those radii in turn, visitors are 0–20 m apart, and the town holds people
+ * 10–20 m apart for half an hour as well as people side by side (docs/PROTOCOL.md §15 item 37:
+ * what a matching rule does to both). Each user has a daily
  * routine with random variation — commute, work, lunch and evening venue visits — so contacts of
  * every kind happen: long close ones (home, desk), short ones (venues), and none (different places).
  * One GPS fix a minute with ~3 m noise, as a phone's watchPosition would give.
@@ -32,7 +36,12 @@ interface Spot {
 interface Venue extends Spot {
   id: string;
   qr: boolean;
+  /** Visitors sit within this many metres of the venue's middle. */
+  seatRadius: number;
 }
+
+/** Seat radius of every venue unless `seats` says otherwise, metres. */
+export const DEFAULT_SEATS: readonly number[] = [4];
 interface Person {
   home: Spot;
   desk?: Spot;
@@ -57,9 +66,15 @@ export class City implements Population {
 
   private readonly f: Frame;
 
-  /** `centre`: where the city lies (default DEFAULT_CENTRE, Glasgow); homes lie north-east of it, venues west. */
-  constructor(readonly o: { users: number; days: number; seed: number; firstDay: number; centre?: { lat: number; lon: number } }) {
+  /**
+   * `centre`: where the city lies (default DEFAULT_CENTRE, Glasgow); homes lie north-east of it,
+   * venues west. `seats`: the venues' seat radii in metres, in turn (venues 2j, QR check-in, and
+   * 2j + 1, GPS, take seats[j mod length]); default DEFAULT_SEATS. Neither changes the PRNG's draws.
+   */
+  constructor(readonly o: { users: number; days: number; seed: number; firstDay: number; centre?: { lat: number; lon: number }; seats?: readonly number[] }) {
     const c = o.centre ?? DEFAULT_CENTRE;
+    const seats = o.seats?.length ? o.seats : DEFAULT_SEATS;
+    if (!seats.every((m) => Number.isFinite(m) && m > 0 && m <= 1000)) throw new RangeError(`seat radii must be metres in (0, 1000], got ${seats.join(',')}`);
     const f: Frame = (this.f = { lat: c.lat, lon: c.lon, mLon: 1 / (111_195 * Math.cos((c.lat * Math.PI) / 180)) });
     const r = new Prng(o.seed);
     this.firstDay = o.firstDay;
@@ -80,6 +95,7 @@ export class City implements Population {
       ...at(f, -500 - (v % 12) * 150, Math.floor(v / 12) * 150),
       id: hex16(r),
       qr: v % 2 === 0,
+      seatRadius: seats[Math.floor(v / 2) % seats.length],
     }));
     this.people = [];
     let lot = 0;
@@ -134,7 +150,7 @@ export class City implements Population {
     const home = () => p.home;
     const visit = (from: number, len: number, hub: Spot) => {
       const v = this.pickVenue(hub, r);
-      const seat = near(this.f, v, r, 4);
+      const seat = near(this.f, v, r, v.seatRadius);
       segs.push({ from, to: from + len, spot: () => seat, venue: v.qr ? v : undefined });
     };
     if (p.worker && p.desk && r.chance(0.9)) {
