@@ -42,6 +42,7 @@ interface Venue extends Spot {
 
 /** Seat radius of every venue unless `seats` says otherwise, metres. */
 export const DEFAULT_SEATS: readonly number[] = [4];
+
 interface Person {
   home: Spot;
   desk?: Spot;
