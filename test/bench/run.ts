@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--only SECTION] [--users N] [--nodes N] [--city-users U] [--seed S]`:
+ * `npm run bench [-- --json] [--only SECTION] [--users N] [--nodes N] [--city-users U] [--seed S] [--match-users N] [--match-seeds A,B,…]`:
  * every benchmark, one JSON object per line with `name`, `value`, `unit` (and `target`, `ok`,
  * `note` where they apply). Targets are checked here, never by timed assertions in tests.
  * See docs/BENCHMARKS.md.
