@@ -196,6 +196,8 @@ export const ar: Messages = {
   'net.role': 'الدور',
   'net.since': 'متصل منذ',
   'net.chainsTitle': 'السلاسل',
+  'net.peersTable': 'جدول الأجهزة المتصلة',
+  'net.chainsTable': 'جدول الكتل في كل سلسلة',
   'net.chain': 'السلسلة',
   'net.blocks': 'الكتل',
   'net.lastSync': 'آخر مزامنة',

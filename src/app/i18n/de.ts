@@ -196,6 +196,8 @@ export const de: Messages = {
   'net.role': 'Rolle',
   'net.since': 'Verbunden seit',
   'net.chainsTitle': 'Ketten',
+  'net.peersTable': 'Tabelle der verbundenen Geräte',
+  'net.chainsTable': 'Tabelle der Blöcke je Kette',
   'net.chain': 'Kette',
   'net.blocks': 'Blöcke',
   'net.lastSync': 'Zuletzt abgeglichen',

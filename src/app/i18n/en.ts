@@ -196,6 +196,8 @@ export const en = {
   'net.role': 'Role',
   'net.since': 'Connected for',
   'net.chainsTitle': 'Chains',
+  'net.peersTable': 'Table of connected peers',
+  'net.chainsTable': 'Table of blocks per chain',
   'net.chain': 'Chain',
   'net.blocks': 'Blocks',
   'net.lastSync': 'Last synced',

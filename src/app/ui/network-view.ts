@@ -36,10 +36,10 @@ export class NetworkView extends ViewBase {
       <section class="card" aria-labelledby="pe-h">
         <h2 id="pe-h">${i18n.t('net.peers', { n: i18n.number(n.peers.length) })}</h2>
         <p>${i18n.t('net.signaling', { state: i18n.t(SIG[n.signaling]) })}</p>
-        ${n.peers.length ? html`<table>
+        ${n.peers.length ? html`<div class="table-wrap" role="region" tabindex="0" aria-label=${i18n.t('net.peersTable')}><table>
           <thead><tr><th scope="col">${i18n.t('net.peer')}</th><th scope="col">${i18n.t('net.role')}</th><th scope="col">${i18n.t('net.since')}</th></tr></thead>
           <tbody>${n.peers.map((p) => html`<tr><td class="peer">${shortLink(p.link)}</td><td>${p.role ?? '—'}</td><td>${i18n.since(p.connectedMs)}</td></tr>`)}</tbody>
-        </table>` : ''}
+        </table></div>` : ''}
       </section>
       <section class="card" aria-labelledby="ch-h">
         <h2 id="ch-h">${i18n.t('net.chainsTitle')}</h2>
@@ -47,11 +47,11 @@ export class NetworkView extends ViewBase {
           <label for="sync">${i18n.t('net.sync')}: ${i18n.number(pct)} %</label>
           <progress id="sync" max="100" .value=${pct}>${pct} %</progress>
         </div>
-        ${n.chains.length ? html`<table>
+        ${n.chains.length ? html`<div class="table-wrap" role="region" tabindex="0" aria-label=${i18n.t('net.chainsTable')}><table>
           <thead><tr><th scope="col">${i18n.t('net.chain')}</th><th scope="col">${i18n.t('net.blocks')}</th><th scope="col">${i18n.t('net.lastSync')}</th></tr></thead>
           <tbody>${n.chains.map((c) => html`<tr><td>${i18n.t(CHAIN[c.chain])}</td><td class="num">${i18n.number(c.have)}</td>
             <td>${c.lastSyncAt === null ? i18n.t('common.never') : momentTime(c.lastSyncAt)}</td></tr>`)}</tbody>
-        </table>` : ''}
+        </table></div>` : ''}
         <p>${n.lastCheckpoint ? msg('net.checkpoint', { time: momentTime(n.lastCheckpoint.toSec * 1000) }) : i18n.t('net.noCheckpoint')}</p>
         <h3>${i18n.t('net.retained', { n: i18n.number(n.retained.length) })}</h3>
         ${n.retained.length ? html`<ul>${n.retained.map((r) => html`<li>${momentTime(r.time)}: ${i18n.t(RETAINED[r.state])}</li>`)}</ul>` : ''}
