@@ -20,7 +20,9 @@ const SIG: Record<'connecting' | 'open' | 'closed', MessageKey> = { connecting: 
 export class NetworkView extends ViewBase {
   static override styles = [base, css`
     progress { inline-size: 100%; block-size: 1.25rem; accent-color: var(--bt-primary); }
-    .peer { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 0.85em; }
+    /* In their scrolling regions the tables break only between words ("Blocks" never as "Bloc-ks"). */
+    .table-wrap th, .table-wrap td { overflow-wrap: normal; }
+    .peer { font-family: ui-monospace, monospace; font-size: 0.85em; }
   `];
   @state() private error = '';
 
