@@ -45,7 +45,11 @@ function bench(dir: string): Record<string, number> {
   return out;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle figure, or the mean of the two middle ones. */
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
 
 const sha = git('rev-parse', '--verify', `${before}^{commit}`);
 const dir = mkdtempSync(join(tmpdir(), 'beeptrace-before-'));

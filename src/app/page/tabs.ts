@@ -38,6 +38,8 @@ export interface TabsOptions {
 /**
  * A wire to an engine that is still starting: what is posted meanwhile waits and goes out, in
  * order, once the engine is there — after the listeners are attached to it, so no reply is missed.
+ * `ready` must not reject: a start that fails resolves to a wire that answers every intent with
+ * the error (`#lead` passes a fatal wire), or intents would wait for ever.
  * @example client.attach(laterWire(startEngineWhenReady()));
  */
 export function laterWire(ready: Promise<Wire>): Wire {
