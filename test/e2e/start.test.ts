@@ -264,7 +264,10 @@ test('the stack as a library: validators checkpoint, a diagnosis published by a 
 
     // Two devices spend 30 minutes within a few metres; A is diagnosed by the local clinic.
     const nowSec = Math.floor(Date.now() / 1000);
-    const startMin = Math.floor(nowSec / 60) - 90;
+    // 90 minutes ago, but within one UTC day: a stay never crosses midnight (between 01:00 and
+    // 01:30 UTC the 30 minutes from 90 minutes ago would).
+    const ago = Math.floor(nowSec / 60) - 90;
+    const startMin = Math.min(ago, (Math.floor(ago / 1440) + 1) * 1440 - 30);
     const day: Day = Math.floor(startMin / 1440);
     const policy = ledger.authority.policy;
     const epoch = epochOf(policy, day);
