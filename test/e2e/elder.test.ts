@@ -191,16 +191,32 @@ test('the setting persists across a reload of the real app (engine Worker, Index
   vite.server.middlewares.stack.unshift({ route: '/config.json', handle: (_q: unknown, res: any) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(CONFIG)); } } as never);
   const ctx = await browser.newContext({ viewport: PHONE, permissions: ['geolocation'], geolocation: { latitude: 52.52, longitude: 13.405, accuracy: 5 } });
   const page = await ctx.newPage();
-  page.on('console', (m) => { if (process.env.BT_DEBUG) process.stderr.write(`console ${m.type()} ${m.text()}\n`); });
+  // What the page said, for the failure message (a wait that times out says why, not only that it did).
+  const said: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') said.push(`${m.type()}: ${m.text()}`);
+    if (process.env.BT_DEBUG) process.stderr.write(`console ${m.type()} ${m.text()}\n`);
+  });
+  page.on('pageerror', (e) => said.push(`pageerror: ${e.message}`));
   const state = (): Promise<AppState | null> => page.evaluate(() => (globalThis as any).beeptrace?.tabs?.client?.state ?? null);
+  const explained = async <T>(wait: Promise<T>): Promise<T> => {
+    try {
+      return await wait;
+    } catch (e) {
+      const s = await state().catch(() => null);
+      const leader = await page.evaluate(() => (globalThis as any).beeptrace?.tabs?.leader ?? null).catch(() => null);
+      throw new Error(`${(e as Error).message}; engine: ready=${s?.ready} fatal=${s?.fatal ?? null} elder=${s?.settings.elder} leader=${leader}; the page said: ${JSON.stringify(said.filter((l) => !l.includes('Lit is in dev mode')))}`);
+    }
+  };
   try {
     await page.goto(`${vite.url}/`);
     await page.getByRole('heading', { name: 'Welcome to BeepTrace' }).waitFor({ timeout: 60_000 });
+    // Switched on as soon as it can be: before the engine has started, perhaps before this tab holds the lock.
     await page.getByRole('switch', { name: 'Easy mode' }).check();
     // The engine's worker compiles on demand under Vite's dev server: slow on a loaded machine.
-    await until(async () => (await state())?.settings.elder === true, 'the engine to keep elder mode', 90_000, 250);
+    await explained(until(async () => (await state())?.settings.elder === true, 'the engine to keep elder mode', 90_000, 250));
     await page.getByRole('button', { name: 'Start using BeepTrace' }).click();
-    await until(async () => (await state())?.onboarded, 'the first run to finish', 90_000, 250);
+    await explained(until(async () => (await state())?.onboarded, 'the first run to finish', 90_000, 250));
     await page.reload();
     await page.getByRole('heading', { name: 'Status', level: 1 }).waitFor({ timeout: 60_000 });
     assert.equal((await state())?.settings.elder, true, 'kept in the engine’s store');

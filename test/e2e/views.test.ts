@@ -66,6 +66,33 @@ test('first run explains before it asks, then sends the choices', async () => {
   } finally { await page.context().close(); }
 });
 
+test('a setting the engine does not keep is not shown as chosen: Easy mode and the radios turn back and say why', async () => {
+  const first = await open('onboarded=0&refuse=set-settings');
+  const settings = await open('refuse=set-settings', 'settings');
+  try {
+    const { page } = first;
+    const easy = page.getByRole('switch', { name: 'Easy mode' });
+    await easy.click();
+    await page.getByRole('alert').filter({ hasText: 'the store is full' }).waitFor();
+    assert.equal(await easy.isChecked(), false, 'the first run\'s switch turned back');
+    assert.equal(await page.locator('beeptrace-app').evaluate((el) => el.hasAttribute('elder')), false);
+
+    const p2 = settings.page;
+    await p2.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await p2.getByRole('switch', { name: 'Easy mode' }).click();
+    await p2.getByText('the store is full').waitFor();
+    assert.equal(await p2.getByRole('switch', { name: 'Easy mode' }).isChecked(), false, 'Settings\' switch turned back');
+    await p2.getByRole('radio', { name: 'Exact', exact: true }).click();
+    await until(async () => await p2.getByRole('radio', { name: 'About 10 m', exact: true }).isChecked(), 'the precision radios to turn back');
+    assert.equal(await p2.getByRole('radio', { name: 'Exact', exact: true }).isChecked(), false);
+    assert.equal((await intents(p2)).filter((i) => i.type === 'set-settings').length, 2, 'both changes were sent');
+    assert.deepEqual([...first.errors, ...settings.errors], []);
+  } finally {
+    await first.page.context().close();
+    await settings.page.context().close();
+  }
+});
+
 test('status, trail, my data, network and settings keep the names and send the right intents', async () => {
   const { page, errors } = await open('');
   try {

@@ -109,6 +109,25 @@ test('tabs: a tab alone, before the browser grants it the lock, is not "mirrorin
   engine.close();
 });
 
+test('tabs: an intent sent before the lock is granted, with no other tab, is answered by this tab\'s engine (not lost)', async () => {
+  const locks = new ScriptedLocks();
+  locks.held = true; // the grant has not come yet: the tab cannot know whether another leads
+  const engine = engineWire('x');
+  const tabs = new Tabs({ channelName: `test-${Math.random()}`, locks: locks as unknown as LockManager, startEngine: () => engine.wire });
+  try {
+    tabs.start();
+    // E.g. "Easy mode" switched on at once on a first visit, on a slow machine.
+    const early = tabs.client.send({ type: 'set-relay', on: true });
+    await new Promise((r) => setTimeout(r, 50));
+    locks.drop();
+    assert.equal(await early, 'x:set-relay');
+    assert.equal(tabs.leader, true);
+  } finally {
+    tabs.close();
+    engine.close();
+  }
+});
+
 /** Polls until `f()` holds (messages between tabs are delivered in later tasks). */
 async function waitFor(f: () => boolean, what: string): Promise<void> {
   for (let i = 0; !f(); i++) {

@@ -40,7 +40,7 @@ export function portWire(port: MessagePort): Wire {
   };
 }
 
-interface Pending { resolve(v: unknown): void; reject(e: Error): void }
+interface Pending { resolve(v: unknown): void; reject(e: Error): void; m: ToEngine }
 
 /** See the module comment. @example new AppClient().attach(portWire(port)) */
 export class AppClient implements EngineClient {
@@ -63,17 +63,20 @@ export class AppClient implements EngineClient {
 
   /**
    * Uses `wire` from now on. Intents still waiting for a reply on the previous wire are rejected
-   * with code 'leader-changed' (the tab that would have answered is gone); intents sent before any
-   * wire was attached go out now.
+   * with code 'leader-changed' (the tab that would have answered is gone) — or, with `resend`, sent
+   * again on the new wire (the caller knows nothing received them: src/app/page/tabs.ts). Intents
+   * sent before any wire was attached go out now.
+   * @example client.attach(portWire(port), { resend: true })
    */
-  attach(wire: Wire): void {
-    if (this.#wire) this.#failPending('leader-changed', 'The tab running BeepTrace closed before answering; try again.');
+  attach(wire: Wire, opts: { resend?: boolean } = {}): void {
+    if (this.#wire && !opts.resend) this.#failPending('leader-changed', 'The tab running BeepTrace closed before answering; try again.');
     this.#stop?.();
     this.#wire = wire;
     this.#stop = wire.listen((m) => this.#receive(m));
-    const queued = this.#queued;
+    // Pending intents are in id order (a Map keeps insertion order); queued ones are among them.
+    const out = opts.resend ? [...this.#pending.values()].map((p) => p.m) : this.#queued;
     this.#queued = [];
-    for (const m of queued) wire.post(m);
+    for (const m of out) wire.post(m);
   }
 
   /** Stops listening and rejects every pending intent with code 'closed'. */
@@ -98,8 +101,8 @@ export class AppClient implements EngineClient {
   send<T = unknown>(intent: Intent): Promise<T> {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       const m: ToEngine = { kind: 'intent', id, intent };
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, m });
       if (this.#wire) this.#wire.post(m);
       else this.#queued.push(m);
     });

@@ -173,7 +173,11 @@ export class Tabs implements TabService {
     const engine = Promise.resolve()
       .then(() => this.opts.startEngine())
       .catch((e: unknown) => fatalWire(`The BeepTrace engine could not start: ${(e as Error).message}`));
-    this.client.attach(laterWire(engine));
+    // Intents sent while this tab waited for the lock went to the channel. If no tab ever said it
+    // leads, none received them (a leader announces itself before it answers anything): they go to
+    // this tab's engine now, instead of being refused as if a leader had closed (a first visit's
+    // "Easy mode", switched on before the browser granted the lock, was lost so).
+    this.client.attach(laterWire(engine), { resend: !this.#heardLeader });
     const ch = this.#channel;
     const post = (m: TabMessage) => ch.postMessage(m);
     post({ kind: 'leader', tab: this.id });

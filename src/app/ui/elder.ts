@@ -10,6 +10,7 @@
  */
 import { html, type TemplateResult } from 'lit';
 import { i18n } from '../i18n/index.ts';
+import { keepIfSaved, type OnChoice } from './choices.ts';
 
 /** Root text size in elder mode (the user's own browser text size times this). */
 export const ELDER_TEXT = '125%';
@@ -17,12 +18,13 @@ export const ELDER_TEXT = '125%';
 /**
  * The switch: a check box with role "switch", named "Easy mode" (in the current language), its
  * explanation linked by aria-describedby; `disabled` while there is no engine client to send to.
+ * When `onChange` resolves to false (not saved), the switch turns back.
  * @example elderSwitch(false, (on) => client.send({ type: 'set-settings', settings: { elder: on } }))
  */
-export function elderSwitch(on: boolean, onChange: (on: boolean) => void, disabled = false): TemplateResult {
+export function elderSwitch(on: boolean, onChange: OnChoice<boolean>, disabled = false): TemplateResult {
   return html`<div class="choice elder-switch">
     <input type="checkbox" role="switch" id="elder" .checked=${on} ?disabled=${disabled} aria-describedby="elder-help"
-      @change=${(e: Event) => onChange((e.target as HTMLInputElement).checked)} />
+      @change=${(e: Event) => { const box = e.target as HTMLInputElement; keepIfSaved(onChange(box.checked), () => { box.checked = on; }); }} />
     <div><label for="elder">${i18n.t('elder.switch')}</label>
       <span class="help" id="elder-help">${i18n.t('elder.help')}</span></div>
   </div>`;

@@ -28,6 +28,8 @@ export class FirstRun extends ViewBase {
   @state() private precision: PrecisionChoice = '10m';
   @state() private uploadPolicy: UploadPolicy = 'asap';
   @state() private error = '';
+  /** Why Easy mode was not saved (shown under its switch, which turned back). */
+  @state() private elderError = '';
   @state() private busy = false;
 
   private explanation() {
@@ -48,6 +50,12 @@ export class FirstRun extends ViewBase {
   private async allowLocation() {
     await this.services?.geo.start();
     this.requestUpdate();
+  }
+
+  private async saveElder(elder: boolean): Promise<boolean> {
+    const r = await this.send({ type: 'set-settings', settings: { elder } });
+    this.elderError = r.ok ? '' : r.message;
+    return r.ok;
   }
 
   private async finish() {
@@ -71,7 +79,8 @@ export class FirstRun extends ViewBase {
     const ready = this.state.ready && !!this.client;
     return html`<h1 tabindex="-1">${i18n.t('first.title')}</h1>
       <p>${i18n.t('first.intro')}</p>
-      <div class="card">${elderSwitch(this.state.settings.elder === true, (elder) => { void this.send({ type: 'set-settings', settings: { elder } }); }, !this.client)}</div>
+      <div class="card">${elderSwitch(this.state.settings.elder === true, (elder) => this.saveElder(elder), !this.client)}
+        ${this.elderError ? html`<p class="error" role="alert">${this.elderError}</p>` : ''}</div>
       ${this.explanation()}
       <section class="card" aria-labelledby="fr-choices"><h2 id="fr-choices">${i18n.t('first.choicesTitle')}</h2>
         <p class="help">${i18n.t('first.choicesIntro')}</p>

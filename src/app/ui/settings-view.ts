@@ -16,12 +16,14 @@ import { elderSwitch } from './elder.ts';
 export class SettingsView extends ViewBase {
   @state() private said = '';
 
-  private async save(settings: Partial<Settings>) {
+  /** Saves one change; says "Saved" or why not (the control turns back: choices.ts `OnChoice`). */
+  private async save(settings: Partial<Settings>): Promise<boolean> {
     // the new language's dictionary loads while the engine stores the choice; "Saved" is said in it
     const shown = settings.lang ? i18n.setLang(settings.lang).catch((e: unknown) => console.warn('BeepTrace: language not loaded:', e)) : null;
     const r = await this.send({ type: 'set-settings', settings });
     await shown;
     this.said = r.ok ? i18n.t('settings.saved') : r.message;
+    return r.ok;
   }
 
   override render() {

@@ -2,7 +2,8 @@
  * Test page for the views: mounts <beeptrace-app> with a scripted EngineClient and PageServices
  * that record every intent and service call (window.bt.calls), so the view test drives the real
  * components in Chromium without the engine. `?onboarded=0` starts at the first run;
- * `?exposure=high|low|none`; `?elder=1` starts in elder mode.
+ * `?exposure=high|low|none`; `?elder=1` starts in elder mode; `?refuse=set-settings` makes the engine
+ * refuse that intent type (as a real engine refuses one it cannot store).
  */
 import '../../../src/app/ui/index.ts';
 import { initialState, type AppEvent, type AppState, type EngineClient, type Intent, type TransparencySummary } from '../../../src/app/protocol.ts';
@@ -90,6 +91,7 @@ const client: EngineClient = {
   onEvent(fn: (e: AppEvent) => void) { eventSubs.add(fn); return () => eventSubs.delete(fn); },
   async send<T>(intent: Intent): Promise<T> {
     calls.push({ kind: 'intent', value: intent });
+    if (q.get('refuse') === intent.type) throw Object.assign(new Error('the store is full'), { code: 'storage' });
     switch (intent.type) {
       case 'finish-first-run':
         setState({ onboarded: true, settings: { ...state.settings, precision: intent.precision, uploadPolicy: intent.uploadPolicy, lang: intent.lang } });
