@@ -76,6 +76,14 @@ export default defineConfig({
     alias: { 'simple-peer': 'simple-peer/simplepeer.min.js' },
   },
   worker: { format: 'es' },
+  optimizeDeps: {
+    // The dev server (the e2e tests run on it) pre-bundles the dependencies it finds from these files
+    // before it serves anything. Its default, every HTML file, does not follow `new Worker(new URL(…))`:
+    // @noble/hashes/scrypt.js, which only the engine's worker imports, was found when the worker
+    // first loaded, and the new pre-bundle reloaded the page and could fail the worker's load
+    // ("optimized dependencies changed. reloading"; on a fresh clone, a CI failure in elder.test).
+    entries: ['**/*.html', 'src/app/worker.ts', 'test/e2e/pages/worker-entry.ts'],
+  },
   build: { target: 'es2022', outDir: 'dist', sourcemap: true },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

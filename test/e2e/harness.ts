@@ -3,7 +3,7 @@
  * playwright-core, and the real signaling server on an ephemeral loopback port.
  * Chromium flags from TOOLCHAIN.md (no mDNS, no background networking).
  */
-import { createServer, type ViteDevServer } from 'vite';
+import { createLogger, createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import Peer from 'simple-peer';
@@ -19,8 +19,23 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
+/**
+ * Vite's log, silent except for a dependency pre-bundled while pages are loaded: that reloads the
+ * pages and can fail a worker's load (vite.config.ts `optimizeDeps.entries`), so a test that then
+ * fails says so in its output.
+ */
+function quietLogger() {
+  const logger = createLogger('info');
+  const say = (msg: string) => { if (/optimiz/i.test(msg)) process.stderr.write(`vite: ${msg.replace(/\x1b\[[0-9;]*m/g, '')}\n`); };
+  logger.info = say;
+  logger.warn = say;
+  logger.warnOnce = say;
+  logger.error = say;
+  return logger;
+}
+
 export async function startVite(): Promise<{ url: string; server: ViteDevServer }> {
-  const server = await createServer({ logLevel: 'silent', server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false } });
+  const server = await createServer({ customLogger: quietLogger(), server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false } });
   await server.listen();
   const addr = server.httpServer!.address();
   if (!addr || typeof addr === 'string') throw new Error('vite did not bind a TCP port');
