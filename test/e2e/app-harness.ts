@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startStack, type Stack } from '../../src/node/start/stack.ts';
+import { LocalAuthority } from '../../src/node/start/authority.ts';
+import { nodeCrypto } from '../../src/node/node-crypto.ts';
 import { DEFAULT_POLICY, type Policy } from '../../src/core/policy.ts';
 import type { AppState, Intent } from '../../src/app/protocol.ts';
 import { until } from './harness.ts';
@@ -16,9 +18,23 @@ import { until } from './harness.ts';
 /** A policy for tests: checkpoints close 10 s after their end instead of 10 minutes. */
 export const TEST_POLICY: Policy = { ...DEFAULT_POLICY, maxSkewSeconds: 10 };
 
-/** Start the whole local stack with short duties, in a fresh data folder. */
+/**
+ * Makes the local authority in `dataDir` as a stack first started a day ago would have: with the
+ * epoch keys of yesterday's epoch and the next. A stack made now holds keys from today's epoch on,
+ * so on a Thursday (epochs start on Thursdays, day 0 was one) just after midnight UTC, stays a test
+ * recorded minutes ago, on Wednesday, could not be sealed ("no epoch key"). `startStack` then
+ * reopens it and adds today's epoch and the next, as a restart does.
+ * @example await authorityMadeYesterday(dataDir, TEST_POLICY); await startStack({ dataDir, ... });
+ */
+export async function authorityMadeYesterday(dataDir: string, policy?: Policy): Promise<void> {
+  const made = await LocalAuthority.open({ dir: join(dataDir, 'authority'), region: 1, crypto: nodeCrypto, policy, now: () => Date.now() - 86_400_000 });
+  await made.close();
+}
+
+/** Start the whole local stack with short duties, in a fresh data folder (its authority made yesterday). */
 export async function startTestStack(): Promise<Stack & { cleanup(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bt-app-'));
+  await authorityMadeYesterday(dataDir, TEST_POLICY);
   const lines: string[] = [];
   const stack = await startStack({
     dataDir, port: 0, strictPort: true, policy: TEST_POLICY, ticks: { solver: 2, validator: 2 }, checkpointSeconds: 10,

@@ -119,7 +119,8 @@ test('offline after one visit, installable, one node for two tabs, a reload mid-
   const stack = await startTestStack();
   const browser = await launchChromium();
   try {
-    const t0 = pastWindow(20);
+    // 30 minutes: the walk-away stay, ended by the pause at its last fix + 10 minutes, is in it too.
+    const t0 = pastWindow(30);
     const spot = offset(HOME.lat, HOME.lon, 0, 0);
     const d = await openDevice(browser, stack.appUrl, spot, t0);
     await firstRun(d.page);
@@ -129,6 +130,11 @@ test('offline after one visit, installable, one node for two tabs, a reload mid-
     await stayAt(d, offset(spot.latitude, spot.longitude, 1500, 0), 2);
     await d.page.clock.setSystemTime(Date.now());
     await d.page.clock.resume();
+    // Paused before the upload: with recording on, the reload's first fix would continue the open
+    // stay across the gap, and just after midnight UTC cut it at midnight, leaving a second batch
+    // for the day before to be sealed (§11.5; the same as the Firefox test's offline reload).
+    await d.page.getByRole('button', { name: 'Pause recording' }).click();
+    await until(async () => !(await appState(d.page)).recording.on, 'recording paused');
     await until(async () => (await appState(d.page)).days.some((x) => x.stays > 0), 'closed stays');
 
     // Reload in the middle of an upload: the batch arrives once.

@@ -151,11 +151,15 @@ test('watch pairing by image files: a bystander gets no key; the guardian sees t
     await dependent.page.getByRole('button', { name: 'End access for Anna' }).click();
     await dependent.page.getByRole('button', { name: 'Yes, end access' }).click();
     await dependent.page.getByText('Anna no longer sees anything from').waitFor();
-    await until(async () => (await appState(guardian.page)).care.dependents[0]?.endedFrom === today, 'the guardian learns that access ended', 60_000, 250);
+    // The day access ended from, as the dependent recorded it: `today` unless midnight UTC passed
+    // during the waits above.
+    const from = (await appState(dependent.page)).care.guardians[0]!.endedFrom!;
+    assert.ok(from === today || from === today + 1, `access ended from today, got day ${from}`);
+    await until(async () => (await appState(guardian.page)).care.dependents[0]?.endedFrom === from, 'the guardian learns that access ended', 60_000, 250);
     await guardian.page.getByText('Access ended on').waitFor();
     const rotated = await deviceKeys(dependent.page);
-    assert.notDeepEqual(rotated.watch.tag(today), keys.watch.tag(today), 'a new watch key from today');
-    await notify(stack, today, 1, rotated.watch.tag(today)!);
+    assert.notDeepEqual(rotated.watch.tag(from), keys.watch.tag(from), 'a new watch key from that day');
+    await notify(stack, from, 1, rotated.watch.tag(from)!);
     await until(async () => (await appState(dependent.page)).exposure.alerts.length === 2, 'the dependent sees its new exposure', 60_000, 250);
     await until(async () => (await appState(guardian.page)).network.chains.some((c) => c.chain === 'notification' && c.have >= stack.authority.ledger.count(Chain.NOTIFICATION)), 'the guardian synced it', 60_000, 250);
     assert.deepEqual((await appState(guardian.page)).care.dependents[0].alerts, [{ day: today - 1, level: 'high' }], 'the guardian sees nothing new');

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get as httpsGet } from 'node:https';
 import { startStack } from '../../src/node/start/stack.ts';
+import { authorityMadeYesterday } from './app-harness.ts';
 import { readKeyFile } from '../../src/node/start/authority.ts';
 import { FullNode } from '../../src/node/full-node.ts';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
@@ -247,6 +248,8 @@ test('the stack as a library: validators checkpoint, a diagnosis published by a 
   const data = await tempDir('mesh');
   const dist = await tinyDist();
   const lines: string[] = [];
+  // Yesterday's epoch key too: on a Thursday before 01:30 UTC the stay below is on Wednesday.
+  await authorityMadeYesterday(data);
   const stack = await startStack({ dataDir: data, port: 0, distDir: dist, ticks: { solver: 1, validator: 1 }, log: (l) => lines.push(l) });
   try {
     const ledger = stack.authority.ledger;
