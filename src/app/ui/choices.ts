@@ -27,10 +27,13 @@ export function keepIfSaved(saving: void | Promise<boolean>, turnBack: () => voi
   if (saving) void saving.then((ok) => { if (!ok) turnBack(); }, turnBack);
 }
 
+/** For a radio's change event: a function that checks the group's radio of `value` again (the one shown before). */
+const turnBackTo = (value: string) => (e: Event) => () => {
+  for (const i of (e.target as HTMLElement).closest('fieldset')?.querySelectorAll('input') ?? []) i.checked = i.value === value;
+};
+
 function radios<T extends string>(name: string, legend: string, options: Option<T>[], value: T, onChange: OnChoice<T>): TemplateResult {
-  const turnBack = (e: Event) => () => {
-    for (const i of (e.target as HTMLElement).closest('fieldset')?.querySelectorAll('input') ?? []) i.checked = i.value === value;
-  };
+  const turnBack = turnBackTo(value);
   return html`<fieldset>
     <legend>${legend}</legend>
     ${options.map((o) => {
@@ -65,9 +68,7 @@ export function uploadChoices(value: UploadPolicy, onChange: OnChoice<UploadPoli
 
 /** Language radios, each language named in itself (with its own lang attribute). @example langChoices(i18n.lang, (l) => { void i18n.setLang(l); }) */
 export function langChoices(value: Lang, onChange: OnChoice<Lang>): TemplateResult {
-  const turnBack = (e: Event) => () => {
-    for (const i of (e.target as HTMLElement).closest('fieldset')?.querySelectorAll('input') ?? []) i.checked = i.value === value;
-  };
+  const turnBack = turnBackTo(value);
   return html`<fieldset>
     <legend>${i18n.t('lang.legend')}</legend>
     ${LANGS.map((l) => html`<div class="choice">
