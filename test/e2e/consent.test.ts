@@ -170,11 +170,11 @@ test('A is diagnosed through the two QR codes by cameras: B is told "High risk",
     // The diagnostician's camera reads the consent code; onset and lookback; endorse.
     const published = diagnoses(stack);
     await d.page.getByRole('button', { name: 'Scan with the camera' }).click();
-    await d.page.getByText('The patient proved 1 days.').waitFor({ timeout: 30_000 });
+    await d.page.getByText('Days the patient proved: 1.').waitFor({ timeout: 30_000 });
     await d.page.getByLabel('Symptom onset or test day').selectOption(String(day));
     await axeClean(d.page, 'the consent to endorse');
     await d.page.getByRole('button', { name: 'Endorse the diagnosis' }).click();
-    await d.page.getByText('Diagnosis published for 1 days.').waitFor({ timeout: 60_000 });
+    await d.page.getByText('Diagnosis published. Days: 1.').waitFor({ timeout: 60_000 });
     await until(() => diagnoses(stack) === published + 1, 'the diagnosis at the full node', 60_000);
 
     // A's app — a thin node, relay off — recognises the diagnosis answering its consent.
@@ -274,10 +274,10 @@ test('through image files; refusals with a clear message and nothing published: 
     await unlockClinic(d, file1);
     await d.page.getByText('Signed in as Local Clinic.').waitFor({ timeout: 30_000 });
     await chooseImage(d.page, consent.png);
-    await d.page.getByText('The patient proved 1 days.').waitFor({ timeout: 20_000 });
+    await d.page.getByText('Days the patient proved: 1.').waitFor({ timeout: 20_000 });
     await axeClean(d.page, 'the consent to endorse');
     await d.page.getByRole('button', { name: 'Endorse the diagnosis' }).click();
-    await d.page.getByText('Diagnosis published for 1 days.').waitFor({ timeout: 60_000 });
+    await d.page.getByText('Diagnosis published. Days: 1.').waitFor({ timeout: 60_000 });
     await until(() => diagnoses(stack) === none + 1, 'the diagnosis at the full node', 60_000);
     await chooseImage(d.page, consent.png);
     await d.page.getByText('This consent was already used. It cannot be used twice. Nothing was published.').waitFor({ timeout: 20_000 });
@@ -337,7 +337,7 @@ test('through image files; refusals with a clear message and nothing published: 
     await p.page.getByText('Your report is anonymous and not checked by a clinic', { exact: false }).waitFor();
     await axeClean(p.page, 'report symptoms');
     await p.page.getByRole('button', { name: 'Send the report' }).click();
-    await p.page.getByText('Your report was sent for 1 days. Thank you.').waitFor({ timeout: 60_000 });
+    await p.page.getByText('Your report was sent. Days shared: 1. Thank you.').waitFor({ timeout: 60_000 });
     await until(() => reports() === r0 + 1, 'the self-report at the full node', 60_000);
   } finally {
     await browser.close();

@@ -179,6 +179,11 @@ test('status, trail, my data, network and settings keep the names and send the r
     await page.getByText('Uploads waiting for proof: 1').waitFor();
     await page.getByRole('switch', { name: 'Relay for other devices' }).check();
     assert.deepEqual(await lastIntent(page, 'set-relay'), { type: 'set-relay', on: true });
+    // Kept, not yet in effect: the switch stays on after leaving the view, and says when it applies.
+    await page.getByText('This takes effect the next time BeepTrace is opened.').waitFor();
+    await nav.getByRole('link', { name: 'Status' }).click();
+    await nav.getByRole('link', { name: 'Network' }).click();
+    assert.equal(await page.getByRole('switch', { name: 'Relay for other devices' }).isChecked(), true, 'the kept choice, not the current role');
 
     // Settings: precision, policy, language; Arabic turns the page right to left.
     await nav.getByRole('link', { name: 'Settings' }).click();
@@ -210,6 +215,10 @@ test('banners: new version (reload on click), another tab leads, offline; and no
     const today: number = await page.evaluate(() => (window as any).bt.today);
     await page.evaluate((d) => (window as any).bt.event({ type: 'new-exposure', alert: { day: d, level: 'high', foundAt: Date.now(), adviceUntil: d + 10, advice: 'x' } }), today - 1);
     await page.getByText('New: BeepTrace found an exposure on', { exact: false }).waitFor();
+    // Screen readers are told at once: the banner is an alert; the offline and other-tab banners are in a polite live region.
+    assert.match(await page.getByRole('alert').innerText(), /New: BeepTrace found an exposure on/);
+    const live = page.locator('beeptrace-app [aria-live="polite"]').filter({ hasText: 'You are offline.' });
+    assert.equal(await live.count(), 1, 'the offline banner is inside a live region');
     assert.equal(await page.locator(`beeptrace-app .banner time[datetime="${isoDay(today - 1)}"]`).count(), 1);
     await page.getByRole('link', { name: 'See what to do' }).click();
     await page.getByRole('button', { name: 'Dismiss' }).click();

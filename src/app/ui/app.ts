@@ -185,13 +185,15 @@ export class BeepTraceApp extends LitElement {
     const sv = this.services;
     const na = this.newAlert;
     return html`
-      ${na ? html`<div class="banner alert"><p>${msg('shell.newExposure', { day: dayTime(na.day) })}
+      ${na ? html`<div class="banner alert" role="alert"><p>${msg('shell.newExposure', { day: dayTime(na.day) })}
           ${this.route === 'status' ? '' : html` <a href="#/status">${i18n.t('shell.seeStatus')}</a>`}</p>
         <button class="secondary" @click=${() => { this.newAlert = null; }}>${i18n.t('shell.dismiss')}</button></div>` : ''}
-      ${sv?.update.waiting ? html`<div class="banner"><p>${i18n.t('shell.update')}</p>
-        <button @click=${() => sv.update.reload()}>${i18n.t('shell.reload')}</button></div>` : ''}
-      ${sv?.tabs.mirroring ? html`<div class="banner"><p>${i18n.t('shell.mirror')}</p></div>` : ''}
-      ${sv && !sv.conditions.online ? html`<div class="banner"><p>${i18n.t('shell.offline')}</p></div>` : ''}`;
+      <div aria-live="polite">
+        ${sv?.update.waiting ? html`<div class="banner"><p>${i18n.t('shell.update')}</p>
+          <button @click=${() => sv.update.reload()}>${i18n.t('shell.reload')}</button></div>` : ''}
+        ${sv?.tabs.mirroring ? html`<div class="banner"><p>${i18n.t('shell.mirror')}</p></div>` : ''}
+        ${sv && !sv.conditions.online ? html`<div class="banner"><p>${i18n.t('shell.offline')}</p></div>` : ''}
+      </div>`;
   }
 
   private view() {

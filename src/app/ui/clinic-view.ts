@@ -91,7 +91,7 @@ export class ClinicView extends ViewBase {
     this.error = '';
     try {
       const r = await this.client!.send<{ days: Day[] }>({ type: 'clinic-endorse', text: c.text, onset: this.onset, lookback: this.lookback });
-      this.said = i18n.t('clinic.endorsed', { count: r.days.length });
+      this.said = i18n.t('clinic.endorsed', { count: i18n.number(r.days.length) });
       this.consent = null;
       this.code = null;
     } catch (e) {
@@ -126,7 +126,7 @@ export class ClinicView extends ViewBase {
   }
 
   private consentForm(c: { text: string; check: ConsentCheck }) {
-    return html`<p>${i18n.t('clinic.proven', { count: c.check.days.length })}</p>
+    return html`<p>${i18n.t('clinic.proven', { count: i18n.number(c.check.days.length) })}</p>
       <ul>${c.check.days.map((d) => html`<li>${dayTime(d)}</li>`)}</ul>
       <div class="field"><label for="onset">${i18n.t('clinic.onset')}</label>
         <select id="onset" @change=${(e: Event) => { this.onset = Number((e.target as HTMLSelectElement).value); }}>

@@ -20,8 +20,6 @@ const SIG: Record<'connecting' | 'open' | 'closed', MessageKey> = { connecting: 
 export class NetworkView extends ViewBase {
   static override styles = [base, css`
     progress { inline-size: 100%; block-size: 1.25rem; accent-color: var(--bt-primary); }
-    /* In their scrolling regions the tables break only between words ("Blocks" never as "Bloc-ks"). */
-    .table-wrap th, .table-wrap td { overflow-wrap: normal; }
     .peer { font-family: ui-monospace, monospace; font-size: 0.85em; }
   `];
   @state() private error = '';
@@ -34,6 +32,8 @@ export class NetworkView extends ViewBase {
   override render() {
     const n = this.state.network;
     const pct = Math.round(Math.max(0, Math.min(1, n.syncProgress)) * 100);
+    // The switch shows the kept choice; the node takes it up the next time it is opened.
+    const relayOn = n.relayOptIn ?? n.role === 'relay';
     return html`<h1 tabindex="-1">${i18n.t('net.title')}</h1>
       <section class="card" aria-labelledby="pe-h">
         <h2 id="pe-h">${i18n.t('net.peers', { n: i18n.number(n.peers.length) })}</h2>
@@ -61,10 +61,11 @@ export class NetworkView extends ViewBase {
       <section class="card" aria-labelledby="rl-h">
         <h2 id="rl-h">${i18n.t('net.relayTitle')}</h2>
         <div class="choice">
-          <input type="checkbox" role="switch" id="relay" .checked=${n.role === 'relay'} aria-describedby="relay-help" @change=${this.relay} />
+          <input type="checkbox" role="switch" id="relay" .checked=${relayOn} aria-describedby="relay-help" @change=${this.relay} />
           <div><label for="relay">${i18n.t('net.relay')}</label><span class="help" id="relay-help">${i18n.t('net.relayHelp')}</span></div>
         </div>
-        ${this.error ? html`<p class="error">${this.error}</p>` : ''}
+        <div aria-live="polite">${relayOn !== (n.role === 'relay') ? html`<p class="note">${i18n.t('net.relayNext')}</p>` : ''}
+          ${this.error ? html`<p class="error">${this.error}</p>` : ''}</div>
       </section>`;
   }
 }

@@ -67,8 +67,8 @@ export class RecordingCard extends ViewBase {
           ? html`<button class="secondary" @click=${this.pause}>${i18n.t('rec.pause')}</button>`
           : html`<button @click=${this.start}>${i18n.t('rec.start')}</button>`}
       </div>
-      ${geoMessage(sv?.geo.state ?? 'idle')}
-      ${this.error ? html`<p class="error">${this.error}</p>` : ''}
+      <div aria-live="polite">${geoMessage(sv?.geo.state ?? 'idle')}
+        ${this.error ? html`<p class="error">${this.error}</p>` : ''}</div>
       ${gap ? html`<p class="warn">${msg('rec.gap', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
       ${pausedLong ? html`<p class="warn">${msg('rec.pausedSince', { time: momentTime(rec.lastFixAt!) })}</p>` : ''}
       ${this.simple ? '' : this.details(rec, d0, todays, minutesToday, recent, daysActive)}

@@ -26,7 +26,7 @@ export class ReportView extends ViewBase {
     try {
       const days = await this.client!.send<Day[]>({ type: 'self-report', onset: this.onset ?? t });
       this.sent = true;
-      this.said = i18n.t('report.sent', { count: days.length });
+      this.said = i18n.t('report.sent', { count: i18n.number(days.length) });
     } catch (e) {
       this.said = (e as { code?: string }).code === 'no_days' ? i18n.t('report.noDays') : i18n.t('common.failed', { reason: (e as Error).message });
     } finally {

@@ -60,7 +60,9 @@ export const base = css`
   .choice > div, .choice > label { min-inline-size: 0; }
   /* A wide data table may scroll inside its own focusable region (WCAG 1.4.10 allows it for tables). */
   .table-wrap { overflow-x: auto; margin-block-end: 0.75rem; }
-  .table-wrap table { margin: 0; overflow-wrap: normal; }
+  .table-wrap table { margin: 0; }
+  /* Inside such a region cells break between words only (the rule for th, td below breaks anywhere). */
+  .table-wrap th, .table-wrap td { overflow-wrap: normal; hyphens: manual; }
   *, *::before, *::after { box-sizing: border-box; }
   h1 { font-size: 1.6rem; line-height: 1.25; margin-block: 0 1rem; }
   h2 { font-size: 1.25rem; line-height: 1.3; margin-block: 0 0.5rem; }

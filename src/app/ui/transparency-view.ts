@@ -31,7 +31,6 @@ export class TransparencyView extends ViewBase {
     svg.chart text { fill: var(--bt-text); font-size: 11px; font-family: inherit; }
     .key { font-family: ui-monospace, monospace; font-size: 0.9em; white-space: nowrap; }
     /* Whole words in the tables: a table wider than the screen scrolls inside its own region. */
-    .table-wrap th, .table-wrap td { overflow-wrap: normal; hyphens: manual; }
     .table-wrap td, .table-wrap th[scope='row'] { min-inline-size: 4rem; }
     .sub { display: block; color: var(--bt-muted); font-size: 0.9em; }
   `];

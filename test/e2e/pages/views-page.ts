@@ -97,6 +97,8 @@ const client: EngineClient = {
         setState({ onboarded: true, settings: { ...state.settings, precision: intent.precision, uploadPolicy: intent.uploadPolicy, lang: intent.lang } });
         return undefined as T;
       case 'set-settings': setState({ settings: { ...state.settings, ...intent.settings } }); return undefined as T;
+      // As the engine: the choice is kept, the node's role changes when it is next opened.
+      case 'set-relay': setState({ network: { ...state.network, relayOptIn: intent.on } }); return undefined as T;
       case 'set-recording': setState({ recording: { ...state.recording, on: intent.on } }); return undefined as T;
       case 'trail': return (intent.day === today ? stays : []) as T;
       case 'withdraw': return intent.days as T;
