@@ -256,6 +256,25 @@ test('Family and care: a dependent in custody gets "Report a positive test for �
     await page.getByText('This person is not in Family and care on this phone', { exact: false }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Scan the clinic code' }).count(), 0);
     assert.equal(await page.getByRole('heading', { name: 'I tested positive', level: 1 }).count(), 1);
+
+    // "Stop looking after" asks first and says what is lost: the keys held for Gran, for good.
+    await goto(page, 'care');
+    await page.evaluate((deps) => (window as any).bt.setState({ care: { dependents: deps, guardians: [], pairing: null } }), [dep('d1', 'Gran', 'custody'), dep('d2', 'Neighbour', 'watch')]);
+    const removes = async () => (await intents(page)).filter((i) => i.type === 'remove-dependent');
+    await page.getByRole('button', { name: 'Stop looking after Gran' }).click();
+    await page.getByText('This deletes Gran’s keys from this phone.', { exact: false }).waitFor();
+    await page.getByText('A backup does not hold these keys.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Keep looking after' }).click();
+    assert.deepEqual(await removes(), [], 'kept: nothing sent');
+    assert.equal(await page.getByText('This deletes Gran’s keys', { exact: false }).count(), 0);
+    await page.getByRole('button', { name: 'Stop looking after Neighbour' }).click();
+    await page.getByText('You will no longer see Neighbour’s status.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Yes, stop' }).click();
+    assert.deepEqual(await lastIntent(page, 'remove-dependent'), { type: 'remove-dependent', id: 'd2' });
+    assert.equal((await removes()).length, 1);
+    // My data lists what is kept for them.
+    await goto(page, 'data');
+    await page.getByText('People you look after or who look after you, and the keys you keep for them').waitFor();
     assert.deepEqual(errors, []);
   } finally { await page.context().close(); }
 });

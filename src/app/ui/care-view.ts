@@ -2,7 +2,8 @@
  * `<bt-care-view>` (#/care): "Family and care" (docs/VIEWS.md). Two lists and one pairing panel:
  *
  * - "People you look after": each dependent's status in words, when the app last heard from
- *   their device (its last sync and upload), or that they ended the access; "Stop looking after".
+ *   their device (its last sync and upload), or that they ended the access; "Stop looking after",
+ *   asked first (a dependent in custody: their keys are deleted for good; no backup holds them).
  * - "People who look after you": each guardian, and "End access" (the watch key rotates: they see
  *   nothing from today on, and are told).
  * - Pairing: "Look after someone" / "Keep someone's keys" show a code (this device receives);
@@ -41,6 +42,8 @@ export class CareView extends ViewBase {
   @state() private label = '';
   @state() private said = '';
   @state() private confirmEnd: string | null = null;
+  /** The dependent whose "Stop looking after" waits for a confirmation. */
+  @state() private confirmStop: string | null = null;
 
   private get pairing(): PairingProgress | null {
     return this.state.care?.pairing ?? null;
@@ -98,6 +101,7 @@ export class CareView extends ViewBase {
 
   private async stopLooking(d: DependentState): Promise<void> {
     const r = await this.send({ type: 'remove-dependent', id: d.id });
+    this.confirmStop = null;
     this.said = r.ok ? i18n.t('care.removed', { name: d.label }) : r.message;
   }
 
@@ -143,7 +147,13 @@ export class CareView extends ViewBase {
       <p>${d.lastSyncAt !== null ? msg('care.lastSync', { time: momentTime(d.lastSyncAt) }) : i18n.t('care.noSync')}</p>
       <p>${d.lastUploadAt !== null ? msg('care.lastUpload', { time: momentTime(d.lastUploadAt) }) : i18n.t('care.noUpload')}</p>
       ${d.mode === 'custody' && d.consent?.status === 'recorded' ? html`<p role="status">${i18n.t('care.reportedFor', { name: d.label })}</p>` : nothing}
-      <div class="actions">${d.mode === 'custody' && d.endedFrom === null ? html`<a href=${`#/positive?for=${encodeURIComponent(d.id)}`}>${i18n.t('care.reportFor', { name: d.label })}</a>` : nothing}<button class="secondary" aria-label=${i18n.t('care.stopFor', { name: d.label })} @click=${() => void this.stopLooking(d)}>${i18n.t('care.stop')}</button></div>
+      <div class="actions">${d.mode === 'custody' && d.endedFrom === null ? html`<a href=${`#/positive?for=${encodeURIComponent(d.id)}`}>${i18n.t('care.reportFor', { name: d.label })}</a>` : nothing}${this.confirmStop === d.id ? nothing : html`<button class="secondary" aria-label=${i18n.t('care.stopFor', { name: d.label })} @click=${() => { this.confirmStop = d.id; }}>${i18n.t('care.stop')}</button>`}</div>
+      ${this.confirmStop === d.id
+        // Custody keys are deleted for good (a backup does not hold them): said, and asked, first.
+        ? html`<p>${i18n.t(d.mode === 'custody' ? 'care.stopExplainCustody' : 'care.stopExplainWatch', { name: d.label })}</p>
+          <div class="actions"><button @click=${() => void this.stopLooking(d)}>${i18n.t('care.stopConfirm')}</button>
+          <button class="secondary" @click=${() => { this.confirmStop = null; }}>${i18n.t('care.keepLooking')}</button></div>`
+        : nothing}
     </li>`;
   }
 

@@ -22,6 +22,7 @@ const STORED: { item: MessageKey; days: number | null }[] = [
   { item: 'data.i.ledger', days: 14 },
   { item: 'data.i.alerts', days: null },
   { item: 'data.i.settings', days: null },
+  { item: 'data.i.care', days: null },
 ];
 const MIN_PASSPHRASE = 8;
 
