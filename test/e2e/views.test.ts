@@ -264,8 +264,13 @@ test('Family and care: a dependent in custody gets "Report a positive test for �
     await page.getByRole('button', { name: 'Stop looking after Gran' }).click();
     await page.getByText('This deletes Gran’s keys from this phone.', { exact: false }).waitFor();
     await page.getByText('A backup does not hold these keys.', { exact: false }).waitFor();
-    await page.getByRole('button', { name: 'Keep looking after' }).click();
+    // The keyboard's focus is in the question, on the safe answer; the question names its group.
+    const focused = () => page.evaluate(function f() { let e = document.activeElement; while (e?.shadowRoot?.activeElement) e = e.shadowRoot.activeElement; return e?.textContent?.trim() ?? ''; });
+    assert.equal(await focused(), 'Keep looking after');
+    assert.equal(await page.getByRole('group', { name: /This deletes Gran’s keys/ }).count(), 1);
+    await page.keyboard.press('Enter');
     assert.deepEqual(await removes(), [], 'kept: nothing sent');
+    assert.equal(await focused(), 'Stop looking after', 'focus back on the button that asked');
     assert.equal(await page.getByText('This deletes Gran’s keys', { exact: false }).count(), 0);
     await page.getByRole('button', { name: 'Stop looking after Neighbour' }).click();
     await page.getByText('You will no longer see Neighbour’s status.', { exact: false }).waitFor();

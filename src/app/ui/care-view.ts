@@ -14,7 +14,7 @@
  * @example html`<bt-care-view .state=${s} .client=${c}></bt-care-view>`
  * @module
  */
-import { html, css, nothing } from 'lit';
+import { html, css, nothing, type PropertyValues } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { DependentState, GuardianState, PairingProgress } from '../protocol.ts';
 import { i18n, type MessageKey } from '../i18n/index.ts';
@@ -147,14 +147,35 @@ export class CareView extends ViewBase {
       <p>${d.lastSyncAt !== null ? msg('care.lastSync', { time: momentTime(d.lastSyncAt) }) : i18n.t('care.noSync')}</p>
       <p>${d.lastUploadAt !== null ? msg('care.lastUpload', { time: momentTime(d.lastUploadAt) }) : i18n.t('care.noUpload')}</p>
       ${d.mode === 'custody' && d.consent?.status === 'recorded' ? html`<p role="status">${i18n.t('care.reportedFor', { name: d.label })}</p>` : nothing}
-      <div class="actions">${d.mode === 'custody' && d.endedFrom === null ? html`<a href=${`#/positive?for=${encodeURIComponent(d.id)}`}>${i18n.t('care.reportFor', { name: d.label })}</a>` : nothing}${this.confirmStop === d.id ? nothing : html`<button class="secondary" aria-label=${i18n.t('care.stopFor', { name: d.label })} @click=${() => { this.confirmStop = d.id; }}>${i18n.t('care.stop')}</button>`}</div>
+      <div class="actions">${d.mode === 'custody' && d.endedFrom === null ? html`<a href=${`#/positive?for=${encodeURIComponent(d.id)}`}>${i18n.t('care.reportFor', { name: d.label })}</a>` : nothing}${this.confirmStop === d.id ? nothing : html`<button class="secondary" data-ask=${d.id} aria-label=${i18n.t('care.stopFor', { name: d.label })} @click=${() => { this.confirmEnd = null; this.confirmStop = d.id; }}>${i18n.t('care.stop')}</button>`}</div>
       ${this.confirmStop === d.id
         // Custody keys are deleted for good (a backup does not hold them): said, and asked, first.
-        ? html`<p>${i18n.t(d.mode === 'custody' ? 'care.stopExplainCustody' : 'care.stopExplainWatch', { name: d.label })}</p>
-          <div class="actions"><button @click=${() => void this.stopLooking(d)}>${i18n.t('care.stopConfirm')}</button>
-          <button class="secondary" @click=${() => { this.confirmStop = null; }}>${i18n.t('care.keepLooking')}</button></div>`
+        ? this.confirmation(i18n.t(d.mode === 'custody' ? 'care.stopExplainCustody' : 'care.stopExplainWatch', { name: d.label }),
+          i18n.t('care.stopConfirm'), () => void this.stopLooking(d), i18n.t('care.keepLooking'), () => { this.confirmStop = null; })
         : nothing}
     </li>`;
+  }
+
+  /**
+   * A question before an action that cannot be undone: what it does, then "yes" and "keep". A group
+   * named by its explanation; the keyboard's focus moves to "keep" (the safe answer) when it opens.
+   * One is open at a time (its ids are fixed).
+   */
+  private confirmation(explain: string, yes: string, onYes: () => void, keep: string, onKeep: () => void) {
+    return html`<div class="confirm" role="group" aria-labelledby="confirm-text">
+      <p id="confirm-text">${explain}</p>
+      <div class="actions"><button @click=${onYes}>${yes}</button>
+      <button class="secondary keep" @click=${onKeep}>${keep}</button></div></div>`;
+  }
+
+  /** Focus follows a question: into it when it opens, back to the button that asked when it is kept. */
+  override updated(changed: PropertyValues): void {
+    for (const k of ['confirmStop', 'confirmEnd'] as const) {
+      if (!changed.has(k)) continue;
+      const was = changed.get(k) as string | null | undefined;
+      if (this[k]) this.renderRoot.querySelector<HTMLElement>('.confirm .keep')?.focus();
+      else if (was && !this.confirmStop && !this.confirmEnd) this.renderRoot.querySelector<HTMLElement>(`[data-ask="${CSS.escape(was)}"]`)?.focus();
+    }
   }
 
   private renderGuardian(g: GuardianState) {
@@ -164,10 +185,9 @@ export class CareView extends ViewBase {
       ${g.endedFrom !== null
         ? html`<p>${msg('care.accessEnded', { date: dayTime(g.endedFrom) })}</p>`
         : this.confirmEnd === g.id
-          ? html`<p>${i18n.t('care.endExplain', { name: g.label })}</p>
-              <div class="actions"><button @click=${() => void this.endAccess(g)}>${i18n.t('care.endConfirm')}</button>
-              <button class="secondary" @click=${() => { this.confirmEnd = null; }}>${i18n.t('care.keep')}</button></div>`
-          : html`<div class="actions"><button class="secondary" aria-label=${i18n.t('care.endFor', { name: g.label })} @click=${() => { this.confirmEnd = g.id; }}>${i18n.t('care.end')}</button></div>`}
+          ? this.confirmation(i18n.t('care.endExplain', { name: g.label }),
+            i18n.t('care.endConfirm'), () => void this.endAccess(g), i18n.t('care.keep'), () => { this.confirmEnd = null; })
+          : html`<div class="actions"><button class="secondary" data-ask=${g.id} aria-label=${i18n.t('care.endFor', { name: g.label })} @click=${() => { this.confirmStop = null; this.confirmEnd = g.id; }}>${i18n.t('care.end')}</button></div>`}
     </li>`;
   }
 
