@@ -191,6 +191,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       transport.stop();
     });
     authority.publisher = (b) => net.publish(b);
+    // Retention (docs/PROTOCOL.md §10.3) on the authority's node, now and with the hourly upkeep below;
+    // the full nodes prune their own (src/net/assemble.ts).
+    const prune = async () => {
+      const n = await authority.ledger.prune();
+      if (n) log(`authority: retention deleted ${n} block(s) older than ${authority.ledger.authority.policy.retentionDays} days`);
+    };
+    await prune();
 
     // The full nodes.
     const nodes: ChildNode[] = [];
@@ -224,6 +231,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     let upkeep = Promise.resolve();
     const timer = setInterval(() => {
       upkeep = upkeep.then(async () => {
+        await prune();
         const made = await authority.ensureEpochs();
         if (authority.refreshDue()) log(`authority: re-published ${await authority.refresh()} standing statements`);
         const i = specs.findIndex((s) => s.role === 'solver');
