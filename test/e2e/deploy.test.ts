@@ -19,16 +19,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { appConfig, CertificateAuthority } from '../../src/node/ca/authority.ts';
 import { writeRoleKey } from '../../src/node/ca/secrets.ts';
 import { REPO_ROOT } from '../../src/node/repo.ts';
 import { until } from './harness.ts';
+import { copyCheckout, privateNetwork } from './sandbox.ts';
 
 const run = promisify(execFile);
 const tmp = await mkdtemp(join(tmpdir(), 'bt-deploy-'));
@@ -150,11 +151,7 @@ async function stop(u: { child: ChildProcess; exited: Promise<number | null>; un
 test('the systemd units run under their sandbox (read-only system, private /tmp, unprivileged user) from compiled JavaScript', { timeout: 240_000 }, async () => {
   // /opt/beeptrace: the checkout as a clone has it, compiled (npm run build:node); node_modules linked
   const tree = join(tmp, 'opt-beeptrace');
-  const files = execFileSync('git', ['ls-files', '-z', '-co', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-  for (const f of files) {
-    await mkdir(dirname(join(tree, f)), { recursive: true });
-    await copyFile(join(REPO_ROOT, f), join(tree, f)).catch((e: NodeJS.ErrnoException) => assert.equal(e.code, 'ENOENT')); // a file deleted but not yet committed
-  }
+  await copyCheckout(tree);
   await symlink(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'));
   await run(process.execPath, [join(tree, 'scripts', 'build-node.mjs')], { cwd: tree });
   await rm(join(tree, 'node_modules'));
@@ -178,9 +175,8 @@ test('the systemd units run under their sandbox (read-only system, private /tmp,
   await writeFile(join(etc, 'validator-1.secret'), 'BEEPTRACE_PASSPHRASE=validator-1 pass\n', { mode: 0o600 });
   await writeFile(join(etc, 'config.json'), JSON.stringify(appConfig(ca.state)));
 
-  const holder = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && echo up && exec sleep 600'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((r) => holder.stdout!.once('data', r));
-  const host: Host = { tree, etc, state: (i) => join(tmp, 'var-lib', i), netns: `/proc/${holder.pid}/ns/net` };
+  const net = await privateNetwork();
+  const host: Host = { tree, etc, state: (i) => join(tmp, 'var-lib', i), netns: net.path };
   const running: { child: ChildProcess }[] = [];
   try {
     // a compiled start writes nothing: even with /tmp read-only too, --version runs
@@ -221,7 +217,7 @@ test('the systemd units run under their sandbox (read-only system, private /tmp,
     for (const [u, name] of [[node, 'the validator'], [app, 'the app server'], [signaling, 'signaling']] as const) await stop(u, name);
   } finally {
     for (const r of running) r.child.kill('SIGKILL');
-    holder.kill('SIGKILL');
+    net.close();
   }
 });
 
