@@ -226,7 +226,7 @@ test('compose.yaml validates against the Compose Specification and runs each pro
   const schema = join(REPO_ROOT, 'test', 'fixtures', 'compose-spec', 'compose-spec.json');
   const py = 'import json, sys, yaml, jsonschema\nd = yaml.safe_load(open(sys.argv[1]))\njsonschema.validate(d, json.load(open(sys.argv[2])))\nprint(json.dumps(d))';
   const { stdout } = await run('python3', ['-c', py, file, schema]);
-  const doc = JSON.parse(stdout) as { services: Record<string, { command: string[]; network_mode?: string; user?: string; env_file?: string[]; volumes?: string[]; healthcheck?: { test: string[] }; read_only?: boolean; build?: { dockerfile: string } }> };
+  const doc = JSON.parse(stdout) as { services: Record<string, { command: string[]; network_mode?: string; user?: string; env_file?: string[]; volumes?: string[]; healthcheck?: { test: string[] }; read_only?: boolean; build?: { dockerfile: string; args?: Record<string, string> } }> };
   assert.deepEqual(Object.keys(doc.services).sort(), ['app', 'signaling', 'solver', 'validator-1', 'validator-2']);
   const admin = new Set<string>();
   for (const [name, s] of Object.entries(doc.services)) {
@@ -234,6 +234,7 @@ test('compose.yaml validates against the Compose Specification and runs each pro
     assert.match(s.user ?? '', /^\$\{BEEPTRACE_UID:-\d+\}:\$\{BEEPTRACE_GID:-\d+\}$/, `${name}: runs as the owner of its files, not root`);
     assert.equal(s.read_only, true, `${name}: a read-only image`);
     assert.equal(s.build?.dockerfile, 'deploy/Dockerfile');
+    assert.match(String(s.build?.args?.BEEPTRACE_ROOT_KEY), /^\$\{BEEPTRACE_ROOT_KEY:\?/, `${name}: the image pins the root key (a missing one is an error)`);
     for (const a of s.command) for (const u of a.match(/\w+:\/\/[^/\s]+/g) ?? []) assert.match(u, /:\/\/127\.0\.0\.1(:\d+)?$/, `${name}: ${u} (no service names under host networking)`);
     if (s.command[0] === 'node') {
       const i = s.command.indexOf('--admin');
@@ -250,7 +251,7 @@ test('compose.yaml validates against the Compose Specification and runs each pro
   }
   assert.equal(admin.size, 3);
   const docker = await readFile(join(REPO_ROOT, 'deploy', 'Dockerfile'), 'utf8');
-  assert.match(docker, /RUN npm run build && npm prune --omit=dev/);
+  assert.match(docker, /ARG BEEPTRACE_ROOT_KEY=""\n(#.*\n)*RUN npm run build && npm prune --omit=dev/);
   assert.match(docker, /ENV NODE_ENV=production BEEPTRACE_RUNTIME=compiled/);
   assert.match(docker, /^USER node$/m);
   assert.match(docker, /ENTRYPOINT \["node", "\/opt\/beeptrace\/bin\/beeptrace\.js"\]/);
