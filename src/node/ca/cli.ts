@@ -119,7 +119,7 @@ async function run(cmd: string, v: Values, positionals: string[], out: Out): Pro
     const sent = await maybeSend(dir, v.node);
     const p = paths(dir);
     out.print(
-      `authority created in ${dir}\n  root key    ${ca.state.rootKey}\n  key file    ${p.rootKey} (encrypted)\n  app config  ${p.appConfig}  (serve it as /config.json beside the app)\n${sentLine(sent, dir)}`,
+      `authority created in ${dir}\n  root key    ${ca.state.rootKey}\n  key file    ${p.rootKey} (encrypted)\n  app config  ${p.appConfig}  (serve it as /config.json: beeptrace serve --config FILE; never inside dist/)\n  pin the key into the app: BEEPTRACE_ROOT_KEY=${ca.state.rootKey} npm run build\n${sentLine(sent, dir)}`,
       { dir, rootKey: ca.state.rootKey, region, signalUrl, rootKeyFile: p.rootKey, config: appConfig(ca.state), configFile: p.appConfig, sent },
     );
     return 0;
