@@ -14,8 +14,9 @@
  * const key = await readRoleKey(nodeCrypto, 'ca/root.key', pass, 'root');
  * @module
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CryptoProvider } from '../../core/crypto.ts';
 import { InputError } from '../../core/errors.ts';
@@ -63,11 +64,73 @@ function ask(question: string): Promise<string> {
   });
 }
 
-/** Write a file only its owner may read (0600), creating its folder (0700). @example await writePrivate(f, text) */
+/**
+ * Write a file only its owner may read (0600), creating its folder (0700), atomically: the bytes
+ * go to a temporary file beside it (`.NAME.PID.RANDOM.tmp`, 0600, created exclusively), which is
+ * fsynced and then renamed over NAME; the folder is fsynced so the rename itself lasts. A crash or
+ * a kill at any moment leaves NAME either as it was or complete with the new bytes, never cut off
+ * (a key file, ca.json with the sealed epoch keys, a hand-over file). Temporary files a killed
+ * writer left behind are removed by the next write of the same file.
+ * @example await writePrivate(f, text)
+ */
 export async function writePrivate(file: string, text: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, text, { mode: 0o600 });
-  await chmod(file, 0o600);
+  const dir = dirname(file);
+  const base = basename(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await removeStale(dir, base);
+  const tmp = join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.chmod(0o600);
+    await fh.writeFile(text);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+/** fsync a folder (where the platform allows it: not on Windows). */
+async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // a platform that cannot open or sync a folder: the rename is still atomic
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Remove `.BASE.PID.*.tmp` files of writers that are no longer running (killed mid-way). */
+async function removeStale(dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    // a write under way (this process's, or another running one's) is left alone
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
