@@ -87,3 +87,58 @@ test('writePrivate: 0600 in a 0700 folder, replaces the old content, leaves anot
   await writePrivate(f, 'three');
   assert.deepEqual((await readdir(dir)).sort(), [`.secret.json.${process.ppid}.abcdef.tmp`, 'secret.json']);
 });
+
+/** Run the CLI in this process; stdout and stderr captured. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../src/node/cli.ts');
+  const { io } = await import('../../src/node/io.ts');
+  let out = '';
+  let err = '';
+  const saved = { ...io };
+  io.out = (s) => void (out += s);
+  io.err = (s) => void (err += s);
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    Object.assign(io, saved);
+  }
+}
+
+/** Set environment variables for `f` and put them back after. */
+async function withEnv<T>(vars: Record<string, string | undefined>, f: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const set = (o: Record<string, string | undefined>) => { for (const [k, v] of Object.entries(o)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } };
+  set(vars);
+  try {
+    return await f();
+  } finally {
+    set(saved);
+  }
+}
+
+test('issue 18 finding 4: `ca keygen` never seals an operator\'s key with the root\'s passphrase: it needs BEEPTRACE_NEW_PASSPHRASE (or a terminal) and refuses otherwise', async () => {
+  const { openKeyFile } = await import('../../src/core/keyfile.ts');
+  const { nodeCrypto } = await import('../../src/node/node-crypto.ts');
+  const file = join(tmp, 'clinic.key');
+  await withEnv({ BEEPTRACE_SCRYPT_LOGN: '10', BEEPTRACE_PASSPHRASE: 'root pass', BEEPTRACE_NEW_PASSPHRASE: undefined }, async () => {
+    // The CA's shell holds the root's passphrase; no passphrase of the new file's own: refused, nothing written.
+    const r = await run('ca', 'keygen', '--role', 'diagnostician', '--name', 'Clinic 1', '--out', file, '--json');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /BEEPTRACE_NEW_PASSPHRASE/);
+    assert.equal(JSON.parse(r.out.trim()).error, 'no_passphrase');
+    await assert.rejects(stat(file), /ENOENT/, 'no key file');
+    assert.deepEqual((await readdir(tmp)).filter((n) => n.includes('clinic')), [], 'no temporary file either');
+  });
+  await withEnv({ BEEPTRACE_SCRYPT_LOGN: '10', BEEPTRACE_PASSPHRASE: 'root pass', BEEPTRACE_NEW_PASSPHRASE: 'clinic pass' }, async () => {
+    const r = await run('ca', 'keygen', '--role', 'diagnostician', '--name', 'Clinic 1', '--out', file, '--json');
+    assert.equal(r.code, 0, r.err);
+    const text = await readFile(file, 'utf8');
+    assert.equal((await openKeyFile(nodeCrypto, text, 'clinic pass')).name, 'Clinic 1');
+    await assert.rejects(openKeyFile(nodeCrypto, text, 'root pass'), /passphrase/, 'the root\'s passphrase does not open it');
+    // An existing key file is never replaced, even by a writer that checks late.
+    const again = await run('ca', 'keygen', '--role', 'diagnostician', '--name', 'Clinic 2', '--out', file);
+    assert.equal(again.code, 2);
+    assert.match(again.err, /exists already/);
+    assert.equal(await readFile(file, 'utf8'), text);
+  });
+});

@@ -27,8 +27,8 @@ const env = process.env;
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'venue-cli-'));
   env.BEEPTRACE_SCRYPT_LOGN = '10';
-  env.BEEPTRACE_PASSPHRASE = 'venue pass';
-  delete env.BEEPTRACE_NEW_PASSPHRASE;
+  env.BEEPTRACE_PASSPHRASE = 'venue pass'; // opens the key file for `venue poster`
+  env.BEEPTRACE_NEW_PASSPHRASE = 'venue pass'; // seals it in `ca keygen` (on the venue's machine: its own)
 });
 after(() => rm(tmp, { recursive: true, force: true }));
 
