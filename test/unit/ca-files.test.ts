@@ -142,3 +142,31 @@ test('issue 18 finding 4: `ca keygen` never seals an operator\'s key with the ro
     assert.equal(await readFile(file, 'utf8'), text);
   });
 });
+
+test('issue 18 finding 5: the CA process keeps no epoch secret in the crypto provider\'s cache — not after making and handing over epoch keys, not after shredding them', async () => {
+  const { nodeCrypto } = await import('../../src/node/node-crypto.ts');
+  const { nobleCrypto } = await import('../../src/core/crypto.ts');
+  const { openEpochKey } = await import('../../src/core/epoch-handover.ts');
+  const { fromHex } = await import('../../src/core/bytes.ts');
+  const { CertificateAuthority } = await import('../../src/node/ca/authority.ts');
+  let t = Date.UTC(2026, 2, 5, 12);
+  const ca = await CertificateAuthority.init({ dir: join(tmp, 'ca-cache'), region: 1, signalUrl: 'ws://127.0.0.1:8787', passphrase: 'p', crypto: nodeCrypto, now: () => t, scrypt: { N: 1024, r: 8, p: 1 } });
+  await ca.certify({ role: 'solver', subject: nodeCrypto.ed25519PublicKey(nodeCrypto.randomBytes(32)), region: 1, days: 400, name: 'Solver 1' });
+  const { made } = await ca.epoch();
+  assert.equal(made.length, 2);
+  // The secrets as the CA keeps them (sealed to its root), opened here with the other provider so
+  // that this test adds nothing to the Node provider's cache.
+  const secrets = new Map(made.map((e) => {
+    const v = ca.state.epochs[e];
+    return [e, openEpochKey(nobleCrypto, ca.root.secretKey, e, fromHex(v.publicKey), fromHex(v.sealedToRoot)).secretKey] as const;
+  }));
+  await ca.handover();
+  // forgetSecret answers whether a cached copy existed (and drops it): none may be left.
+  for (const [e, sk] of secrets) assert.equal(nodeCrypto.forgetSecret!(sk.slice()), false, `epoch ${e}: no cached copy after epoch and handover`);
+  // Past retention, shred destroys them: still no cached copy, and the hand-over file has none.
+  await ca.handover();
+  t += (ca.state.policy.retentionDays + 3 * ca.state.policy.epochDays) * 86_400_000;
+  const { shredded } = await ca.shred();
+  assert.deepEqual(shredded.sort(), [...made].sort());
+  for (const [e, sk] of secrets) assert.equal(nodeCrypto.forgetSecret!(sk.slice()), false, `epoch ${e}: no cached copy after shred`);
+});

@@ -33,7 +33,6 @@ import { InputError } from '../../core/errors.ts';
 import { certificateBlock, epochKeyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, parsePolicy, type Policy } from '../../core/policy.ts';
-import type { EpochKeyPair } from '../../core/solver.ts';
 import { Chain, type ChainId } from '../../core/types.ts';
 import { openFileStore, type FileStore } from '../../store/file-store.ts';
 import { CertificateAuthority } from '../ca/authority.ts';
@@ -176,9 +175,9 @@ export class LocalAuthority {
     await drain(this.ca.dir, (bytes) => this.publisher(bytes));
   }
 
-  /** Epoch secrets the CA holds (the solver gets them sealed, in its hand-over file). */
-  get epochs(): Map<number, EpochKeyPair> {
-    return this.ca.epochKeys();
+  /** The epochs whose keys the CA holds, with their public keys (the solver gets the secrets sealed, in its hand-over file). */
+  get epochs(): Map<number, Uint8Array> {
+    return this.ca.epochPublicKeys();
   }
 
   /**
