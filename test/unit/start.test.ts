@@ -112,7 +112,7 @@ test('the local authority: made once in its folder (encrypted key files 0600, th
   }
   for (const f of ['keys/diagnostician.key', 'ca/root.key']) {
     const text = await readFile(join(dir, f), 'utf8');
-    assert.equal(JSON.parse(text).format, 'beeptrace-key/1', f);
+    assert.equal(JSON.parse(text).format, 'beeptrace-key/2', f);
     assert.ok(!text.includes(toHex(f.startsWith('ca') ? ca.keys.root.secretKey : ca.keys.diagnostician.secretKey)), `${f}: no secret in the clear`);
   }
   assert.deepEqual((await readKeyFile(join(dir, 'keys', 'diagnostician.key'), c)).publicKey, ca.keys.diagnostician.publicKey);
