@@ -463,4 +463,5 @@ export const de: Messages = {
   'checkin.refuse.foreign_region': 'Dieses Plakat gehört zu einer anderen Region. Sie wurden nicht eingecheckt.',
   'checkin.refuse.not_certified': 'Dieser Ort ist nicht (oder nicht mehr) von der Gesundheitsbehörde zertifiziert. Sie wurden nicht eingecheckt.',
   'checkin.refuse.damaged': 'Der Code dieses Plakats ist beschädigt oder unvollständig. Scannen Sie ihn noch einmal. Sie wurden nicht eingecheckt.',
+  'checkin.refuse.wrong_name': 'Der Name auf diesem Plakat ist nicht der Name, unter dem die Gesundheitsbehörde diesen Ort zertifiziert hat. Sie wurden nicht eingecheckt.',
 };

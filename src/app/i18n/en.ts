@@ -463,6 +463,7 @@ export const en = {
   'checkin.refuse.foreign_region': 'This poster belongs to another region. You were not checked in.',
   'checkin.refuse.not_certified': 'This venue is not (or no longer) certified by the health authority. You were not checked in.',
   'checkin.refuse.damaged': 'This poster’s code is damaged or incomplete. Scan it again. You were not checked in.',
+  'checkin.refuse.wrong_name': 'This poster’s name is not the name the health authority certified for this venue. You were not checked in.',
 } as const;
 
 /** A key of the dictionary. */
