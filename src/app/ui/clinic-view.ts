@@ -51,7 +51,7 @@ export class ClinicView extends ViewBase {
     } catch (e) {
       this.said = '';
       const key = UNLOCK_ERRORS[(e as { code?: string }).code ?? ''];
-      this.error = key ? i18n.t(key) : refusalText(e);
+      this.error = key ? i18n.t(key) : refusalText(e, 'published');
     } finally {
       pass.value = '';
       this.busy = false;
@@ -64,7 +64,7 @@ export class ClinicView extends ViewBase {
       this.code = await this.client!.send<{ text: string; expiresAt: number }>({ type: 'clinic-code' });
     } catch (e) {
       this.code = null;
-      this.error = refusalText(e);
+      this.error = refusalText(e, 'published');
     }
   }
 
@@ -79,7 +79,7 @@ export class ClinicView extends ViewBase {
       this.said = '';
     } catch (e) {
       this.said = '';
-      this.error = refusalText(e);
+      this.error = refusalText(e, 'published');
       this.renderRoot.querySelector('bt-qr-scan')?.reset();
     }
   }
@@ -95,7 +95,7 @@ export class ClinicView extends ViewBase {
       this.consent = null;
       this.code = null;
     } catch (e) {
-      this.error = refusalText(e);
+      this.error = refusalText(e, 'published');
     } finally {
       this.busy = false;
     }
