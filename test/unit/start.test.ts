@@ -220,3 +220,12 @@ test('signaling attached under /signal of an existing server: WebSocket, health,
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'app', 'the HTTP server still serves');
   server.close();
 });
+
+test('issue 18 finding 8: the start guide says where the clinic\'s key file and its passphrase are, and no longer that the relay is needed to count cases', async () => {
+  const { guide } = await import('../../src/node/start/command.ts');
+  const dataDir = join(process.cwd(), '.beeptrace-guide-test');
+  const stack = { appUrl: 'http://127.0.0.1:8080/', signalUrl: 'ws://127.0.0.1:8080/signal', healthUrl: 'http://127.0.0.1:8080/signal/health', dataDir, config: { rootKey: 'ab'.repeat(32) }, lanUrls: [], demo: { stats: { residents: 100 } } };
+  const text = guide(stack as unknown as Parameters<typeof guide>[0], { solver: 10, validator: 30 });
+  assert.match(text, /Diagnostician mode \(Settings\): key file \.beeptrace-guide-test\/authority\/keys\/diagnostician\.key, its passphrase in \.beeptrace-guide-test\/authority\/passphrase/);
+  assert.doesNotMatch(text, /turn on "Relay for other devices"/);
+});

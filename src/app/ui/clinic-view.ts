@@ -118,7 +118,7 @@ export class ClinicView extends ViewBase {
     return html`<p>${i18n.t('clinic.intro')}</p>
       <form class="card" @submit=${(e: Event) => void this.unlock(e)}>
         <div class="field"><label for="keyfile">${i18n.t('clinic.keyFile')}</label>
-          <input id="keyfile" name="keyfile" type="file" accept=".json,application/json" required></div>
+          <input id="keyfile" name="keyfile" type="file" accept=".key,.json,application/json" required></div>
         <div class="field"><label for="passphrase">${i18n.t('clinic.passphrase')}</label>
           <input id="passphrase" name="passphrase" type="password" autocomplete="current-password" required></div>
         <button type="submit" ?disabled=${this.busy} aria-busy=${this.busy ? 'true' : 'false'}>${i18n.t('clinic.unlock')}</button>
