@@ -305,3 +305,15 @@ test('without a signaling server, pairing says so instead of waiting forever', a
   await assert.rejects(app.send({ type: 'pair-start', mode: 'watch' }), (e) => code(e) === 'offline');
   await app.engine.close();
 });
+
+test('a guardian keeps the generations it is handed in any order of arrival; a same-day rotation replaces that day\'s; duplicates and misfits add nothing', async () => {
+  const { mergeGrant } = await import('../../src/app/engine/care.ts');
+  const k = (generation: number, fromDay: number) => ({ generation, fromDay, watchKey: String(generation).repeat(64).slice(0, 64) });
+  const start = [k(0, 100)];
+  const later = mergeGrant(start, k(2, 120))!;
+  assert.deepEqual(later.map((x) => [x.generation, x.fromDay]), [[0, 100], [2, 120]]);
+  assert.deepEqual(mergeGrant(later, k(1, 110))!.map((x) => [x.generation, x.fromDay]), [[0, 100], [1, 110], [2, 120]], 'generation 1 arriving after 2 still fits');
+  assert.equal(mergeGrant(later, k(2, 120)), null, 'already held');
+  assert.deepEqual(mergeGrant(later, k(3, 120))!.map((x) => [x.generation, x.fromDay]), [[0, 100], [3, 120]], 'a second rotation on day 120 replaces generation 2');
+  assert.equal(mergeGrant(later, k(1, 130)), null, 'an older generation for a later day does not fit');
+});

@@ -106,6 +106,18 @@ export function keeps(role: 'offerer' | 'scanner', mode: PairingMode): boolean {
   return (role === 'offerer') === (mode === 'watch');
 }
 
+/**
+ * A guardian's generations with `e` added (in any order of arrival), or null when it adds nothing
+ * or does not fit: days and generations increase together; a later generation for a day already
+ * held replaces it (the dependent rotated twice that day).
+ */
+export function mergeGrant(grants: StoredWatchKey[], e: StoredWatchKey): StoredWatchKey[] | null {
+  if (grants.some((x) => x.generation >= e.generation && x.fromDay <= e.fromDay && (x.fromDay === e.fromDay || x.generation === e.generation))) return null;
+  const out = [...grants.filter((x) => x.fromDay !== e.fromDay), e].sort((a, b) => a.fromDay - b.fromDay);
+  for (let i = 1; i < out.length; i++) if (!(out[i].generation > out[i - 1].generation)) return null;
+  return out;
+}
+
 /** A stored dependent as this version keeps it (an earlier version kept one watch key: `{generation, fromDay, watchKey, untilDay?}`). */
 function upgrade(d: StoredDependent): StoredDependent {
   const w = d.watch as (StoredDependent['watch'] & Partial<StoredWatchKey>) | undefined;
@@ -494,10 +506,13 @@ export class Care {
         w.untilDay = g.fromDay;
         w.grants = []; // the key is forgotten: this device no longer looks
         this.checkers.delete(d.id);
-      } else if (g.kind === 'watch' && w && w.untilDay === undefined && w.grants.length && g.generation > Math.max(...w.grants.map((x) => x.generation)) && g.fromDay >= Math.max(...w.grants.map((x) => x.fromDay))) {
-        w.grants.push({ generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) });
-        this.checkers.delete(d.id);
-        fresh = true;
+      } else if (g.kind === 'watch' && w && w.untilDay === undefined && w.grants.length) {
+        const merged = mergeGrant(w.grants, { generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) });
+        if (merged) {
+          w.grants = merged;
+          this.checkers.delete(d.id);
+          fresh = true;
+        }
       }
       await writeJson(this.ctx.store, K_DEPENDENTS, this.dependents);
     });
