@@ -114,7 +114,7 @@ export interface DependentState {
   status: RiskLevel;
   /** Newest day first. */
   alerts: { day: Day; level: Exclude<RiskLevel, 'none'> }[];
-  /** The dependent ended this device's access from this day (nothing later is seen), or null. */
+  /** The dependent ended this device's access from this day (its key is forgotten: nothing new is seen), or null. */
   endedFrom: Day | null;
   /** What the dependent's device last reported (care-room heartbeat), ms; null = not yet. */
   lastSyncAt: number | null;
@@ -134,22 +134,27 @@ export interface GuardianState {
 }
 
 /**
- * Where a pairing is: `connecting` to signaling; `show-code` (receiver: the QR text to show);
- * `compare` (both: the six digits to compare); `waiting` (this person confirmed, the other device
- * has not yet); `done`; `failed` (code and message: expired, second_sender, not_confirmed, bad_grant, offline…).
+ * Where a pairing is. `role`: this device `keeper` (it will keep the other's key: a watch key, or
+ * in custody their whole key) or `holder` (it hands its own over); `mode`: watch or custody.
+ * `connecting` to signaling; `show-code` (the device that shows the code: the QR text); `compare`
+ * (both: the six digits to compare); `waiting` (this person confirmed, the other device has not
+ * yet); `done`; `failed` (code and message: expired, second_sender — on both screens —,
+ * not_confirmed, bad_grant, offline, wrong_mode…).
  */
-export type PairingProgress =
-  | { role: 'receiver' | 'sender'; stage: 'connecting' }
-  | { role: 'receiver'; stage: 'show-code'; offerText: string; expires: number }
-  | { role: 'receiver' | 'sender'; stage: 'compare' | 'waiting'; sas: string }
-  | { role: 'receiver' | 'sender'; stage: 'done'; label: string }
-  | { role: 'receiver' | 'sender'; stage: 'failed'; code: string; message: string };
+export type PairingProgress = { role: 'keeper' | 'holder'; mode: 'watch' | 'custody' } & (
+  | { stage: 'connecting' }
+  | { stage: 'show-code'; offerText: string; expires: number }
+  | { stage: 'compare' | 'waiting'; sas: string }
+  | { stage: 'done'; label: string }
+  | { stage: 'failed'; code: string; message: string });
 
 export interface CareState {
   dependents: DependentState[];
   guardians: GuardianState[];
   /** The pairing under way on this device, if any. */
   pairing: PairingProgress | null;
+  /** The first day an "End access" now would take effect: today, or tomorrow once today's records left (PROTOCOL §13.2). */
+  endFrom: Day;
 }
 
 export interface AppState {
@@ -260,17 +265,22 @@ export type Intent =
   | { type: 'prove-days'; diagnostician: string; challenge: string; days: Day[] }
   /**
    * Guardian pairing (PROTOCOL §13.1), relayed by the engine through signaling; its progress is
-   * `state.care.pairing`. The receiving device (it will hold the key): `pair-start` shows a code.
-   * The sending device (it holds the key): `pair-scan` with the scanned code's text (replies with
-   * an error for a bad, foreign or expired code, before anything is sent). Both: `pair-confirm`
-   * when the person sees the same six digits on both screens, with their name for the other
-   * person; `pair-cancel` when they differ or the person leaves.
+   * `state.care.pairing`. `pair-start` shows a code: `watch` — this device will look after whoever
+   * scans it; `custody` — whoever scans it will keep this device's keys (a watch pairs by showing).
+   * `pair-scan` with the scanned code's text and the kind of pairing the person chose (`mode`:
+   * "Let someone look after me" is watch, "Keep someone's keys" custody; a code of the other kind
+   * is refused, `wrong_mode`), replying with an error for a bad, foreign or expired code before
+   * anything is sent. Both: `pair-confirm` when the person sees the same six digits on both
+   * screens, with their name for the other person; `pair-cancel` when they differ or the person leaves.
    */
   | { type: 'pair-start'; mode: 'watch' | 'custody' }
-  | { type: 'pair-scan'; offerText: string }
+  | { type: 'pair-scan'; offerText: string; mode?: 'watch' | 'custody' }
   | { type: 'pair-confirm'; label: string }
   | { type: 'pair-cancel' }
-  /** End a guardian's access for future days (reply: `{ fromDay }`); the guardian is told in its care room. */
+  /**
+   * End a guardian's access for future days (reply: `{ fromDay }`); the guardian is told in its care
+   * room, those who keep access get the new key. A guardian in custody: refused (`custody_end`).
+   */
   | { type: 'end-guardian'; id: string }
   | { type: 'remove-dependent'; id: string }
   /** Diagnostician mode: open a role key file (text) with its passphrase; refused unless certified on the chain. Reply: ClinicState. */
@@ -344,7 +354,7 @@ export function initialState(): AppState {
     exposure: { status: 'none', lastCheckedAt: null, checkedUpTo: null, alerts: [] },
     days: [],
     network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
-    care: { dependents: [], guardians: [], pairing: null },
+    care: { dependents: [], guardians: [], pairing: null, endFrom: 0 },
   };
 }
 

@@ -48,8 +48,8 @@ export function withdrawalBlock(c: CryptoProvider, keys: UserKeys, a: Common & {
 /**
  * A diagnosis: a certified diagnostician endorses the days a patient proved to own (proofs bound
  * to this diagnostician's key and its challenge), sealed to the epoch key. `ephSecret` is the
- * case's X25519 secret: fresh random bytes by default; the app's clinic passes
- * `consentCaseSecret` (src/core/consent.ts) so the patient recognises the block.
+ * case's X25519 secret: fresh random bytes by default; the app's clinic passes the consent's
+ * `caseSecret` (`checkConsent`, src/core/consent.ts) so the patient recognises the block.
  */
 export function diagnosisBlock(
   c: CryptoProvider,

@@ -49,6 +49,7 @@ export function sealEpochKey(c: CryptoProvider, recipientEd25519: Uint8Array, k:
   const e = c.randomBytes(32);
   const E = c.x25519PublicKey(e);
   const key = hkdf(c, c.x25519(e, R), concat(E, R), INFO, 32);
+  c.forgetSecret?.(e); // the provider's cached copy too: e opens the box
   e.fill(0);
   return concat(E, c.aeadSeal(key, NONCE, k.secretKey, aad(k.epoch, k.publicKey)));
 }
@@ -70,6 +71,7 @@ export function openEpochKey(c: CryptoProvider, recipientSecret: Uint8Array, epo
   } catch {
     throw new InputError('bad_handover', `epoch ${epoch}: the sealed key's ephemeral key is invalid`);
   } finally {
+    c.forgetSecret?.(x);
     x.fill(0);
   }
   const key = hkdf(c, shared, concat(E, R), INFO, 32);

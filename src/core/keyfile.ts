@@ -6,16 +6,18 @@
  *
  * Format (JSON, UTF-8):
  * ```json
- * { "format": "beeptrace-key/1", "role": "diagnostician", "name": "Clinic 4", "region": 1,
+ * { "format": "beeptrace-key/2", "role": "diagnostician", "name": "Clinic 4", "region": 1,
  *   "publicKey": "<32 bytes hex>",
  *   "kdf": { "name": "scrypt", "N": 131072, "r": 8, "p": 1, "salt": "<16 bytes hex>" },
  *   "cipher": { "name": "xchacha20-poly1305", "nonce": "<24 bytes hex>" },
  *   "secretKey": "<48 bytes hex: the 32-byte seed sealed, with its 16-byte tag>" }
  * ```
  * KDF: scrypt (RFC 7914), memory-hard; the default N = 2^17, r = 8 (128 MiB, about a second).
- * AEAD: XChaCha20-Poly1305 with AAD = "beeptrace-key/1" ‖ 0x0a ‖ role ‖ 0x0a ‖ publicKey hex, so
- * a file whose role or public key was edited does not open. A file opens only when the sealed seed
- * derives the stated public key.
+ * AEAD: XChaCha20-Poly1305 with AAD = the UTF-8 JSON array ["beeptrace-key/2", role, name, region
+ * or null, publicKey hex], so a file whose role, name, region or public key was edited does not
+ * open. A file opens only when the sealed seed derives the stated public key. Files of format
+ * "beeptrace-key/1" (written before issue 18) still open; their AAD covered only role and public
+ * key, so their name and region are not authenticated: seal a new file (`ca keygen`) to bind them.
  *
  * @example
  * const file = await sealKeyFile(nobleCrypto, { role: 'diagnostician', name: 'Clinic 4', region: 1, secretKey }, 'correct horse');
@@ -28,8 +30,10 @@ import type { CryptoProvider } from './crypto.ts';
 import { equal, fromHex, toHex, utf8 } from './bytes.ts';
 import { InputError } from './errors.ts';
 
-/** The format tag of a key file. */
-export const KEY_FILE_FORMAT = 'beeptrace-key/1';
+/** The format tag of a key file as written now. */
+export const KEY_FILE_FORMAT = 'beeptrace-key/2';
+/** The earlier format (AAD over role and public key only), still read. */
+export const KEY_FILE_FORMAT_1 = 'beeptrace-key/1';
 
 /** Roles a key file may hold. */
 export const KEY_FILE_ROLES = ['root', 'diagnostician', 'solver', 'validator', 'venue'] as const;
@@ -42,7 +46,7 @@ export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
 
 /** A key file as stored (JSON). @example JSON.parse(text) as KeyFileJson */
 export interface KeyFileJson {
-  format: typeof KEY_FILE_FORMAT;
+  format: typeof KEY_FILE_FORMAT | typeof KEY_FILE_FORMAT_1;
   role: KeyFileRole;
   name: string;
   region?: number;
@@ -61,8 +65,10 @@ export interface RoleKeyMaterial {
   secretKey: Uint8Array;
 }
 
-function aad(role: string, publicKeyHex: string): Uint8Array {
-  return utf8(`${KEY_FILE_FORMAT}\n${role}\n${publicKeyHex}`);
+/** The AAD of a file: every public field (format 2), or role and public key only (format 1). */
+function aad(f: { format: string; role: string; name: string; region?: number; publicKey: string }): Uint8Array {
+  if (f.format === KEY_FILE_FORMAT_1) return utf8(`${KEY_FILE_FORMAT_1}\n${f.role}\n${f.publicKey}`);
+  return utf8(JSON.stringify([f.format, f.role, f.name, f.region ?? null, f.publicKey]));
 }
 
 function kek(passphrase: string, salt: Uint8Array, k: { N: number; r: number; p: number }): Promise<Uint8Array> {
@@ -83,12 +89,13 @@ export async function sealKeyFile(
   if (!(KEY_FILE_ROLES as readonly string[]).includes(key.role)) throw new TypeError(`sealKeyFile: unknown role ${JSON.stringify(key.role)}`);
   if (!(key.secretKey instanceof Uint8Array) || key.secretKey.length !== 32) throw new RangeError('sealKeyFile: the secret key must be 32 bytes');
   if (typeof passphrase !== 'string' || passphrase.length === 0) throw new TypeError('sealKeyFile: a passphrase is required');
+  if (typeof key.name !== 'string') throw new TypeError('sealKeyFile: the name must be a string');
   checkCost(scrypt, 'sealKeyFile');
   const publicKey = toHex(c.ed25519PublicKey(key.secretKey));
   const salt = c.randomBytes(16);
   const nonce = c.randomBytes(24);
   const k = await kek(passphrase, salt, scrypt);
-  const sealed = xchacha20poly1305(k, nonce, aad(key.role, publicKey)).encrypt(key.secretKey);
+  const sealed = xchacha20poly1305(k, nonce, aad({ format: KEY_FILE_FORMAT, role: key.role, name: key.name, region: key.region, publicKey })).encrypt(key.secretKey);
   const file: KeyFileJson = {
     format: KEY_FILE_FORMAT,
     role: key.role,
@@ -133,7 +140,7 @@ export function parseKeyFile(text: string): KeyFileJson & { publicKeyBytes: Uint
     throw new InputError('bad_key_file', `${where}: not JSON (${(e as Error).message})`);
   }
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new InputError('bad_key_file', `${where}: must be a JSON object`);
-  if (o.format !== KEY_FILE_FORMAT) throw new InputError('bad_key_file', `${where}: "format" must be "${KEY_FILE_FORMAT}", got ${JSON.stringify(o.format)}`);
+  if (o.format !== KEY_FILE_FORMAT && o.format !== KEY_FILE_FORMAT_1) throw new InputError('bad_key_file', `${where}: "format" must be "${KEY_FILE_FORMAT}" (or the earlier "${KEY_FILE_FORMAT_1}"), got ${JSON.stringify(o.format)}`);
   if (!(KEY_FILE_ROLES as readonly unknown[]).includes(o.role)) throw new InputError('bad_key_file', `${where}: "role" must be one of ${KEY_FILE_ROLES.join(', ')}, got ${JSON.stringify(o.role)}`);
   if (typeof o.name !== 'string' || o.name.length > 200) throw new InputError('bad_key_file', `${where}: "name" must be a string of at most 200 characters`);
   if (o.region !== undefined && (!Number.isInteger(o.region) || (o.region as number) < 0 || (o.region as number) > 0xffff)) {
@@ -162,7 +169,7 @@ export async function openKeyFile(c: CryptoProvider, text: string, passphrase: s
   const k = await kek(passphrase, fromHex(f.kdf.salt), f.kdf);
   let secretKey: Uint8Array;
   try {
-    secretKey = xchacha20poly1305(k, fromHex(f.cipher.nonce), aad(f.role, f.publicKey)).decrypt(fromHex(f.secretKey));
+    secretKey = xchacha20poly1305(k, fromHex(f.cipher.nonce), aad(f)).decrypt(fromHex(f.secretKey));
   } catch {
     throw new InputError('wrong_passphrase', 'the passphrase does not open this key file (or the file was altered)');
   }

@@ -1,28 +1,32 @@
 /**
  * Guardian pairing (docs/PROTOCOL.md §13.1–13.2): the key agreement behind the two QR-and-code
- * screens, the sealing of what crosses, a guardian's watch grant, and the rotation that ends a
+ * screens, the sealing of what crosses, a guardian's watch grants, and the rotation that ends a
  * guardian's access for future days. Pure; the app relays the messages through signaling.
  *
- * The receiver (the device that will hold the key: a guardian, or a wearable being set up) shows
- * an offer with a fresh X25519 key. The sender (the device that holds the key) scans it, makes its
- * own ephemeral key and sends `hello` = its public key. Both compute
- *   K = X25519(own secret, other public), h = SHA-256("BeepTrace/pair/v1" ‖ offer ‖ senderPub),
+ * Two devices, two pairs of roles. The **offerer** shows an offer with a fresh X25519 key; the
+ * **scanner** scans it, makes its own ephemeral key and sends `hello` = its public key. The
+ * **holder** has the key that is handed over; the **keeper** receives it. In watch mode the
+ * guardian's phone offers and keeps a watch key; in custody mode the dependent's device (a watch, a
+ * phone without a usable screen) offers and hands over its whole key — so a device that cannot scan
+ * pairs by showing a code. Both compute
+ *   K = X25519(own secret, other public), h = SHA-256("BeepTrace/pair/v1" ‖ offer ‖ scannerPub),
  *   k_x = HKDF(ikm = K, salt = h, info = "pair/" ‖ x) for x in {sas, to-receiver, to-sender, link}
- * and show the same six-digit short code from k_sas. Each person checks both screens show the
- * same code. The receiver's "they match" sends `confirm` (AEAD under k_to-sender); the sender
- * seals the grant (AEAD under k_to-receiver) only after its own person confirmed and it received
- * the receiver's confirm. Each key seals one message (zero nonce).
+ * ("to-receiver" seals to the keeper, "to-sender" to the holder: the labels of version 1, when the
+ * offerer was always the keeper) and show the same six-digit short code from k_sas. Each person
+ * checks both screens show the same code. The keeper's "they match" sends `confirm` (AEAD under
+ * k_to-sender); the holder seals the grant (AEAD under k_to-receiver) only after its own person
+ * confirmed and it received the keeper's confirm. Each key seals one message (zero nonce).
  *
- * What a bystander who photographed the offer learns: the receiver's ephemeral public key and
- * signaling id; it can compute no k_x (it lacks both secrets). If it races the real sender, the
- * receiver sees two hellos (and aborts) or the codes differ on the two screens.
+ * What a bystander who photographed the offer learns: the offerer's ephemeral public key and
+ * signaling id; it can compute no k_x (it lacks both secrets). If it races the real scanner, the
+ * offerer sees two hellos (and aborts, telling both scanners) or the codes differ on the screens.
  *
  * @example
- * const r = newPairingReceiver(c, { mode: 'watch', region: 1, rendezvous, expires });
- * const s = pairingSender(c, decodeOfferText(r.offerText), nowSec);
- * const rk = r.accept(s.hello, nowSec);   // rk.sas === s.keys.sas
- * const sealed = sealGrant(c, s.keys, { kind: 'watch', ... });  // after both confirmed
- * openGrant(c, rk, sealed).kind === 'watch'
+ * const o = newPairingOffer(c, { mode: 'watch', region: 1, rendezvous, expires });
+ * const s = pairingScanner(c, decodeOfferText(o.offerText), nowSec);
+ * const ok = o.accept(s.hello, nowSec);   // ok.sas === s.keys.sas
+ * const sealed = sealGrant(c, s.keys, { kind: 'watch', ... });  // the holder, after both confirmed
+ * openGrant(c, ok, sealed).kind === 'watch'
  * @module
  */
 import { hkdf, type CryptoProvider } from './crypto.ts';
@@ -41,18 +45,20 @@ export const OFFER_TTL_SEC = 300;
 /** The keys both sides derive. `sas` is the six-digit code shown on both screens. */
 export interface PairingKeys {
   sas: string;
-  toReceiver: Uint8Array;
-  toSender: Uint8Array;
+  /** Seals the grant, holder → keeper ("pair/to-receiver"). */
+  toKeeper: Uint8Array;
+  /** Seals the keeper's confirmation, keeper → holder ("pair/to-sender"). */
+  toHolder: Uint8Array;
   /** A key the two devices keep for later messages of this pairing (an "access ended" notice). */
   link: Uint8Array;
 }
 
-function derive(c: CryptoProvider, shared: Uint8Array, offer: Uint8Array, senderPub: Uint8Array): PairingKeys {
-  const h = c.sha256(concat(L_PAIR, offer, senderPub));
+function derive(c: CryptoProvider, shared: Uint8Array, offer: Uint8Array, scannerPub: Uint8Array): PairingKeys {
+  const h = c.sha256(concat(L_PAIR, offer, scannerPub));
   const k = (x: string) => hkdf(c, shared, h, utf8(`pair/${x}`), 32);
   const s = k('sas');
   const n = ((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3]) >>> 0;
-  return { sas: String(n % 1_000_000).padStart(6, '0'), toReceiver: k('to-receiver'), toSender: k('to-sender'), link: k('link') };
+  return { sas: String(n % 1_000_000).padStart(6, '0'), toKeeper: k('to-receiver'), toHolder: k('to-sender'), link: k('link') };
 }
 
 function checkFresh(offer: PairingOffer, nowSec: number): void {
@@ -60,10 +66,11 @@ function checkFresh(offer: PairingOffer, nowSec: number): void {
 }
 
 /**
- * The receiving side: a fresh ephemeral key and the offer to show.
- * @example const r = newPairingReceiver(c, { mode: 'watch', region: 1, rendezvous, expires: now + OFFER_TTL_SEC })
+ * The side that shows the code: a fresh ephemeral key and the offer. In watch mode it will keep a
+ * watch key; in custody mode it hands over its own key.
+ * @example const o = newPairingOffer(c, { mode: 'watch', region: 1, rendezvous, expires: now + OFFER_TTL_SEC })
  */
-export function newPairingReceiver(c: CryptoProvider, o: { mode: PairingMode; region: number; rendezvous: Uint8Array; expires: number }) {
+export function newPairingOffer(c: CryptoProvider, o: { mode: PairingMode; region: number; rendezvous: Uint8Array; expires: number }) {
   const secret = c.randomBytes(32);
   const offer: PairingOffer = { ...o, receiverPub: c.x25519PublicKey(secret) };
   const offerBytes = encodeOffer(offer);
@@ -72,7 +79,7 @@ export function newPairingReceiver(c: CryptoProvider, o: { mode: PairingMode; re
     offer,
     offerText: encodeOfferText(offer),
     /**
-     * Take the sender's hello; returns the pairing keys (show `sas`). A second hello, or one
+     * Take the scanner's hello; returns the pairing keys (show `sas`). A second hello, or one
      * after expiry, is refused (InputError `second_sender` / `expired`): start again.
      */
     accept(hello: Uint8Array, nowSec: number): PairingKeys {
@@ -92,11 +99,11 @@ export function newPairingReceiver(c: CryptoProvider, o: { mode: PairingMode; re
 }
 
 /**
- * The sending side, after scanning an offer: its hello (32 bytes, to relay to the receiver) and
- * the pairing keys (show `sas`). An expired offer is refused.
- * @example const s = pairingSender(c, decodeOfferText(text), Math.floor(Date.now() / 1000))
+ * The side that scanned an offer: its hello (32 bytes, to relay to the offerer) and the pairing
+ * keys (show `sas`). An expired offer is refused.
+ * @example const s = pairingScanner(c, decodeOfferText(text), Math.floor(Date.now() / 1000))
  */
-export function pairingSender(c: CryptoProvider, offer: PairingOffer, nowSec: number): { hello: Uint8Array; keys: PairingKeys } {
+export function pairingScanner(c: CryptoProvider, offer: PairingOffer, nowSec: number): { hello: Uint8Array; keys: PairingKeys } {
   checkFresh(offer, nowSec);
   const secret = c.randomBytes(32);
   const hello = c.x25519PublicKey(secret);
@@ -109,24 +116,24 @@ export function pairingSender(c: CryptoProvider, offer: PairingOffer, nowSec: nu
   return { hello, keys: derive(c, shared, encodeOffer(offer), hello) };
 }
 
-/** The receiver's "the codes match" message. @example relay(confirmMessage(c, keys)) */
+/** The keeper's "the codes match" message. @example relay(confirmMessage(c, keys)) */
 export function confirmMessage(c: CryptoProvider, keys: PairingKeys): Uint8Array {
-  return c.aeadSeal(keys.toSender, ZERO_NONCE, new Uint8Array(0), L_CONFIRM);
+  return c.aeadSeal(keys.toHolder, ZERO_NONCE, new Uint8Array(0), L_CONFIRM);
 }
 
-/** True when `msg` is the receiver's confirmation for these keys. @example isConfirmation(c, s.keys, msg) */
+/** True when `msg` is the keeper's confirmation for these keys. @example isConfirmation(c, s.keys, msg) */
 export function isConfirmation(c: CryptoProvider, keys: PairingKeys, msg: Uint8Array): boolean {
-  return msg instanceof Uint8Array && c.aeadOpen(keys.toSender, ZERO_NONCE, msg, L_CONFIRM) !== null;
+  return msg instanceof Uint8Array && c.aeadOpen(keys.toHolder, ZERO_NONCE, msg, L_CONFIRM) !== null;
 }
 
-/** Seal the grant to the receiver (once per pairing). @example relay(sealGrant(c, s.keys, grant)) */
+/** Seal the grant to the keeper (once per pairing; the holder does it). @example relay(sealGrant(c, s.keys, grant)) */
 export function sealGrant(c: CryptoProvider, keys: PairingKeys, g: Grant): Uint8Array {
-  return c.aeadSeal(keys.toReceiver, ZERO_NONCE, encodeGrant(g), L_PAIR);
+  return c.aeadSeal(keys.toKeeper, ZERO_NONCE, encodeGrant(g), L_PAIR);
 }
 
 /** Open the sealed grant (InputError `bad_grant` when it does not authenticate). @example openGrant(c, keys, sealed) */
 export function openGrant(c: CryptoProvider, keys: PairingKeys, sealed: Uint8Array): Grant {
-  const pt = sealed instanceof Uint8Array ? c.aeadOpen(keys.toReceiver, ZERO_NONCE, sealed, L_PAIR) : null;
+  const pt = sealed instanceof Uint8Array ? c.aeadOpen(keys.toKeeper, ZERO_NONCE, sealed, L_PAIR) : null;
   if (!pt) throw new InputError('bad_grant', 'the key material did not come from the paired device (or was altered)');
   return decodeGrant(pt);
 }
@@ -160,29 +167,44 @@ export function careRoom(c: CryptoProvider, link: Uint8Array, day: Day): string 
   return `beeptrace/v1/care/${toHex(h.subarray(0, 16))}`;
 }
 
+/** One watch-key generation a guardian was given: in force from `fromDay` (until the next one's). */
+export interface WatchGrantEntry {
+  generation: number;
+  fromDay: Day;
+  watchKey: Uint8Array;
+}
+
 /**
- * What a guardian holds in watch mode: one generation's watch key, valid from the day it was
- * given, until the dependent ends the access (`untilDay`, exclusive). Its tags name only the
- * days it covers.
- * @example new WatchGrant(c, { generation: 0, fromDay: 20000, watchKey }).tag(20010)
+ * What a guardian holds in watch mode: the watch-key generations it was given, each from the day
+ * it took effect (the first from the day of the pairing; later ones as the dependent rotates for
+ * another guardian, PROTOCOL §13.2), until the dependent ends this guardian's access
+ * (`untilDay`, exclusive). Its tags name only the days it covers, each under the generation in force.
+ * @example new WatchGrant(c, { grants: [{ generation: 0, fromDay: 20000, watchKey }] }).tag(20010)
  */
 export class WatchGrant implements TagSource {
-  private readonly keys: WatchKeys;
+  private readonly entries: { fromDay: Day; keys: WatchKeys }[];
   constructor(
     c: CryptoProvider,
-    readonly grant: { generation: number; fromDay: Day; watchKey: Uint8Array; untilDay?: Day },
+    readonly grant: { grants: readonly WatchGrantEntry[]; untilDay?: Day },
   ) {
-    this.keys = new WatchKeys(c, grant.watchKey, grant.generation);
+    const sorted = [...grant.grants].sort((a, b) => a.fromDay - b.fromDay);
+    if (!sorted.length) throw new RangeError('a watch grant holds at least one generation');
+    for (let i = 1; i < sorted.length; i++) {
+      if (!(sorted[i].generation > sorted[i - 1].generation)) throw new RangeError('watch grant: a later day needs a later generation');
+    }
+    this.entries = sorted.map((g) => ({ fromDay: g.fromDay, keys: new WatchKeys(c, g.watchKey, g.generation) }));
   }
   /** Whether the dependent ended this access. */
   get ended(): boolean {
     return this.grant.untilDay !== undefined;
   }
   covers(day: Day): boolean {
-    return day >= this.grant.fromDay && (this.grant.untilDay === undefined || day < this.grant.untilDay);
+    return day >= this.entries[0].fromDay && (this.grant.untilDay === undefined || day < this.grant.untilDay);
   }
   tag(day: Day): Uint8Array | null {
-    return this.covers(day) ? this.keys.tag(day) : null;
+    if (!this.covers(day)) return null;
+    for (let i = this.entries.length - 1; i >= 0; i--) if (day >= this.entries[i].fromDay) return this.entries[i].keys.tag(day);
+    return null;
   }
 }
 

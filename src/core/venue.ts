@@ -4,8 +4,9 @@
  * - a venue certified by the CA as `Role.VENUE` signs a poster (`signPoster`): its key, its name,
  *   its region and the default length of a stay there;
  * - the visitor's app checks the scanned poster before checking in (`checkPoster`): the
- *   signature, the region, and that the key holds a VENUE certificate for that region, not
- *   expired and not revoked, on the visitor's own synced notification chain;
+ *   signature, the region, that the key holds a VENUE certificate for that region, not
+ *   expired and not revoked, on the visitor's own synced notification chain, and that the
+ *   poster's name is the name that certificate gives (a certified café cannot print "City Hospital");
  * - the check-in records a venue stay under the venue id `venueIdOf(key)`: the first 8 bytes of
  *   SHA-256("BeepTrace/venue-id/v1" ‖ key), 16 hex characters. Derived, not printed, so a poster
  *   cannot claim another venue's id (to match its visitors) without that venue's secret key.
@@ -31,7 +32,7 @@ const POSTER_LABEL = utf8('BeepTrace/venue-poster/v1');
 const VENUE_ID_LABEL = utf8('BeepTrace/venue-id/v1');
 
 /** Why a venue poster was refused. @example if (e instanceof VenueError && e.code === 'not_certified') … */
-export type VenueErrorCode = 'bad_signature' | 'foreign_region' | 'not_certified';
+export type VenueErrorCode = 'bad_signature' | 'foreign_region' | 'not_certified' | 'wrong_name';
 
 /** A poster that decodes but must not be checked in to. @example new VenueError('bad_signature', '…') */
 export class VenueError extends BeepTraceError {
@@ -69,7 +70,8 @@ export function signPoster(c: CryptoProvider, key: { secretKey: Uint8Array; publ
 /**
  * The visitor's check of a scanned poster. Throws CodecError (form) or VenueError:
  * `bad_signature` (altered or forged), `foreign_region` (another region's poster),
- * `not_certified` (no VENUE certificate for this region on `authority`, expired, or revoked).
+ * `not_certified` (no VENUE certificate for this region on `authority`, expired, or revoked),
+ * `wrong_name` (the poster's name is not the name its certificate gives the venue).
  * @example const v = checkPoster(c, text, { authority: ledger.authority, region: 1, nowSec })
  */
 export function checkPoster(c: CryptoProvider, text: string, a: { authority: AuthorityState; region: number; nowSec: number }): CheckedPoster {
@@ -80,5 +82,9 @@ export function checkPoster(c: CryptoProvider, text: string, a: { authority: Aut
   if (p.region !== a.region) throw new VenueError('foreign_region', `the poster is for region ${p.region}, this app serves region ${a.region}`);
   const why = a.authority.whyNotAuthorized(p.venueKey, Role.VENUE, a.region, a.nowSec);
   if (why) throw new VenueError('not_certified', `this poster's key is not a certified venue: ${why}`);
+  const names = a.authority.certifiedNames(p.venueKey, Role.VENUE, a.region, a.nowSec);
+  if (!names.includes(p.name)) {
+    throw new VenueError('wrong_name', `the poster calls the venue ${JSON.stringify(p.name)}, but the health authority certified its key as ${names.map((n) => JSON.stringify(n)).join(' or ')}`);
+  }
   return { ...p, venueId: venueIdOf(c, p.venueKey) };
 }

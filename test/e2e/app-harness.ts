@@ -4,6 +4,7 @@
  * contexts as people's devices (each its own IndexedDB, geolocation and clock), and the steps a
  * person takes, found by role and accessible name.
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,12 @@ export async function authorityMadeYesterday(dataDir: string, policy?: Policy): 
   await made.close();
 }
 
-/** Start the whole local stack with short duties, in a fresh data folder (its authority made yesterday). */
+/**
+ * Start the whole local stack with short duties, in a fresh data folder (its authority made
+ * yesterday). Its server sends `npm start`'s security headers; `cleanup()` fails the test when a
+ * browser reported a Content-Security-Policy violation while it ran (issue 18: every app test,
+ * the A/B/C story included, runs under the policy with none).
+ */
 export async function startTestStack(): Promise<Stack & { cleanup(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bt-app-'));
   await authorityMadeYesterday(dataDir, TEST_POLICY);
@@ -47,6 +53,7 @@ export async function startTestStack(): Promise<Stack & { cleanup(): Promise<voi
     async cleanup() {
       await stack.stop();
       await rm(dataDir, { recursive: true, force: true });
+      assert.deepEqual(stack.cspReports, [], 'no Content-Security-Policy violation while the test ran');
     },
   });
 }

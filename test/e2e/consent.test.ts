@@ -208,7 +208,7 @@ test('A is diagnosed through the two QR codes by cameras: B is told "High risk",
   }
 });
 
-test('through image files; refusals with a clear message and nothing published: tampered, second diagnostician, used twice, expired, revoked, declined; self-report', { timeout: 300_000 }, async () => {
+test('through image files; refusals with a clear message and nothing published: tampered, not a BeepTrace code, second diagnostician, used twice, expired, revoked, declined; self-report', { timeout: 300_000 }, async () => {
   const stack = await startTestStack();
   const dir = mkdtempSync(join(tmpdir(), 'bt-consent-'));
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -242,10 +242,12 @@ test('through image files; refusals with a clear message and nothing published: 
     await p.page.getByText('Nothing was shared.').waitFor();
     assert.equal((await appState(p.page)).consent ?? null, null);
 
-    // Through image files: the clinic code, then the consent code.
+    // Through image files: the clinic code, then the consent code. A web link's QR code first: refused.
     await p.page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
     await p.page.getByRole('link', { name: 'I tested positive' }).click();
     await p.page.getByRole('button', { name: 'Scan the clinic code' }).click();
+    await chooseImage(p.page, Buffer.from(encodeQR('https://example.org/', 'gif', { scale: 6 })), 'image/gif');
+    await p.page.getByText('This is not a BeepTrace code. Nothing was shared.').waitFor({ timeout: 20_000 });
     await chooseImage(p.page, clinic.png);
     await p.page.getByRole('button', { name: 'Share these days' }).click();
     const consent = await shownQr(p.page);
@@ -259,6 +261,10 @@ test('through image files; refusals with a clear message and nothing published: 
     // Not a picture of a code at all.
     await chooseImage(d.page, Buffer.from('not an image'), 'image/png');
     await d.page.getByText('This file is not a picture.').waitFor();
+    // Another QR code (a web link): refused, saying what did not happen (issue 18 finding 8).
+    const link = Buffer.from(encodeQR('https://example.org/', 'gif', { scale: 6 }));
+    await chooseImage(d.page, link, 'image/gif');
+    await d.page.getByText('This is not a BeepTrace code. Nothing was published.').waitFor({ timeout: 20_000 });
 
     // The same consent to a second diagnostician: refused.
     await d.page.getByRole('button', { name: 'Leave diagnostician mode' }).click();

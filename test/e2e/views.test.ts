@@ -284,6 +284,52 @@ test('Family and care: a dependent in custody gets "Report a positive test for �
   } finally { await page.context().close(); }
 });
 
+test('issue 18: Family and care says what the protocol does — an ended dependent keeps its status and day; "End access" names its day (tomorrow once today left), or, for a custodian, why not and what instead; the clinic\'s Key file chooser takes diagnostician.key', async () => {
+  const { page, errors } = await open('', 'care');
+  try {
+    const today = Math.floor(Date.now() / 86_400_000);
+    const dayLong = (d: number) => new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(d * 86_400_000);
+    const ended = { id: 'd1', label: 'Gran', mode: 'watch', pairedAt: Date.now() - 86_400_000 * 3, lastHeardAt: Date.now(), status: 'high', alerts: [{ day: today - 1, level: 'high' }], endedFrom: today, lastSyncAt: null, lastUploadAt: null, consent: null };
+    const guardian = (id: string, label: string, mode: string, endedFrom: number | null) => ({ id, label, mode, pairedAt: Date.now() - 86_400_000, endedFrom });
+    const set = (care: unknown) => page.evaluate((c) => (window as any).bt.setState({ care: c }), care);
+    await set({ dependents: [ended], guardians: [guardian('g1', 'Anna', 'watch', null), guardian('g2', 'Carer', 'custody', null), guardian('g3', 'Ben', 'watch', today + 1)], pairing: null, endFrom: today + 1 });
+    await page.getByRole('heading', { name: 'Family and care', level: 1 }).waitFor();
+    // A dependent who ended this phone's access: what was found stays shown (finding 8), and the end is said.
+    const item = page.locator('bt-care-view li', { hasText: 'Gran' });
+    await item.getByText('High risk').waitFor();
+    assert.equal(await item.locator(`time[datetime="${isoDay(today - 1)}"]`).count(), 1, 'the exposure day');
+    await item.getByText('Gran ended your access from', { exact: false }).waitFor();
+    // A guardian whose access ends tomorrow: future tense, and why.
+    await page.locator('bt-care-view li', { hasText: 'Ben' }).getByText(`Access ends on ${dayLong(today + 1)}`, { exact: false }).waitFor();
+    // "End access" for Anna names the day it takes effect: tomorrow here (today's records left).
+    await page.getByRole('button', { name: 'End access for Anna' }).click();
+    const q = page.getByRole('group', { name: new RegExp(`Your key changes from ${dayLong(today + 1)}`) });
+    await q.waitFor();
+    await q.getByText('cannot be taken back', { exact: false }).waitFor();
+    await q.getByRole('button', { name: 'Yes, end access' }).click();
+    assert.deepEqual(await lastIntent(page, 'end-guardian'), { type: 'end-guardian', id: 'g1' });
+    // For the custodian: why it cannot be done with a new key, and what to do instead; nothing to confirm.
+    await page.getByRole('button', { name: 'End access for Carer' }).click();
+    const why = page.getByRole('group', { name: /Carer keeps this device’s whole key/ });
+    await why.waitFor();
+    await why.getByRole('link', { name: 'Go to My data' }).waitFor();
+    assert.equal(await why.getByRole('button', { name: 'Yes, end access' }).count(), 0);
+    const r = await new AxeBuilder({ page }).include('beeptrace-app').analyze();
+    assert.deepEqual(r.violations.map((v) => v.id), [], 'axe');
+    await why.getByRole('button', { name: 'Keep access' }).click();
+    assert.equal((await intents(page)).filter((i) => i.type === 'end-guardian').length, 1, 'nothing sent for the custodian');
+    // "Keep someone’s keys" scans (the other device shows the code) and says so; the scan names its kind.
+    await page.getByRole('button', { name: 'Keep someone’s keys' }).click();
+    await page.getByText('On their watch or phone, BeepTrace shows a code', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    // Diagnostician mode's Key file chooser accepts the key file `npm start` makes (diagnostician.key).
+    await goto(page, 'clinic');
+    const accept = await page.getByLabel('Key file').getAttribute('accept');
+    assert.ok(accept!.split(',').includes('.key'), `accept="${accept}" lets a file dialog show diagnostician.key`);
+    assert.deepEqual(errors, []);
+  } finally { await page.context().close(); }
+});
+
 test('a blocked location says how to allow it and leaves recording off', async () => {
   const { page } = await open('geo=denied');
   try {

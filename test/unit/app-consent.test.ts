@@ -14,7 +14,8 @@ import { UserKeys } from '../../src/core/keys.ts';
 import { diagnosisDays, possessionProofs } from '../../src/core/device.ts';
 import { Ledger } from '../../src/core/ledger/ledger.ts';
 import { decodeBlock, Kind } from '../../src/core/codec/block.ts';
-import { Role } from '../../src/core/codec/records.ts';
+import { decodeCase, Role } from '../../src/core/codec/records.ts';
+import { openCase } from '../../src/core/sealing.ts';
 import { epochOf, DEFAULT_POLICY } from '../../src/core/policy.ts';
 import { Chain, dayOfMs } from '../../src/core/types.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
@@ -41,12 +42,15 @@ async function world() {
     serial: c.randomBytes(16), role: Role.DIAGNOSTICIAN, region: REGION, subject: k.publicKey, notBefore: Math.floor(nowMs / 1000) - 3600, notAfter, name,
   }, common()));
   const epoch = epochOf(DEFAULT_POLICY, dayOfMs(nowMs));
-  await add(epochKeyBlock(c, root, epoch, c.x25519PublicKey(c.randomBytes(32)), common()));
+  const epochSecret = c.randomBytes(32);
+  await add(epochKeyBlock(c, root, epoch, c.x25519PublicKey(epochSecret), common()));
   const published: Uint8Array[] = [];
   const node = { publish: async (b: Uint8Array) => { await ledger.add(b).then((r) => { if (r.status !== 'added') throw new Error(r.status); }); published.push(b); return { status: 'added' }; } } as unknown as NetNode;
   const ctx = (keys: UserKeys): EngineCtx => ({ store: new MemoryStore(), c, now, region: REGION, keys, net: { ledger, node }, locked: serialQueue(), changed: () => undefined });
   const diagnoses = () => ledger.entries(Chain.TRACING).filter((e) => e.kind === Kind.DIAGNOSIS).length;
-  return { root, ledger, common, add, certify, ctx, published, diagnoses, advance: (ms: number) => { nowMs += ms; }, now };
+  /** The days a published diagnosis endorses, as a solver opens it (the epoch key). */
+  const endorsedBy = (block: Uint8Array) => openCase(c, epochSecret, c.x25519PublicKey(epochSecret), decodeCase(decodeBlock(block).body, 'diagnosis'))!.endorsed;
+  return { root, ledger, common, add, certify, ctx, published, diagnoses, endorsedBy, advance: (ms: number) => { nowMs += ms; }, now };
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -185,13 +189,14 @@ test('custody: a guardian reports a positive test for a dependent with the depen
   assert.deepEqual(await guardian.checkClinic(clinicText).then((i) => i.days), [], 'the guardian’s own device recorded nothing');
 
   const { text } = await guardian.make(clinicText, [today - 1, today], 'gran');
-  const code = decodeConsentCode(text);
-  assert.deepEqual(code.days.map((d) => toHex(d.dayPub)), [today - 1, today].map((d) => toHex(dependentKeys.daySigning(d).publicKey)), 'gran’s day keys');
-  assert.ok(code.days.every((d) => toHex(d.dayPub) !== toHex(guardianKeys.daySigning(d.day).publicKey)), 'not the guardian’s');
+  assert.equal(decodeConsentCode(text).sealed.length, 21 + 2 * 97, 'two days, sealed');
   assert.equal(guardian.state('gran')?.status, 'waiting');
   assert.equal(guardian.state(), null, 'the guardian’s own consent is untouched');
 
   await clinic.endorse(text, today, 1);
+  const code = { days: w.endorsedBy(w.published.at(-1)!) };
+  assert.deepEqual(code.days.map((d) => toHex(d.dayPub)), [today - 1, today].map((d) => toHex(dependentKeys.daySigning(d).publicKey)), 'gran’s day keys');
+  assert.ok(code.days.every((d) => toHex(d.dayPub) !== toHex(guardianKeys.daySigning(d.day).publicKey)), 'not the guardian’s');
   guardian.accepted(decodeBlock(w.published.at(-1)!));
   assert.equal(guardian.state('gran')?.status, 'recorded');
   assert.equal(guardian.state(), null);

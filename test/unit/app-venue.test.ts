@@ -33,8 +33,9 @@ async function world() {
   await ledger.open();
   const common = () => ({ region: REGION, timeSec: Math.floor(nowMs / 1000), parents: ledger.tips(Chain.NOTIFICATION) });
   const add = async (b: Uint8Array) => assert.equal((await ledger.add(b)).status, 'added');
-  const certify = (k: RoleKey, role: number = Role.VENUE) => add(certificateBlock(c, root, {
-    serial: c.randomBytes(16), role: role as 1, region: REGION, subject: k.publicKey, notBefore: Math.floor(nowMs / 1000) - 3600, notAfter: Math.floor(nowMs / 1000) + 86_400, name: 'venue',
+  // certified under the name its posters print (a poster's name must be its certificate's)
+  const certify = (k: RoleKey, role: number = Role.VENUE, name = 'Café Nord') => add(certificateBlock(c, root, {
+    serial: c.randomBytes(16), role: role as 1, region: REGION, subject: k.publicKey, notBefore: Math.floor(nowMs / 1000) - 3600, notAfter: Math.floor(nowMs / 1000) + 86_400, name,
   }, common()));
   const store = new MemoryStore();
   const ctx: EngineCtx = { store, c, now, region: REGION, keys: new UserKeys(c, c.randomBytes(32)), net: { ledger, node: {} as NetNode }, locked: serialQueue(), changed: () => undefined };
@@ -77,7 +78,7 @@ test('check in with a certified poster, fixes wait, check out by hand: one venue
 test('the app checks out by itself at the poster\'s default duration; re-scanning restarts it; pausing ends the check-in', async () => {
   const w = await world();
   const bar = newRoleKey(c);
-  await w.certify(bar);
+  await w.certify(bar, Role.VENUE, 'Bar');
   const { rec, venue } = await w.open();
   const t0 = w.now();
   const poster = signPoster(c, bar, { region: REGION, name: 'Bar', minutes: 20 });
@@ -99,7 +100,7 @@ test('the app checks out by itself at the poster\'s default duration; re-scannin
   assert.equal(venue.state(), null, 'pausing closed the venue stay');
 });
 
-test('forged, foreign, uncertified, revoked and malformed posters are refused and record nothing', async () => {
+test('forged, foreign, uncertified, misnamed, revoked and malformed posters are refused and record nothing', async () => {
   const w = await world();
   const cafe = newRoleKey(c);
   const clinic = newRoleKey(c);
@@ -113,6 +114,8 @@ test('forged, foreign, uncertified, revoked and malformed posters are refused an
   await rejects(venue.checkIn(signPoster(c, cafe, { region: 2, name: 'Café Nord', minutes: 60 })), 'foreign_region');
   await rejects(venue.checkIn(signPoster(c, newRoleKey(c), { region: REGION, name: 'Nobody', minutes: 60 })), 'not_certified');
   await rejects(venue.checkIn(signPoster(c, clinic, { region: REGION, name: 'Clinic', minutes: 60 })), 'not_certified');
+  // issue 18 finding 7: a certified café signs a poster calling itself "City Hospital"
+  await rejects(venue.checkIn(signPoster(c, cafe, { region: REGION, name: 'City Hospital', minutes: 60 })), 'wrong_name');
   await rejects(venue.checkIn('https://example.org/'), 'bad_prefix');
   await rejects(venue.checkIn('BTV1:AQM'), 'truncated');
   await w.add(revocationBlock(c, w.root, { subject: cafe.publicKey, revokedAt: Math.floor(w.now() / 1000) - 1, reason: 1 }, w.common()));

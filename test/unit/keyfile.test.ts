@@ -64,3 +64,38 @@ test('sealing refuses a wrong role, a short key and an empty passphrase', async 
   await assert.rejects(sealKeyFile(c, { role: 'root', name: 'k', secretKey: new Uint8Array(31) }, 'pw', FAST), RangeError);
   await assert.rejects(sealKeyFile(c, { role: 'root', name: 'k', secretKey }, '', FAST), TypeError);
 });
+
+test('issue 18 finding 7: a file whose name or region was edited does not open (every public field is authenticated)', async () => {
+  const text = await sealKeyFile(c, { role: 'venue', name: 'Café Nord', region: 1, secretKey }, 'pw', FAST);
+  assert.equal(JSON.parse(text).format, 'beeptrace-key/2');
+  const edits: [string, (o: Record<string, unknown>) => void][] = [
+    ['name', (o) => { o.name = 'City Hospital'; }],
+    ['region', (o) => { o.region = 2; }],
+    ['region removed', (o) => { delete o.region; }],
+  ];
+  for (const [what, edit] of edits) {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    edit(o);
+    await assert.rejects(openKeyFile(c, JSON.stringify(o), 'pw'), (e: unknown) => e instanceof InputError && e.code === 'wrong_passphrase', what);
+  }
+  // Relabelled as the earlier format (whose aad names neither): it does not open either.
+  const o = JSON.parse(text) as Record<string, unknown>;
+  o.format = 'beeptrace-key/1';
+  o.name = 'City Hospital';
+  await assert.rejects(openKeyFile(c, JSON.stringify(o), 'pw'), (e: unknown) => e instanceof InputError && e.code === 'wrong_passphrase', 'downgraded to format 1');
+  assert.equal((await openKeyFile(c, text, 'pw')).name, 'Café Nord');
+});
+
+test('a key file of the earlier format 1 (aad over role and public key) still opens', async () => {
+  const { scryptAsync } = await import('@noble/hashes/scrypt.js');
+  const { xchacha20poly1305 } = await import('@noble/ciphers/chacha.js');
+  const salt = c.randomBytes(16);
+  const nonce = c.randomBytes(24);
+  const publicKey = toHex(c.ed25519PublicKey(secretKey));
+  const k = await scryptAsync(new TextEncoder().encode('pw'), salt, { ...FAST, dkLen: 32 });
+  const sealed = xchacha20poly1305(k, nonce, new TextEncoder().encode(`beeptrace-key/1\nsolver\n${publicKey}`)).encrypt(secretKey);
+  const v1 = { format: 'beeptrace-key/1', role: 'solver', name: 'Solver 1', publicKey, kdf: { name: 'scrypt', ...FAST, salt: toHex(salt) }, cipher: { name: 'xchacha20-poly1305', nonce: toHex(nonce) }, secretKey: toHex(sealed) };
+  const opened = await openKeyFile(c, JSON.stringify(v1), 'pw');
+  assert.deepEqual([opened.role, opened.name], ['solver', 'Solver 1']);
+  assert.deepEqual(opened.secretKey, secretKey);
+});

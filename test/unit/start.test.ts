@@ -112,7 +112,7 @@ test('the local authority: made once in its folder (encrypted key files 0600, th
   }
   for (const f of ['keys/diagnostician.key', 'ca/root.key']) {
     const text = await readFile(join(dir, f), 'utf8');
-    assert.equal(JSON.parse(text).format, 'beeptrace-key/1', f);
+    assert.equal(JSON.parse(text).format, 'beeptrace-key/2', f);
     assert.ok(!text.includes(toHex(f.startsWith('ca') ? ca.keys.root.secretKey : ca.keys.diagnostician.secretKey)), `${f}: no secret in the clear`);
   }
   assert.deepEqual((await readKeyFile(join(dir, 'keys', 'diagnostician.key'), c)).publicKey, ca.keys.diagnostician.publicKey);
@@ -219,4 +219,13 @@ test('signaling attached under /signal of an existing server: WebSocket, health,
   }
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'app', 'the HTTP server still serves');
   server.close();
+});
+
+test('issue 18 finding 8: the start guide says where the clinic\'s key file and its passphrase are, and no longer that the relay is needed to count cases', async () => {
+  const { guide } = await import('../../src/node/start/command.ts');
+  const dataDir = join(process.cwd(), '.beeptrace-guide-test');
+  const stack = { appUrl: 'http://127.0.0.1:8080/', signalUrl: 'ws://127.0.0.1:8080/signal', healthUrl: 'http://127.0.0.1:8080/signal/health', dataDir, config: { rootKey: 'ab'.repeat(32) }, lanUrls: [], demo: { stats: { residents: 100 } } };
+  const text = guide(stack as unknown as Parameters<typeof guide>[0], { solver: 10, validator: 30 });
+  assert.match(text, /Diagnostician mode \(Settings\): key file \.beeptrace-guide-test\/authority\/keys\/diagnostician\.key, its passphrase in \.beeptrace-guide-test\/authority\/passphrase/);
+  assert.doesNotMatch(text, /turn on "Relay for other devices"/);
 });

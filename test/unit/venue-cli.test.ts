@@ -27,8 +27,8 @@ const env = process.env;
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'venue-cli-'));
   env.BEEPTRACE_SCRYPT_LOGN = '10';
-  env.BEEPTRACE_PASSPHRASE = 'venue pass';
-  delete env.BEEPTRACE_NEW_PASSPHRASE;
+  env.BEEPTRACE_PASSPHRASE = 'venue pass'; // opens the key file for `venue poster`
+  env.BEEPTRACE_NEW_PASSPHRASE = 'venue pass'; // seals it in `ca keygen` (on the venue's machine: its own)
 });
 after(() => rm(tmp, { recursive: true, force: true }));
 
@@ -54,11 +54,11 @@ function decodeSquares(squares: [number, number][], n: number): string {
   return decodeQR({ width: w, height: w, data });
 }
 
-function authorityFor(publicKey: Uint8Array): AuthorityState {
+function authorityFor(publicKey: Uint8Array, name = 'Café Nord'): AuthorityState {
   const root = newRoleKey(c);
   const a = new AuthorityState(root.publicKey);
   const now = Math.floor(Date.now() / 1000);
-  const b = certificateBlock(c, root, { serial: c.randomBytes(16), role: Role.VENUE, region: 1, subject: publicKey, notBefore: now - 60, notAfter: now + 3600, name: 'Café Nord' }, { region: 1, timeSec: now - 60 });
+  const b = certificateBlock(c, root, { serial: c.randomBytes(16), role: Role.VENUE, region: 1, subject: publicKey, notBefore: now - 60, notAfter: now + 3600, name }, { region: 1, timeSec: now - 60 });
   a.apply(decodeBlock(b), c.sha256(b));
   return a;
 }
@@ -114,7 +114,7 @@ test('venue poster: SVG and PDF from a venue key file; both QR codes read back a
   const unit = rects[0][2];
   const np = Math.round(425 / unit);
   const fromPdf = decodeSquares(rects.map(([x, y]) => [Math.round((x - 85) / unit), Math.round((642 - y) / unit) - 1]), np);
-  const fromPdfChecked = checkPoster(c, fromPdf, { authority: authorityFor(fromHex(info.venueKey)), region: 1, nowSec: Math.floor(Date.now() / 1000) });
+  const fromPdfChecked = checkPoster(c, fromPdf, { authority: authorityFor(fromHex(info.venueKey), 'Café (Nord)'), region: 1, nowSec: Math.floor(Date.now() / 1000) });
   assert.equal(fromPdfChecked.name, 'Café (Nord)');
   assert.equal(fromPdfChecked.minutes, 60, 'the default stay');
 });

@@ -88,6 +88,13 @@ test('poster: a forged or altered poster is refused (bad_signature)', () => {
   refused(() => checkPoster(c, encodePoster({ ...forged, venueKey: venue.publicKey }), { authority: authority(), region: 1, nowSec: NOW }), 'bad_signature');
 });
 
+test('issue 18 finding 7: a poster\'s name must be the name its certificate gives the venue (a certified café cannot call itself "City Hospital")', () => {
+  const misnamed = signPoster(c, venue, { region: 1, name: 'City Hospital', minutes: 60 });
+  refused(() => checkPoster(c, misnamed, { authority: authority(), region: 1, nowSec: NOW }), 'wrong_name');
+  assert.throws(() => checkPoster(c, misnamed, { authority: authority(), region: 1, nowSec: NOW }), /"City Hospital", but the health authority certified its key as "Café Nord"/);
+  assert.equal(checkPoster(c, poster(), { authority: authority(), region: 1, nowSec: NOW }).name, 'Café Nord');
+});
+
 test('poster: foreign region, uncertified key, another role, expired, revoked', () => {
   refused(() => checkPoster(c, poster(), { authority: authority(), region: 2, nowSec: NOW }), 'foreign_region');
   const r2 = signPoster(c, venue, { region: 2, name: 'Café Nord', minutes: 60 });

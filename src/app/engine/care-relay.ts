@@ -4,21 +4,25 @@
  * "cancel". It runs in the engine's worker (workers have WebSocket) with a connection factory the
  * worker gives it; tests give it an in-memory hub or the real server.
  *
- * Pairing, receiving side: a short-lived connection joins the region's pair room; its peer id is
- * the offer's rendezvous; the first hello shows the short code; "they match" relays the
- * confirmation; the sealed grant ends it. Sending side: joins the same room, relays its hello to
- * the rendezvous, shows the code, and relays the sealed grant once its person said "they match"
- * and the receiver's confirmation came. Care rooms: one connection holds up to four of today's
- * rooms; when the other device of a pairing is there, the dependent's side sends its messages.
+ * Pairing, the side that shows the code (`startOffer`): a short-lived connection joins the region's
+ * pair room; its peer id is the offer's rendezvous; the first hello shows the short code; a second
+ * hello stops the pairing and tells both devices that answered (`{"bt":"pair","abort":…}`), so
+ * every screen involved says the code was spoiled. The side that scans (`startScan`): joins the same
+ * room, relays its hello to the rendezvous and shows the code. Then the keeper (watch mode: the
+ * one that showed the code; custody: the one that scanned it) relays its confirmation once its
+ * person said "they match", and the holder relays the sealed grant once its own person said so and
+ * the confirmation came. Care rooms: one connection holds up to four of today's rooms; when the
+ * other device of a pairing is there, the dependent's side sends its messages — at once after an
+ * upload (`statusChanged`), after "End access" (`sendNow`), and every `heartbeatMs`.
  *
  * @example
  * const relay = new CareRelay(care, { region: 1, connect: (rooms) => new SignalingClient({ url, rooms }), changed });
- * await relay.startReceiving('watch'); relay.progress // { role: 'receiver', stage: 'show-code', offerText, … }
+ * relay.startOffer('watch'); relay.progress // { role: 'keeper', mode: 'watch', stage: 'show-code', offerText, … }
  * @module
  */
 import type { PairingMode } from '../../core/codec/pairing.ts';
 import type { PairingProgress } from '../protocol.ts';
-import { CareError, type Care, type CareRoom } from './care.ts';
+import { CareError, keeps, type Care, type CareRoom } from './care.ts';
 
 /** What the relay needs of a signaling connection (src/net/webrtc/signaling-client.ts has it). */
 export interface SignalConnection {
@@ -52,23 +56,32 @@ export function pairRoom(region: number): string {
   return `beeptrace/v1/r${region}/pair`;
 }
 
-type Msg = { bt?: unknown; m?: unknown; poke?: unknown };
+type Msg = { bt?: unknown; m?: unknown; poke?: unknown; abort?: unknown };
 const isMsg = (d: unknown, bt: string): d is Msg => typeof d === 'object' && d !== null && (d as Msg).bt === bt;
 
 interface Active {
-  role: 'receiver' | 'sender';
+  /** This device showed the code (offerer) or scanned it. */
+  shows: boolean;
+  /** This device keeps the other's key (else it hands its own over). */
+  keeper: boolean;
+  mode: PairingMode;
   conn: SignalConnection;
   pairing?: string;
+  /** The other device's signaling id (the scanner's, once its hello came; the rendezvous). */
   peer?: string;
   room: string;
   sas?: string;
   label?: string;
   userConfirmed: boolean;
+  /** The keeper's confirmation, when this device is the holder. */
   peerConfirm?: string;
-  /** The scanned code (sender). */
+  /** The scanned code (scanner). */
   offerText?: string;
   timer?: ReturnType<typeof setTimeout>;
 }
+
+/** Omit over each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** See the module comment. @example relay.progress?.stage === 'compare' */
 export class CareRelay {
@@ -76,6 +89,7 @@ export class CareRelay {
   private active: Active | null = null;
   private careConns: { conn: SignalConnection; rooms: CareRoom[]; partners: Map<string, string> }[] = [];
   private beat: ReturnType<typeof setInterval> | undefined;
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly care: Care,
@@ -87,10 +101,15 @@ export class CareRelay {
     this.o.changed();
   }
 
+  /** The progress of the pairing under way (its role and mode), at `stage`. */
+  private stage(a: Active, p: DistributiveOmit<PairingProgress, 'role' | 'mode'>): void {
+    this.set({ role: a.keeper ? 'keeper' : 'holder', mode: a.mode, ...p } as PairingProgress);
+  }
+
   private fail(code: string, message: string): void {
-    const role = this.active?.role ?? 'receiver';
+    const a = this.active;
     this.close();
-    this.set({ role, stage: 'failed', code, message });
+    if (a) this.stage(a, { stage: 'failed', code, message });
   }
 
   private close(): void {
@@ -107,78 +126,96 @@ export class CareRelay {
     return this.o.connect(rooms);
   }
 
-  /** Receiving side: open a pairing and show its code. */
-  startReceiving(mode: PairingMode): void {
+  /**
+   * Show a code: watch — this device will look after the one that scans it (it keeps a watch
+   * key); custody — the device that scans it will keep this device's keys (a watch pairs so).
+   */
+  startOffer(mode: PairingMode): void {
     this.cancel();
     const room = pairRoom(this.o.region);
     const conn = this.connection([room]);
-    const a: Active = { role: 'receiver', conn, room, userConfirmed: false };
+    const a: Active = { shows: true, keeper: keeps('offerer', mode), mode, conn, room, userConfirmed: false };
     this.active = a;
-    this.set({ role: 'receiver', stage: 'connecting' });
+    this.stage(a, { stage: 'connecting' });
     conn.onPeers = (r) => {
       if (r !== room || a.pairing || this.active !== a || !conn.id) return;
       const o = this.care.offer(mode, conn.id);
       a.pairing = o.pairing;
       a.timer = setTimeout(() => this.active === a && this.fail('expired', 'the code expired before another device answered; start again'), Math.max(0, o.expires * 1000 - this.o.now()));
-      this.set({ role: 'receiver', stage: 'show-code', offerText: o.offerText, expires: o.expires * 1000 });
+      this.stage(a, { stage: 'show-code', offerText: o.offerText, expires: o.expires * 1000 });
     };
     conn.onSignal = (r, from, data) => {
       if (this.active !== a || r !== room || !isMsg(data, 'pair') || typeof data.m !== 'string' || !a.pairing) return;
-      void this.receiverGot(a, from, data.m);
+      void this.offererGot(a, from, data.m);
     };
     conn.start();
   }
 
-  private async receiverGot(a: Active, from: string, m: string): Promise<void> {
+  private async offererGot(a: Active, from: string, m: string): Promise<void> {
     try {
       if (!a.peer) {
         a.peer = from;
         a.sas = this.care.hello(a.pairing!, m).sas;
-        this.set({ role: 'receiver', stage: 'compare', sas: a.sas });
+        this.stage(a, { stage: 'compare', sas: a.sas });
       } else if (from !== a.peer) {
+        // A second device answered the code: stop, and tell both that answered, so that every
+        // screen involved says the code was spoiled (not only this one).
+        for (const to of [a.peer, from]) a.conn.signal(a.room, to, { bt: 'pair', abort: 'second_sender' });
         this.fail('second_sender', 'a second device answered this code; start again with a new code');
-      } else if (a.userConfirmed) {
-        await this.care.grant(a.pairing!, m, a.label);
-        this.close();
-        this.set({ role: 'receiver', stage: 'done', label: a.label! });
-        this.syncRooms();
+      } else {
+        await this.fromPeer(a, m);
       }
     } catch (e) {
       this.fail((e as { code?: string }).code ?? 'error', (e as Error).message);
     }
   }
 
-  /** Sending side: a scanned code. Throws (a bad, foreign or expired code) before anything is sent. */
-  startSending(offerText: string): void {
+  /** A message from the paired device after its hello: the grant (this device keeps) or the keeper's confirmation (it holds). */
+  private async fromPeer(a: Active, m: string): Promise<void> {
+    if (a.keeper) {
+      if (!a.userConfirmed) return; // a grant before this person confirmed is not taken
+      await this.care.grant(a.pairing!, m, a.label);
+      this.close();
+      this.stage(a, { stage: 'done', label: a.label! });
+      this.syncRooms();
+    } else {
+      a.peerConfirm = m;
+      if (a.userConfirmed) await this.holderSend(a);
+    }
+  }
+
+  /** Scan a code. Throws (a bad, foreign, expired code, or one of another kind than `expect`) before anything is sent. */
+  startScan(offerText: string, expect?: PairingMode): void {
     // The same code read twice (a camera sees it in several frames): the pairing under way goes on.
-    if (this.active?.role === 'sender' && this.active.offerText === offerText) return;
+    if (this.active && !this.active.shows && this.active.offerText === offerText) return;
     this.cancel();
-    const s = this.care.scan(offerText);
+    const s = this.care.scan(offerText, expect);
     const room = pairRoom(s.region);
     const conn = this.connection([room]);
-    const a: Active = { role: 'sender', conn, room, pairing: s.pairing, peer: s.rendezvous, sas: s.sas, userConfirmed: false, offerText };
+    const a: Active = { shows: false, keeper: keeps('scanner', s.mode), mode: s.mode, conn, room, pairing: s.pairing, peer: s.rendezvous, sas: s.sas, userConfirmed: false, offerText };
     this.active = a;
-    this.set({ role: 'sender', stage: 'connecting' });
+    this.stage(a, { stage: 'connecting' });
     let helloSent = false;
     conn.onPeers = (r) => {
       if (r !== room || helloSent || this.active !== a) return;
       helloSent = conn.signal(room, s.rendezvous, { bt: 'pair', m: s.hello });
-      if (helloSent) this.set({ role: 'sender', stage: 'compare', sas: s.sas });
+      if (helloSent) this.stage(a, { stage: 'compare', sas: s.sas });
     };
     conn.onSignal = (r, from, data) => {
-      if (this.active !== a || r !== room || from !== s.rendezvous || !isMsg(data, 'pair') || typeof data.m !== 'string') return;
-      a.peerConfirm = data.m;
-      if (a.userConfirmed) void this.senderSend(a);
+      if (this.active !== a || r !== room || from !== s.rendezvous || !isMsg(data, 'pair')) return;
+      if (data.abort !== undefined) return this.fail('second_sender', 'another device answered the same code, so the device showing it stopped; start again with a new code');
+      if (typeof data.m !== 'string') return;
+      void this.fromPeer(a, data.m).catch((e: unknown) => this.fail((e as { code?: string }).code ?? 'error', (e as Error).message));
     };
     conn.start();
   }
 
-  private async senderSend(a: Active): Promise<void> {
+  private async holderSend(a: Active): Promise<void> {
     try {
       const { sealed } = await this.care.send(a.pairing!, a.peerConfirm!, a.label);
       a.conn.signal(a.room, a.peer!, { bt: 'pair', m: sealed });
       this.close();
-      this.set({ role: 'sender', stage: 'done', label: a.label! });
+      this.stage(a, { stage: 'done', label: a.label! });
       this.syncRooms();
     } catch (e) {
       this.fail((e as { code?: string }).code ?? 'error', (e as Error).message);
@@ -188,15 +225,15 @@ export class CareRelay {
   /** The person said both screens show the same digits; `label` names the other person on this device. */
   async confirm(label: string): Promise<void> {
     const a = this.active;
-    if (!a || !a.sas) throw new CareError('no_pairing', 'there is no code to confirm yet');
+    if (!a || !a.sas || !a.peer) throw new CareError('no_pairing', 'there is no code to confirm yet');
     if (typeof label !== 'string' || !label.trim()) throw new CareError('bad_intent', 'a name for the other person is required');
     a.label = label.trim();
     a.userConfirmed = true;
-    this.set({ role: a.role, stage: 'waiting', sas: a.sas });
-    if (a.role === 'receiver') {
-      a.conn.signal(a.room, a.peer!, { bt: 'pair', m: this.care.confirm(a.pairing!).confirm });
+    this.stage(a, { stage: 'waiting', sas: a.sas });
+    if (a.keeper) {
+      a.conn.signal(a.room, a.peer, { bt: 'pair', m: this.care.confirm(a.pairing!).confirm });
     } else if (a.peerConfirm) {
-      await this.senderSend(a);
+      await this.holderSend(a);
     }
   }
 
@@ -261,6 +298,19 @@ export class CareRelay {
     }
   }
 
+  /**
+   * This device's status changed (an upload left, a sync finished): tell every guardian present
+   * now, not at the next heartbeat (a guardian would read "has not reported an upload yet" for up to
+   * ten minutes). Coalesced: one round per second at most.
+   */
+  statusChanged(): void {
+    if (this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      this.heartbeat();
+    }, 1_000);
+  }
+
   private heartbeat(): void {
     for (const c of this.careConns) {
       for (const r of c.rooms) {
@@ -283,6 +333,8 @@ export class CareRelay {
     this.cancel();
     if (this.beat) clearInterval(this.beat);
     this.beat = undefined;
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
     for (const c of this.careConns) c.conn.stop();
     this.careConns = [];
   }

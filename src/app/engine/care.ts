@@ -1,8 +1,11 @@
 /**
  * Family and care, on the engine side (docs/PROTOCOL.md §13, docs/APP.md §Family and care): the
  * pairing sessions behind the QR-and-code screens, the dependents this device watches over (each
- * self-matched against the notification chain with its grant, like the user's own status), the
- * guardians this device gave access to, and ending one guardian's access by rotating the watch key.
+ * self-matched against the notification chain with its grants, like the user's own status), the
+ * guardians this device gave access to, and ending one guardian's access by rotating the watch key:
+ * the guardians who keep access are handed the new generation in their care rooms; the ended one is
+ * told, and its app forgets the key. A guardian in custody holds the whole key: ending that access
+ * is refused, with what to do instead (`custody_end`).
  *
  * The page relays the pairing messages through signaling (base64url strings); every key stays here.
  * Pairing sessions live in memory only: a reload abandons a pairing half-way, and nothing is kept.
@@ -21,7 +24,7 @@ import { decodeNotification } from '../../core/codec/records.ts';
 import { decodeOfferText, type Grant, type PairingMode, type PairingOffer } from '../../core/codec/pairing.ts';
 import { UserKeys, type TagSource, type WatchEpoch } from '../../core/keys.ts';
 import {
-  careRoom, confirmMessage, isConfirmation, newPairingReceiver, OFFER_TTL_SEC, openGrant, openLinkMessage, pairingSender, rotateWatch, sealGrant, sealLinkMessage, WatchGrant, type PairingKeys,
+  careRoom, confirmMessage, isConfirmation, newPairingOffer, OFFER_TTL_SEC, openGrant, openLinkMessage, pairingScanner, rotateWatch, sealGrant, sealLinkMessage, WatchGrant, type PairingKeys,
 } from '../../core/pairing.ts';
 import { ExposureChecker } from '../../core/selfmatch.ts';
 import { adviceFor } from '../../core/policy.ts';
@@ -36,14 +39,26 @@ const K_GUARDIANS = 'care/guardians';
 /** Most dependents and guardians a device keeps (each list). */
 export const MAX_CARE = 32;
 
-/** A dependent as kept: a watch grant, or the whole key in custody. */
+/** One watch-key generation as kept (hex key). */
+export interface StoredWatchKey {
+  generation: number;
+  fromDay: Day;
+  watchKey: string;
+}
+
+/** A dependent as kept: its watch grants, or the whole key in custody. */
 export interface StoredDependent {
   id: string;
   label: string;
   mode: PairingMode;
   pairedAt: number;
   link: string;
-  watch?: { generation: number; fromDay: Day; watchKey: string; untilDay?: Day };
+  /**
+   * Watch mode: every generation given (the first at pairing, later ones when the dependent
+   * rotated for another guardian); `untilDay` once the dependent ended this access — the keys are
+   * then forgotten (`grants` empty) and only the alerts found before stay.
+   */
+  watch?: { grants: StoredWatchKey[]; untilDay?: Day };
   custody?: { seed: string; schedule: WatchEpoch[] };
   alerts: StoredAlert[];
   /** When a message of this pairing last arrived (the pairing itself counts). */
@@ -77,9 +92,42 @@ export interface StoredGuardian {
   endedFrom?: Day;
 }
 
+/**
+ * A pairing under way. The offerer shows the code, the scanner answers it; which of them keeps the
+ * key and which hands it over follows from the mode (`keeps`): in watch mode the offerer keeps, in
+ * custody mode the offerer (a watch, a phone without a usable screen) hands over its own key.
+ */
 type Session =
-  | { role: 'receiver'; mode: PairingMode; rx: ReturnType<typeof newPairingReceiver>; keys?: PairingKeys }
-  | { role: 'sender'; offer: PairingOffer; keys: PairingKeys };
+  | { role: 'offerer'; mode: PairingMode; rx: ReturnType<typeof newPairingOffer>; keys?: PairingKeys }
+  | { role: 'scanner'; mode: PairingMode; offer: PairingOffer; keys: PairingKeys };
+
+/** Whether this side of a pairing keeps the key (else it hands its own over). @example keeps('offerer', 'watch') === true */
+export function keeps(role: 'offerer' | 'scanner', mode: PairingMode): boolean {
+  return (role === 'offerer') === (mode === 'watch');
+}
+
+/**
+ * A guardian's generations with `e` added (in any order of arrival), or null when it adds nothing
+ * or does not fit: days and generations increase together; a later generation for a day already
+ * held replaces it (the dependent rotated twice that day).
+ */
+export function mergeGrant(grants: StoredWatchKey[], e: StoredWatchKey): StoredWatchKey[] | null {
+  if (grants.some((x) => x.generation >= e.generation && x.fromDay <= e.fromDay && (x.fromDay === e.fromDay || x.generation === e.generation))) return null;
+  const out = [...grants.filter((x) => x.fromDay !== e.fromDay), e].sort((a, b) => a.fromDay - b.fromDay);
+  for (let i = 1; i < out.length; i++) if (!(out[i].generation > out[i - 1].generation)) return null;
+  return out;
+}
+
+/** A stored dependent as this version keeps it (an earlier version kept one watch key: `{generation, fromDay, watchKey, untilDay?}`). */
+function upgrade(d: StoredDependent): StoredDependent {
+  const w = d.watch as (StoredDependent['watch'] & Partial<StoredWatchKey>) | undefined;
+  if (w && !Array.isArray(w.grants)) {
+    d.watch = w.untilDay !== undefined
+      ? { grants: [], untilDay: w.untilDay }
+      : { grants: [{ generation: w.generation!, fromDay: w.fromDay!, watchKey: w.watchKey! }] };
+  }
+  return d;
+}
 
 /** An error with a code the reply carries (the engine's EngineError has the same shape). */
 export class CareError extends Error {
@@ -126,21 +174,28 @@ export class Care {
   ) {}
 
   async load(): Promise<void> {
-    this.dependents = await readJson<StoredDependent[]>(this.ctx.store, K_DEPENDENTS, []);
+    this.dependents = (await readJson<StoredDependent[]>(this.ctx.store, K_DEPENDENTS, [])).map(upgrade);
     this.guardians = await readJson<StoredGuardian[]>(this.ctx.store, K_GUARDIANS, []);
     this.checkers.clear();
+    await this.recheck(this.dependents);
+  }
+
+  /** Self-match `who` over every notification held (a new dependent, a new generation). */
+  private async recheck(who: StoredDependent[]): Promise<void> {
     const blocks: Block[] = [];
     for (const e of this.ctx.net.ledger.entries(Chain.NOTIFICATION)) {
       if (e.kind !== Kind.NOTIFICATION) continue;
       const bytes = await this.ctx.net.ledger.get(e.id);
       if (bytes) blocks.push(decodeBlock(bytes));
     }
-    await this.ctx.locked(() => this.check(blocks, this.dependents));
+    await this.ctx.locked(() => this.check(blocks, who));
   }
 
-  private tagSource(d: StoredDependent): TagSource {
+  /** The dependent's tags, or null when this device holds no key of theirs any more (access ended). */
+  private tagSource(d: StoredDependent): TagSource | null {
     if (d.custody) return new UserKeys(this.ctx.c, fromHex(d.custody.seed), d.custody.schedule).watch;
-    return new WatchGrant(this.ctx.c, { ...d.watch!, watchKey: fromHex(d.watch!.watchKey) });
+    if (!d.watch || !d.watch.grants.length) return null;
+    return new WatchGrant(this.ctx.c, { grants: d.watch.grants.map((g) => ({ ...g, watchKey: fromHex(g.watchKey) })), untilDay: d.watch.untilDay });
   }
 
   /**
@@ -160,9 +215,13 @@ export class Care {
     return this.dependents.map((d) => d.id);
   }
 
-  private checker(d: StoredDependent): ExposureChecker {
+  private checker(d: StoredDependent): ExposureChecker | null {
     let x = this.checkers.get(d.id);
-    if (!x) this.checkers.set(d.id, (x = new ExposureChecker(this.ctx.c, this.tagSource(d))));
+    if (!x) {
+      const src = this.tagSource(d);
+      if (!src) return null;
+      this.checkers.set(d.id, (x = new ExposureChecker(this.ctx.c, src)));
+    }
     return x;
   }
 
@@ -185,7 +244,7 @@ export class Care {
       for (const d of who) {
         let level: Exclude<RiskLevel, 'none'> | null;
         try {
-          level = this.checker(d).add(n);
+          level = this.checker(d)?.add(n) ?? null;
         } catch {
           continue;
         }
@@ -201,8 +260,18 @@ export class Care {
     }
   }
 
+  /**
+   * The first day an "End access" now would cut: today, or tomorrow when some of today's records
+   * already left this device under the current watch key (PROTOCOL §13.2).
+   */
+  async endDay(): Promise<Day> {
+    const today = dayOfMs(this.ctx.now());
+    const rec = await readDay(this.ctx.store, today);
+    return rec.sent.length > 0 || rec.pending.some((q) => q.kind === 'trace') ? today + 1 : today;
+  }
+
   /** What the views show: dependents with their status in words' inputs, and guardians. */
-  state(): Omit<CareState, 'pairing'> {
+  state(): Omit<CareState, 'pairing' | 'endFrom'> {
     const today = dayOfMs(this.ctx.now());
     const policy = this.ctx.net.ledger.authority.policy;
     return {
@@ -224,26 +293,30 @@ export class Care {
     return toHex(this.ctx.c.randomBytes(8));
   }
 
-  private session<R extends Session['role']>(id: unknown, role: R): Extract<Session, { role: R }> {
+  private session(id: unknown): Session {
     const s = typeof id === 'string' ? this.sessions.get(id) : undefined;
-    if (!s || s.role !== role) throw new CareError('no_pairing', 'this pairing is no longer open; start again');
-    return s as Extract<Session, { role: R }>;
+    if (!s) throw new CareError('no_pairing', 'this pairing is no longer open; start again');
+    return s;
   }
 
-  /** Receiver: a fresh offer for the QR code. `rendezvous` is this page's signaling peer id (hex). */
+  /**
+   * The offerer: a fresh offer for the QR code. `rendezvous` is this page's signaling peer id
+   * (hex). Watch: this device will keep the other's watch key; custody: it hands over its own key.
+   */
   offer(mode: PairingMode, rendezvous: string): { pairing: string; offerText: string; expires: number } {
     if (mode !== 'watch' && mode !== 'custody') throw new CareError('bad_intent', 'mode must be "watch" or "custody"');
     if (typeof rendezvous !== 'string' || !/^[0-9a-f]{32}$/.test(rendezvous)) throw new CareError('bad_intent', 'rendezvous must be a 16-byte peer id in hex');
     const expires = Math.floor(this.ctx.now() / 1000) + OFFER_TTL_SEC;
-    const rx = newPairingReceiver(this.ctx.c, { mode, region: this.ctx.region, rendezvous: fromHex(rendezvous), expires });
+    const rx = newPairingOffer(this.ctx.c, { mode, region: this.ctx.region, rendezvous: fromHex(rendezvous), expires });
     const pairing = this.newId();
-    this.sessions.set(pairing, { role: 'receiver', mode, rx });
+    this.sessions.set(pairing, { role: 'offerer', mode, rx });
     return { pairing, offerText: rx.offerText, expires };
   }
 
-  /** Receiver: the sender's hello arrived; show the returned short code. */
+  /** The offerer: the scanner's hello arrived; show the returned short code. */
   hello(pairing: string, hello: string): { sas: string } {
-    const s = this.session(pairing, 'receiver');
+    const s = this.session(pairing);
+    if (s.role !== 'offerer') throw new CareError('no_pairing', 'this device did not show the code');
     try {
       s.keys = s.rx.accept(b64(hello, 'hello'), Math.floor(this.ctx.now() / 1000));
     } catch (e) {
@@ -253,15 +326,20 @@ export class Care {
     return { sas: s.keys.sas };
   }
 
-  /** Receiver: its person said the codes match; the confirmation to relay. */
+  /** The keeper: its person said the codes match; the confirmation to relay to the holder. */
   confirm(pairing: string): { confirm: string } {
-    const s = this.session(pairing, 'receiver');
+    const s = this.session(pairing);
     if (!s.keys) throw new CareError('no_pairing', 'no device has answered this pairing code yet');
+    if (!keeps(s.role, s.mode)) throw new CareError('no_pairing', 'this device hands its key over; it does not confirm to the other');
     return { confirm: toBase64url(confirmMessage(this.ctx.c, s.keys)) };
   }
 
-  /** Sender: a scanned offer; the hello to relay and the short code to show. */
-  scan(offerText: string): { pairing: string; hello: string; sas: string; rendezvous: string; region: number; mode: PairingMode } {
+  /**
+   * The scanner: a scanned offer; the hello to relay and the short code to show. `expect` (the
+   * button the person pressed) must be the offer's mode, so that a person who meant to keep
+   * someone's keys never hands over their own (`wrong_mode`).
+   */
+  scan(offerText: string, expect?: PairingMode): { pairing: string; hello: string; sas: string; rendezvous: string; region: number; mode: PairingMode } {
     let offer: PairingOffer;
     try {
       offer = decodeOfferText(offerText);
@@ -269,30 +347,35 @@ export class Care {
       throw new CareError('bad_code', (e as Error).message);
     }
     if (offer.region !== this.ctx.region) throw new CareError('bad_code', 'this pairing code belongs to another region');
-    const { hello, keys } = pairingSender(this.ctx.c, offer, Math.floor(this.ctx.now() / 1000));
+    if (expect !== undefined && offer.mode !== expect) {
+      throw new CareError('wrong_mode', offer.mode === 'watch' ? 'this code asks to see your risk status, not to keep their keys' : 'this code hands over a device\'s keys, not a request to see your status');
+    }
+    const { hello, keys } = pairingScanner(this.ctx.c, offer, Math.floor(this.ctx.now() / 1000));
     const pairing = this.newId();
-    this.sessions.set(pairing, { role: 'sender', offer, keys });
+    this.sessions.set(pairing, { role: 'scanner', mode: offer.mode, offer, keys });
     return { pairing, hello: toBase64url(hello), sas: keys.sas, rendezvous: toHex(offer.rendezvous), region: offer.region, mode: offer.mode };
   }
 
   /**
-   * Sender: its person said the codes match and the receiver's confirmation arrived. Seals the
-   * grant (the watch key from today's generation, or the whole key in custody) and keeps the guardian.
+   * The holder: its person said the codes match and the keeper's confirmation arrived. Seals the
+   * grant (the watch key of today's generation, or the whole key in custody) and keeps the guardian.
    */
   async send(pairing: string, confirm: string, label: unknown): Promise<{ sealed: string; guardian: string }> {
-    const s = this.session(pairing, 'sender');
+    const s = this.session(pairing);
+    if (!s.keys || keeps(s.role, s.mode)) throw new CareError('no_pairing', 'this device keeps the key; it has nothing to hand over');
+    const keysOf = s.keys;
     const name = checkLabel(label);
-    if (!isConfirmation(this.ctx.c, s.keys, b64(confirm, 'confirm'))) throw new CareError('not_confirmed', 'the other device has not confirmed the same code');
+    if (!isConfirmation(this.ctx.c, keysOf, b64(confirm, 'confirm'))) throw new CareError('not_confirmed', 'the other device has not confirmed the same code');
     if (this.guardians.length >= MAX_CARE) throw new CareError('too_many', `at most ${MAX_CARE} guardians`);
     const keys = this.ctx.keys;
     const schedule = keys.watch.entries;
     const current = schedule[schedule.length - 1];
     const today = dayOfMs(this.ctx.now());
-    const grant: Grant = s.offer.mode === 'custody'
+    const grant: Grant = s.mode === 'custody'
       ? { kind: 'custody', seed: keys.seed, schedule: schedule.map((e) => ({ fromDay: e.fromDay, generation: e.keys.generation })) }
       : { kind: 'watch', generation: current.keys.generation, fromDay: Math.max(current.fromDay, today - this.ctx.net.ledger.authority.policy.retentionDays), watchKey: keys.watchKey(current.keys.generation) };
-    const sealed = sealGrant(this.ctx.c, s.keys, grant);
-    const g: StoredGuardian = { id: this.newId(), label: name, mode: s.offer.mode, pairedAt: this.ctx.now(), link: toHex(s.keys.link), generation: current.keys.generation };
+    const sealed = sealGrant(this.ctx.c, keysOf, grant);
+    const g: StoredGuardian = { id: this.newId(), label: name, mode: s.mode, pairedAt: this.ctx.now(), link: toHex(keysOf.link), generation: current.keys.generation };
     this.sessions.delete(pairing);
     await this.ctx.locked(async () => {
       this.guardians.push(g);
@@ -301,18 +384,18 @@ export class Care {
     return { sealed: toBase64url(sealed), guardian: g.id };
   }
 
-  /** Receiver: the sealed grant arrived; keep the dependent under this device's own label for them. */
+  /** The keeper: the sealed grant arrived; keep the dependent under this device's own label for them. */
   async grant(pairing: string, sealed: string, label: unknown): Promise<{ dependent: string }> {
-    const s = this.session(pairing, 'receiver');
+    const s = this.session(pairing);
     const name = checkLabel(label);
-    if (!s.keys) throw new CareError('no_pairing', 'no device has answered this pairing code yet');
+    if (!s.keys || !keeps(s.role, s.mode)) throw new CareError('no_pairing', 'no device has answered this pairing code yet');
     const g = openGrant(this.ctx.c, s.keys, b64(sealed, 'sealed'));
     if ((g.kind !== 'watch' && g.kind !== 'custody') || g.kind !== s.mode) throw new CareError('bad_grant', `expected a ${s.mode} grant, got ${g.kind}`);
     if (this.dependents.length >= MAX_CARE) throw new CareError('too_many', `at most ${MAX_CARE} dependents`);
     const d: StoredDependent = {
       id: this.newId(), label: name, mode: s.mode, pairedAt: this.ctx.now(), lastHeardAt: this.ctx.now(), link: toHex(s.keys.link), alerts: [],
       ...(g.kind === 'watch'
-        ? { watch: { generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) } }
+        ? { watch: { grants: [{ generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) }] } }
         : { custody: { seed: toHex(g.seed), schedule: g.schedule } }),
     };
     this.sessions.delete(pairing);
@@ -320,23 +403,26 @@ export class Care {
       this.dependents.push(d);
       await writeJson(this.ctx.store, K_DEPENDENTS, this.dependents);
     });
-    await this.load(); // self-match the new dependent over the whole chain
+    await this.recheck([d]); // self-match the new dependent over the whole chain
     return { dependent: d.id };
   }
 
   /**
    * End a guardian's access for future days: rotate this device's watch key from the first day
-   * none of whose trace batches left the device, and return the "access ended" notice to deliver
-   * to that guardian (PROTOCOL §13.2). Other guardians keep the old generation until given the new one.
+   * none of whose trace batches left the device (`endDay`), and return the "access ended" notice to
+   * deliver to that guardian (PROTOCOL §13.2). The guardians who keep access are handed the new
+   * generation in their care rooms (`outgoing`). A guardian in custody holds the whole key, which
+   * no rotation can take back: CareError `custody_end` (what to do instead is said on screen).
    */
   async endGuardian(id: unknown): Promise<{ fromDay: Day; notice: string }> {
     const g = this.guardians.find((x) => x.id === id);
     if (!g) throw new CareError('not_found', 'no such guardian');
+    if (g.mode === 'custody') {
+      throw new CareError('custody_end', `${g.label} keeps this device's whole key: no new watch key can shut them out. To end it, erase everything on this device and set it up again (new keys, held by this device alone)`);
+    }
+    if (g.endedFrom !== undefined) throw new CareError('already_ended', `${g.label}'s access already ended`);
     return this.ctx.locked(async () => {
-      const today = dayOfMs(this.ctx.now());
-      const rec = await readDay(this.ctx.store, today);
-      const todayLeft = rec.sent.length > 0 || rec.pending.some((q) => q.kind === 'trace');
-      const fromDay = todayLeft ? today + 1 : today;
+      const fromDay = await this.endDay();
       const old = this.ctx.keys.watch.entries.map((e) => ({ fromDay: e.fromDay, generation: e.keys.generation }));
       const schedule = rotateWatch(old, fromDay);
       await saveWatchSchedule(this.ctx.store, schedule);
@@ -352,6 +438,11 @@ export class Care {
     });
   }
 
+  /** Guardians still covered (not ended), by id: to hand them a new generation at once. */
+  liveGuardians(): string[] {
+    return this.guardians.filter((g) => g.endedFrom === undefined).map((g) => g.id);
+  }
+
   /**
    * The care rooms to be in today: one per guardian this device reports to (an ended one for
    * {@link ENDED_NOTICE_DAYS} days, to hand it the notice) and one per dependent still watched.
@@ -364,29 +455,44 @@ export class Care {
       out.push({ room: careRoom(this.ctx.c, fromHex(g.link), today), id: g.id, side: 'dependent' });
     }
     for (const d of this.dependents) {
-      if (d.watch?.untilDay !== undefined) continue;
+      if (d.watch?.untilDay !== undefined) continue; // access ended: nothing more to hear
       out.push({ room: careRoom(this.ctx.c, fromHex(d.link), today), id: d.id, side: 'guardian' });
     }
     return out;
   }
 
-  /** The link messages to send to a guardian met in its care room: the ended notice, or a status heartbeat. */
+  /**
+   * The link messages to send to a guardian met in its care room: the ended notice; or a status
+   * heartbeat and, in watch mode, every watch-key generation in force since the pairing's (the
+   * guardian keeps what it lacks: a rotation that ended another guardian changes nothing for it).
+   */
   async outgoing(id: unknown): Promise<string[]> {
     const g = this.guardians.find((x) => x.id === id);
     if (!g) throw new CareError('not_found', 'no such guardian');
     const link = fromHex(g.link);
-    if (g.endedFrom !== undefined) return [toBase64url(sealLinkMessage(this.ctx.c, link, { kind: 'ended', generation: g.generation, fromDay: g.endedFrom }))];
+    const seal = (m: Grant) => toBase64url(sealLinkMessage(this.ctx.c, link, m));
+    if (g.endedFrom !== undefined) return [seal({ kind: 'ended', generation: g.generation, fromDay: g.endedFrom })];
     const s = await this.statusNow();
     const sec = (ms: number | null) => (ms === null ? 0 : Math.floor(ms / 1000));
-    const status: Grant = { kind: 'status', at: sec(this.ctx.now()), lastSyncAt: sec(s.lastSyncAt), lastUploadAt: sec(s.lastUploadAt) };
-    return [toBase64url(sealLinkMessage(this.ctx.c, link, status))];
+    const out = [seal({ kind: 'status', at: sec(this.ctx.now()), lastSyncAt: sec(s.lastSyncAt), lastUploadAt: sec(s.lastUploadAt) })];
+    if (g.mode === 'watch') {
+      for (const e of this.ctx.keys.watch.entries) {
+        if (e.keys.generation > g.generation) out.push(seal({ kind: 'watch', generation: e.keys.generation, fromDay: e.fromDay, watchKey: e.keys.watchKey }));
+      }
+    }
+    return out;
   }
 
-  /** A later message of a dependent's pairing arrived: an "access ended" notice, a status heartbeat, or a new watch generation. */
+  /**
+   * A later message of a dependent's pairing arrived: a status heartbeat, a new watch generation
+   * (kept; the chain is matched again for it), or "access ended" (the keys are forgotten; the
+   * alerts found before stay).
+   */
   async message(id: unknown, message: string): Promise<{ kind: Grant['kind'] }> {
     const d = this.dependents.find((x) => x.id === id);
     if (!d) throw new CareError('not_found', 'no such dependent');
     const g = openLinkMessage(this.ctx.c, fromHex(d.link), b64(message, 'message'));
+    let fresh = false;
     await this.ctx.locked(async () => {
       d.lastHeardAt = this.ctx.now();
       if (g.kind === 'status') {
@@ -395,11 +501,22 @@ export class Care {
         d.lastSyncAt = ms(g.lastSyncAt);
         d.lastUploadAt = ms(g.lastUploadAt);
       }
-      if (g.kind === 'ended' && d.watch && g.generation === d.watch.generation) d.watch.untilDay = g.fromDay;
-      else if (g.kind === 'watch' && d.watch && g.generation > d.watch.generation) d.watch = { generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) };
-      this.checkers.delete(d.id);
+      const w = d.watch;
+      if (g.kind === 'ended' && w && w.untilDay === undefined) {
+        w.untilDay = g.fromDay;
+        w.grants = []; // the key is forgotten: this device no longer looks
+        this.checkers.delete(d.id);
+      } else if (g.kind === 'watch' && w && w.untilDay === undefined && w.grants.length) {
+        const merged = mergeGrant(w.grants, { generation: g.generation, fromDay: g.fromDay, watchKey: toHex(g.watchKey) });
+        if (merged) {
+          w.grants = merged;
+          this.checkers.delete(d.id);
+          fresh = true;
+        }
+      }
       await writeJson(this.ctx.store, K_DEPENDENTS, this.dependents);
     });
+    if (fresh) await this.recheck([d]); // notifications already held may name the new generation's days
     this.ctx.changed();
     return { kind: g.kind };
   }

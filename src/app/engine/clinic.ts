@@ -19,7 +19,7 @@ import { diagnosisBlock } from '../../core/blocks.ts';
 import { blockId } from '../../core/codec/block.ts';
 import { Role } from '../../core/codec/records.ts';
 import { challengeIssuedAt, makeChallenge } from '../../core/codec/consent.ts';
-import { CHALLENGE_SKEW_SEC, CHALLENGE_TTL_SEC, checkConsent, consentCaseSecret, signClinicCode, type ChallengeState } from '../../core/consent.ts';
+import { CHALLENGE_SKEW_SEC, CHALLENGE_TTL_SEC, checkConsent, newExchangeKey, signClinicCode, type ChallengeState } from '../../core/consent.ts';
 import { epochOf } from '../../core/policy.ts';
 import { dayOfMs, type Day } from '../../core/types.ts';
 import type { ClinicState, ConsentCheck } from '../protocol.ts';
@@ -45,6 +45,12 @@ type Issued = Record<string, { at: number; used: boolean }>;
 export class Clinic {
   private key: { secretKey: Uint8Array; publicKey: Uint8Array; name: string } | null = null;
   private endorsed = 0;
+  /**
+   * Each open clinic code's exchange secret, by challenge (hex), with its issue time (s) and the
+   * key that signed it. Memory only: kept across "Leave" (its challenge stays open for the same
+   * diagnostician), gone when used, expired, or the app restarts.
+   */
+  private exchange = new Map<string, { secretKey: Uint8Array; at: number; diagnostician: string }>();
 
   constructor(private readonly ctx: EngineCtx) {}
 
@@ -75,6 +81,26 @@ export class Clinic {
     return this.state()!;
   }
 
+  /** Forget an exchange secret (and the crypto provider's copy). */
+  private forget(hex: string): void {
+    const x = this.exchange.get(hex);
+    if (!x) return;
+    this.ctx.c.forgetSecret?.(x.secretKey);
+    x.secretKey.fill(0);
+    this.exchange.delete(hex);
+  }
+
+  /** Forget exchange secrets past their challenge's life. */
+  private pruneExchange(nowSec: number): void {
+    for (const [hex, x] of this.exchange) if (nowSec - x.at > CHALLENGE_TTL_SEC + CHALLENGE_SKEW_SEC) this.forget(hex);
+  }
+
+  /** The exchange secret of this key's clinic code for a challenge, if still held. */
+  private secretFor(hex: string, diagnostician: Uint8Array): Uint8Array | undefined {
+    const x = this.exchange.get(hex);
+    return x && x.diagnostician === toHex(diagnostician) ? x.secretKey : undefined;
+  }
+
   /** Forget the key (the challenges stay, so their codes cannot be replayed later). */
   leave(): void {
     this.key?.secretKey.fill(0);
@@ -94,12 +120,15 @@ export class Clinic {
     const key = this.need();
     const now = this.nowSec();
     const challenge = makeChallenge(now, this.ctx.c.randomBytes(28));
+    const ex = newExchangeKey(this.ctx.c);
     await this.ctx.locked(async () => {
       const issued = prune(await readJson<Issued>(this.ctx.store, CHALLENGES, {}), now);
       issued[toHex(challenge)] = { at: now, used: false };
       await writeJson(this.ctx.store, CHALLENGES, issued);
     });
-    return { text: signClinicCode(this.ctx.c, key, { region: this.ctx.region, challenge }), expiresAt: (now + CHALLENGE_TTL_SEC) * 1000 };
+    this.pruneExchange(now);
+    this.exchange.set(toHex(challenge), { secretKey: ex.secretKey, at: now, diagnostician: toHex(key.publicKey) });
+    return { text: signClinicCode(this.ctx.c, key, { region: this.ctx.region, challenge, exchangeKey: ex.publicKey }), expiresAt: (now + CHALLENGE_TTL_SEC) * 1000 };
   }
 
   private async lookup(): Promise<(hex: string) => ChallengeState> {
@@ -111,7 +140,11 @@ export class Clinic {
   async check(text: string): Promise<ConsentCheck> {
     const key = this.need();
     if (typeof text !== 'string') throw new TypeError('clinic-check: text must be a string');
-    const code = checkConsent(this.ctx.c, text, { diagnostician: key.publicKey, region: this.ctx.region, nowSec: this.nowSec(), challengeState: await this.lookup() });
+    const code = checkConsent(this.ctx.c, text, {
+      diagnostician: key.publicKey, region: this.ctx.region, nowSec: this.nowSec(), challengeState: await this.lookup(), exchangeSecret: (hex) => this.secretFor(hex, key.publicKey),
+    });
+    this.ctx.c.forgetSecret?.(code.caseSecret);
+    code.caseSecret.fill(0);
     return { days: code.days.map((d) => d.day), expiresAt: (challengeIssuedAt(code.challenge) + CHALLENGE_TTL_SEC) * 1000, lookback: this.ctx.net.ledger.authority.policy.lookbackDays };
   }
 
@@ -131,6 +164,7 @@ export class Clinic {
       const code = checkConsent(this.ctx.c, text, {
         diagnostician: key.publicKey, region: this.ctx.region, nowSec: this.nowSec(),
         challengeState: (hex) => (issued[hex] ? (issued[hex].used ? 'used' : 'open') : undefined),
+        exchangeSecret: (hex) => this.secretFor(hex, key.publicKey),
       });
       const endorsed = code.days.filter((d) => d.day >= onset - lookback);
       if (!endorsed.length) throw new ClinicError('bad_input', `none of the shared days lies on or after ${onset - lookback} (onset − lookback)`);
@@ -139,13 +173,14 @@ export class Clinic {
       if (!epochPub) throw new ClinicError('no_epoch_key', `no epoch key published for epoch ${epoch} yet`);
       issued[toHex(code.challenge)] = { at: challengeIssuedAt(code.challenge), used: true };
       await writeJson(this.ctx.store, CHALLENGES, issued);
-      return {
-        days: endorsed.map((d) => d.day),
-        block: diagnosisBlock(this.ctx.c, key, {
-          region: this.ctx.region, timeSec: this.nowSec(), parents: this.ctx.net.ledger.tips(1), epoch, epochPub, onset, lookback,
-          challenge: code.challenge, endorsed, ephSecret: consentCaseSecret(this.ctx.c, code.challenge, code.days),
-        }),
-      };
+      this.forget(toHex(code.challenge)); // one consent, one diagnosis: its exchange is done
+      const block = diagnosisBlock(this.ctx.c, key, {
+        region: this.ctx.region, timeSec: this.nowSec(), parents: this.ctx.net.ledger.tips(1), epoch, epochPub, onset, lookback,
+        challenge: code.challenge, endorsed, ephSecret: code.caseSecret,
+      });
+      this.ctx.c.forgetSecret?.(code.caseSecret);
+      code.caseSecret.fill(0);
+      return { days: endorsed.map((d) => d.day), block };
     });
     await this.ctx.net.node.publish(bytes.block);
     this.endorsed++;

@@ -5,11 +5,13 @@
  *   the region, the challenge's age, and a diagnostician certificate (not expired, not revoked)
  *   on this device's own synced chain;
  * - `make`: possession proofs of the chosen days, bound to that diagnostician and its challenge,
- *   encoded as the consent code; the consent is kept (`consent/latest`: the diagnostician, the
- *   days, and the public key the diagnosis' case will carry) — not the proofs;
- * - `accepted`: every DIAGNOSIS block the node accepts is compared with that key
- *   (`consentCaseSecret`): only this device and the clinic can derive it, so a match says "your
- *   positive test was recorded" and nobody else learns which block answers which consent. A thin
+ *   sealed to the exchange with the clinic code's key into the consent code (`makeConsent`: a
+ *   photograph of the screen shows no day key and no proof); the consent is kept
+ *   (`consent/latest`: the diagnostician, the days, and the public key the diagnosis' case will
+ *   carry) — not the proofs, not the exchange secret;
+ * - `accepted`: every DIAGNOSIS block the node accepts is compared with that key: only this device
+ *   and the clinic can derive it (from their exchange), so a match says "your positive test was
+ *   recorded" and nobody else learns which block answers which consent. A thin
  *   node holds every case block of the tracing chain (docs/PROTOCOL.md §15 item 34), so it sees the
  *   diagnosis without relaying — and it asks for all cases, never for its own;
  * - `selfReport`: an anonymous, unverified self-report of the days held since onset − lookback.
@@ -28,9 +30,9 @@
 import { toHex } from '../../core/bytes.ts';
 import { decodeBlock, Kind, type Block } from '../../core/codec/block.ts';
 import { decodeCase } from '../../core/codec/records.ts';
-import { challengeIssuedAt, encodeConsentCode, MAX_CONSENT_DAYS } from '../../core/codec/consent.ts';
-import { CHALLENGE_TTL_SEC, checkClinicCode, consentCaseSecret } from '../../core/consent.ts';
-import { diagnosisDays, possessionProofs, sealingParams, selfReport } from '../../core/device.ts';
+import { challengeIssuedAt, MAX_CONSENT_DAYS } from '../../core/codec/consent.ts';
+import { CHALLENGE_TTL_SEC, checkClinicCode, makeConsent } from '../../core/consent.ts';
+import { diagnosisDays, sealingParams, selfReport } from '../../core/device.ts';
 import { dayOfMs, type Day } from '../../core/types.ts';
 import type { UserKeys } from '../../core/keys.ts';
 import type { ClinicCheck, ConsentState } from '../protocol.ts';
@@ -119,9 +121,9 @@ export class Consent {
     const allowed = new Set(await this.candidateDays(forId));
     const chosen = [...new Set(days)].sort((a, b) => a - b);
     for (const d of chosen) if (!allowed.has(d)) throw new ClinicError('bad_input', `day ${d} is not a day this device can share`);
-    const proofs = possessionProofs(keys, chosen, code.diagnostician, code.challenge);
-    const text = encodeConsentCode({ region: this.ctx.region, diagnostician: code.diagnostician, challenge: code.challenge, days: proofs });
-    const caseKey = toHex(this.ctx.c.x25519PublicKey(consentCaseSecret(this.ctx.c, code.challenge, proofs)));
+    const made = makeConsent(this.ctx.c, keys, code, chosen);
+    const text = made.text;
+    const caseKey = toHex(made.caseKey);
     const kept: Kept = { diagnostician: toHex(code.diagnostician), name: code.name, days: chosen, shownAt: this.ctx.now(), status: 'waiting', recordedAt: null, caseKey };
     this.kept.set(forId, kept);
     await writeJson(this.ctx.store, keptKey(forId), kept);

@@ -154,6 +154,7 @@ export class AppEngine {
     await this.care.load();
     this.relay = new CareRelay(this.care, { region: this.o.config.region, connect: this.o.signal ?? null, changed: () => this.changed(), now: this.now });
     this.relay.syncRooms();
+    this.uploads.onSent = () => this.relay.statusChanged(); // guardians hear of an upload at once
     this.clinic = new Clinic(this.ctx);
     this.consent = new Consent(this.ctx, (id) => this.care.custodyKeys(id));
     await this.consent.load(this.care.dependentIds());
@@ -276,7 +277,7 @@ export class AppEngine {
       exposure: this.exposure.state(this.settings.lang),
       days: summaries,
       network: networkState(this.ctx.net.node, this.tracker, { relayOptIn: this.relayOptIn, signaling: this.o.signaling?.() }),
-      care: { ...care, dependents: care.dependents.map((d) => ({ ...d, consent: d.mode === 'custody' ? this.consent.state(d.id) : null })), pairing: this.relay.progress },
+      care: { ...care, dependents: care.dependents.map((d) => ({ ...d, consent: d.mode === 'custody' ? this.consent.state(d.id) : null })), pairing: this.relay.progress, endFrom: await this.care.endDay() },
       clinic: this.clinic.state(),
       consent: this.consent.state(),
       checkin: this.venue.state(),
@@ -402,11 +403,12 @@ export class AppEngine {
           .map((e): ConsentProof => ({ day: e.day, dayPub: toHex(e.dayPub), proof: toHex(e.proof) }));
       }
       case 'pair-start':
-        this.relay.startReceiving(intent.mode);
+        this.relay.startOffer(intent.mode);
         return undefined;
       case 'pair-scan':
         if (typeof intent.offerText !== 'string') throw new TypeError('pair-scan: offerText must be a string');
-        this.relay.startSending(intent.offerText);
+        if (intent.mode !== undefined && intent.mode !== 'watch' && intent.mode !== 'custody') throw new TypeError('pair-scan: mode must be "watch" or "custody"');
+        this.relay.startScan(intent.offerText, intent.mode);
         return undefined;
       case 'pair-confirm':
         await this.relay.confirm(intent.label);
@@ -417,7 +419,8 @@ export class AppEngine {
       case 'end-guardian': {
         const { fromDay } = await this.care.endGuardian(intent.id);
         this.relay.syncRooms();
-        this.relay.sendNow(intent.id);
+        // the ended guardian is told; those who keep access get the new generation, now if present
+        for (const id of [intent.id, ...this.care.liveGuardians()]) this.relay.sendNow(id);
         return { fromDay };
       }
       case 'remove-dependent':

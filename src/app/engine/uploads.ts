@@ -50,6 +50,8 @@ export interface UploadResult {
  */
 export class Uploads {
   conditions: Conditions = { charging: null, wifi: null, online: true };
+  /** Called when a trace batch has left for the node (the care relay tells guardians at once). */
+  onSent: () => void = () => undefined;
   private inFlight = new Set<string>();
 
   constructor(
@@ -185,6 +187,7 @@ export class Uploads {
       rec.sent.push({ hex, time: decodeBlock(fromHex(q.bytes)).time, kind: q.kind });
       await writeDay(this.ctx.store, rec);
       this.ctx.changed();
+      if (q.kind === 'trace') this.onSent();
     });
   }
 

@@ -58,6 +58,7 @@ export class BeepTraceApp extends LitElement {
       text-decoration: none; color: var(--bt-text); border-block-end: 3px solid transparent; font-weight: 600; }
     nav a[aria-current='page'] { border-block-end-color: var(--bt-primary); color: var(--bt-link); }
     main { max-inline-size: 48rem; margin-inline: auto; padding: 1rem; }
+    .nav-gap { block-size: 0.5rem; } /* a class, not a style attribute: the CSP allows no inline style */
     @media (max-width: 30rem) { main { padding-inline: 0.5rem; } .bar { padding-inline: 0.5rem; } }
     main:focus { outline: none; }
     .banner.alert { border-inline-start: 6px solid var(--bt-danger); }
@@ -220,7 +221,7 @@ export class BeepTraceApp extends LitElement {
           <p class="tagline">${i18n.t('app.tagline')}</p>
           ${showNav ? html`<nav aria-label=${i18n.t('nav.label')}><ul>
             ${NAV.filter((n) => !s.settings.elder || n.route === 'status' || n.route === 'settings').map((n) => html`<li><a href=${`#/${n.route}`} aria-current=${current === n.route ? 'page' : 'false'}>${i18n.t(n.label)}</a></li>`)}
-          </ul></nav>` : html`<div style="block-size: 0.5rem"></div>`}
+          </ul></nav>` : html`<div class="nav-gap"></div>`}
         </div>
       </header>
       <main id="main" tabindex="-1">${this.banners()}${this.view()}</main>`;

@@ -1,14 +1,18 @@
 /**
  * `<bt-care-view>` (#/care): "Family and care" (docs/VIEWS.md). Two lists and one pairing panel:
  *
- * - "People you look after": each dependent's status in words, when the app last heard from
- *   their device (its last sync and upload), or that they ended the access; "Stop looking after",
- *   asked first (a dependent in custody: their keys are deleted for good; no backup holds them).
- * - "People who look after you": each guardian, and "End access" (the watch key rotates: they see
- *   nothing from today on, and are told).
- * - Pairing: "Look after someone" / "Keep someone's keys" show a code (this device receives);
- *   "Let someone look after me" scans their code (this device sends). Both screens then show six
- *   digits; the person names the other and presses "They match", or "They differ".
+ * - "People you look after": each dependent's status in words (kept after they ended the access:
+ *   what was found stays), when the app last heard from their device (its last sync and upload),
+ *   or that they ended the access; "Stop looking after", asked first (a dependent in custody: their
+ *   keys are deleted for good; no backup holds them).
+ * - "People who look after you": each guardian, and "End access": for a watch guardian, asked with
+ *   the day it takes effect (today, or tomorrow once today's records left); for a guardian who keeps
+ *   this device's keys, the reason it cannot be ended here and what to do instead.
+ * - Pairing: "Look after someone" shows a code (this device will keep a watch key) and "Let someone
+ *   look after me" scans it; "Let someone keep my keys" shows a code (a watch pairs so, by showing)
+ *   and "Keep someone's keys" scans it. Both screens then show six digits; the person names the
+ *   other and presses "They match", or "They differ". A code two devices answered is said spoiled
+ *   on every screen involved.
  *
  * It renders `state.care` and sends intents; the pairing runs in the engine (care-relay.ts).
  * @example html`<bt-care-view .state=${s} .client=${c}></bt-care-view>`
@@ -20,12 +24,14 @@ import type { DependentState, GuardianState, PairingProgress } from '../protocol
 import { i18n, type MessageKey } from '../i18n/index.ts';
 import { ViewBase } from './view-base.ts';
 import { base } from './styles.ts';
-import { dayTime, momentTime, msg } from './dates.ts';
+import { dayTime, momentTime, msg, today } from './dates.ts';
+import { pairingDigits, pairingFailText } from './pairing-parts.ts';
 import './qr-parts.ts';
 
-const FAILED: Record<string, MessageKey> = {
-  expired: 'care.failExpired', second_sender: 'care.failSecond', not_confirmed: 'care.failNotConfirmed', bad_grant: 'care.failBadGrant',
-  offline: 'care.failOffline', bad_code: 'care.failBadCode',
+/** What a finished pairing says, by this device's role and the mode. */
+const DONE: Record<PairingProgress['role'], Record<PairingProgress['mode'], MessageKey>> = {
+  keeper: { watch: 'care.doneReceiver', custody: 'care.doneKeeperCustody' },
+  holder: { watch: 'care.doneSender', custody: 'care.doneHolderCustody' },
 };
 
 @customElement('bt-care-view')
@@ -38,7 +44,8 @@ export class CareView extends ViewBase {
     .level-high, .level-low { font-weight: 700; }
     .hint { color: var(--bt-muted); }
   `];
-  @state() private scanning = false;
+  /** The scanner is open: to be looked after (a watch code) or to keep someone's keys (a custody code). */
+  @state() private scanning: false | 'watch' | 'custody' = false;
   @state() private label = '';
   @state() private said = '';
   @state() private confirmEnd: string | null = null;
@@ -52,6 +59,7 @@ export class CareView extends ViewBase {
   private async start(mode: 'watch' | 'custody'): Promise<void> {
     this.said = '';
     this.label = '';
+    this.scanning = false;
     try {
       await this.client!.send({ type: 'pair-start', mode });
     } catch (e) {
@@ -63,7 +71,7 @@ export class CareView extends ViewBase {
     if (this.pairing) return; // a pairing is under way: a second reading of the code changes nothing
     this.label = '';
     try {
-      await this.client!.send({ type: 'pair-scan', offerText: text });
+      await this.client!.send({ type: 'pair-scan', offerText: text, mode: this.scanning || undefined });
       this.scanning = false;
     } catch (e) {
       this.said = this.failText((e as { code?: string }).code, (e as Error).message);
@@ -72,8 +80,7 @@ export class CareView extends ViewBase {
   }
 
   private failText(code: string | undefined, message: string): string {
-    const key = code ? FAILED[code] : undefined;
-    return key ? i18n.t(key) : i18n.t('common.failed', { reason: message });
+    return pairingFailText(code, message);
   }
 
   private async match(): Promise<void> {
@@ -99,6 +106,11 @@ export class CareView extends ViewBase {
     this.said = r.ok ? i18n.t('care.ended', { name: g.label, date: i18n.dayLong(r.value.fromDay) }) : r.message;
   }
 
+  /** The day an access ended (or ends): past tense up to today, future after. */
+  private endedLine(day: number) {
+    return day > today() ? msg('care.accessEnds', { date: dayTime(day) }) : msg('care.accessEnded', { date: dayTime(day) });
+  }
+
   private async stopLooking(d: DependentState): Promise<void> {
     const r = await this.send({ type: 'remove-dependent', id: d.id });
     this.confirmStop = null;
@@ -110,38 +122,38 @@ export class CareView extends ViewBase {
       case 'connecting':
         return html`<p>${i18n.t('care.connecting')}</p><div class="actions"><button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.cancel')}</button></div>`;
       case 'show-code':
-        return html`<p>${i18n.t('care.showCode')}</p>
+        return html`<p>${i18n.t(p.mode === 'custody' ? 'care.showCodeCustody' : 'care.showCode')}</p>
           <bt-qr-show .text=${p.offerText} label=${i18n.t('care.qrLabel')}></bt-qr-show>
           <p>${msg('care.expires', { time: momentTime(p.expires) })}</p>
           <div class="actions"><button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.cancel')}</button></div>`;
       case 'compare':
         return html`<p>${i18n.t('care.compare')}</p>
-          <p class="digits"><span aria-hidden="true">${p.sas.slice(0, 3)} ${p.sas.slice(3)}</span><span class="visually-hidden">${i18n.t('care.digitsLabel', { digits: p.sas.split('').join(' ') })}</span></p>
-          <div class="field"><label for="other-name">${i18n.t(p.role === 'receiver' ? 'care.nameOfDependent' : 'care.nameOfGuardian')}</label>
+          ${pairingDigits(p.sas)}
+          <div class="field"><label for="other-name">${i18n.t(p.role === 'keeper' ? 'care.nameOfDependent' : 'care.nameOfGuardian')}</label>
             <input id="other-name" autocomplete="off" maxlength="60" .value=${this.label} @input=${(e: Event) => { this.label = (e.target as HTMLInputElement).value; }}></div>
           <div class="actions">
             <button @click=${() => void this.match()}>${i18n.t('care.match')}</button>
             <button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.differ')}</button>
           </div>`;
       case 'waiting':
-        return html`<p class="digits"><span aria-hidden="true">${p.sas.slice(0, 3)} ${p.sas.slice(3)}</span><span class="visually-hidden">${i18n.t('care.digitsLabel', { digits: p.sas.split('').join(' ') })}</span></p><p>${i18n.t('care.waiting')}</p>
+        return html`${pairingDigits(p.sas)}<p>${i18n.t('care.waiting')}</p>
           <div class="actions"><button class="secondary" @click=${() => void this.cancel()}>${i18n.t('care.cancel')}</button></div>`;
       case 'done':
-        return html`<p>${i18n.t(p.role === 'receiver' ? 'care.doneReceiver' : 'care.doneSender', { name: p.label })}</p>
+        return html`<p>${i18n.t(DONE[p.role][p.mode], { name: p.label })}</p>
           <div class="actions"><button @click=${() => void this.cancel()}>${i18n.t('care.ok')}</button></div>`;
       case 'failed':
-        return html`<p>${this.failText(p.code, p.message)}</p>
+        return html`<p role="alert">${this.failText(p.code, p.message)}</p>
           <div class="actions"><button @click=${() => void this.cancel()}>${i18n.t('care.ok')}</button></div>`;
     }
   }
 
   private renderDependent(d: DependentState) {
     const level = html`<span class=${`level-${d.status}`}>${i18n.t(`status.${d.status}` as MessageKey)}</span>`;
+    // What was found stays shown after the dependent ended the access ("what they saw before stays with them").
     return html`<li>
       <p class="who">${d.label}</p>
-      ${d.endedFrom !== null
-        ? html`<p>${msg('care.accessEnded', { date: dayTime(d.endedFrom) })}</p>`
-        : html`<p>${level}${d.alerts.length && d.status !== 'none' ? html` — ${msg('care.exposedOn', { date: dayTime(d.alerts[0].day) })}` : nothing}</p>`}
+      <p>${level}${d.alerts.length && d.status !== 'none' ? html` — ${msg('care.exposedOn', { date: dayTime(d.alerts[0].day) })}` : nothing}</p>
+      ${d.endedFrom !== null ? html`<p>${msg('care.theyEnded', { date: dayTime(d.endedFrom) }, { name: d.label })}</p>` : nothing}
       <p>${d.mode === 'custody' ? i18n.t('care.modeCustody') : i18n.t('care.modeWatch')}</p>
       <p>${msg('care.lastHeard', { time: momentTime(d.lastHeardAt) })}</p>
       <p>${d.lastSyncAt !== null ? msg('care.lastSync', { time: momentTime(d.lastSyncAt) }) : i18n.t('care.noSync')}</p>
@@ -151,20 +163,20 @@ export class CareView extends ViewBase {
       ${this.confirmStop === d.id
         // Custody keys are deleted for good (a backup does not hold them): said, and asked, first.
         ? this.confirmation(i18n.t(d.mode === 'custody' ? 'care.stopExplainCustody' : 'care.stopExplainWatch', { name: d.label }),
-          i18n.t('care.stopConfirm'), () => void this.stopLooking(d), i18n.t('care.keepLooking'), () => { this.confirmStop = null; })
+          html`<button @click=${() => void this.stopLooking(d)}>${i18n.t('care.stopConfirm')}</button>`, i18n.t('care.keepLooking'), () => { this.confirmStop = null; })
         : nothing}
     </li>`;
   }
 
   /**
-   * A question before an action that cannot be undone: what it does, then "yes" and "keep". A group
-   * named by its explanation; the keyboard's focus moves to "keep" (the safe answer) when it opens.
-   * One is open at a time (its ids are fixed).
+   * A question before an action that cannot be undone: what it does, then the action (`yes`: a
+   * button, or a link elsewhere) and "keep". A group named by its explanation; the keyboard's
+   * focus moves to "keep" (the safe answer) when it opens. One is open at a time (its ids are fixed).
    */
-  private confirmation(explain: string, yes: string, onYes: () => void, keep: string, onKeep: () => void) {
+  private confirmation(explain: string, yes: unknown, keep: string, onKeep: () => void) {
     return html`<div class="confirm" role="group" aria-labelledby="confirm-text">
       <p id="confirm-text">${explain}</p>
-      <div class="actions"><button @click=${onYes}>${yes}</button>
+      <div class="actions">${yes}
       <button class="secondary keep" @click=${onKeep}>${keep}</button></div></div>`;
   }
 
@@ -179,15 +191,17 @@ export class CareView extends ViewBase {
   }
 
   private renderGuardian(g: GuardianState) {
+    const endFrom = this.state.care?.endFrom ?? today();
+    const ask = () => html`<div class="actions"><button class="secondary" data-ask=${g.id} aria-label=${i18n.t('care.endFor', { name: g.label })} @click=${() => { this.confirmStop = null; this.confirmEnd = g.id; }}>${i18n.t('care.end')}</button></div>`;
+    const question = g.mode === 'custody'
+      // A guardian who keeps this device's whole key: no rotation shuts them out. Said, with what to do instead.
+      ? this.confirmation(i18n.t('care.endCustodyExplain', { name: g.label }), html`<a href="#/data">${i18n.t('care.goErase')}</a>`, i18n.t('care.keep'), () => { this.confirmEnd = null; })
+      : this.confirmation(i18n.t('care.endExplain', { name: g.label, date: i18n.dayLong(endFrom) }),
+        html`<button @click=${() => void this.endAccess(g)}>${i18n.t('care.endConfirm')}</button>`, i18n.t('care.keep'), () => { this.confirmEnd = null; });
     return html`<li>
       <p class="who">${g.label}</p>
       <p>${g.mode === 'custody' ? i18n.t('care.theyHoldKeys') : i18n.t('care.theySeeStatus')} ${msg('care.since', { time: momentTime(g.pairedAt) })}</p>
-      ${g.endedFrom !== null
-        ? html`<p>${msg('care.accessEnded', { date: dayTime(g.endedFrom) })}</p>`
-        : this.confirmEnd === g.id
-          ? this.confirmation(i18n.t('care.endExplain', { name: g.label }),
-            i18n.t('care.endConfirm'), () => void this.endAccess(g), i18n.t('care.keep'), () => { this.confirmEnd = null; })
-          : html`<div class="actions"><button class="secondary" data-ask=${g.id} aria-label=${i18n.t('care.endFor', { name: g.label })} @click=${() => { this.confirmStop = null; this.confirmEnd = g.id; }}>${i18n.t('care.end')}</button></div>`}
+      ${g.endedFrom !== null ? html`<p>${this.endedLine(g.endedFrom)}</p>` : this.confirmEnd === g.id ? question : ask()}
     </li>`;
   }
 
@@ -200,7 +214,7 @@ export class CareView extends ViewBase {
         ? html`<section class="card" aria-labelledby="pair-h"><h2 id="pair-h">${i18n.t('care.pairTitle')}</h2>${this.renderPairing(p)}</section>`
         : this.scanning
           ? html`<section class="card" aria-labelledby="scan-h"><h2 id="scan-h">${i18n.t('care.scanTitle')}</h2>
-              <p>${i18n.t('care.scanIntro')}</p>
+              <p>${i18n.t(this.scanning === 'custody' ? 'care.scanIntroCustody' : 'care.scanIntro')}</p>
               <bt-qr-scan @qr=${(e: CustomEvent<string>) => void this.scanned(e.detail)}></bt-qr-scan>
               <div class="actions"><button class="secondary" @click=${() => { this.scanning = false; }}>${i18n.t('care.cancel')}</button></div></section>`
           : nothing}
@@ -210,15 +224,17 @@ export class CareView extends ViewBase {
         ${care.dependents.length ? html`<ul class="people">${care.dependents.map((d) => this.renderDependent(d))}</ul>` : html`<p>${i18n.t('care.noDependents')}</p>`}
         <div class="actions">
           <button ?disabled=${!!p} @click=${() => void this.start('watch')}>${i18n.t('care.lookAfter')}</button>
-          <button class="secondary" ?disabled=${!!p} @click=${() => void this.start('custody')}>${i18n.t('care.keepKeys')}</button>
+          <button class="secondary" ?disabled=${!!p || !!this.scanning} @click=${() => { this.scanning = 'custody'; this.said = ''; }}>${i18n.t('care.keepKeys')}</button>
         </div>
         <p class="hint">${i18n.t('care.lookAfterHint')}</p>
       </section>
       <section class="card" aria-labelledby="guard-h">
         <h2 id="guard-h">${i18n.t('care.guardiansTitle')}</h2>
         ${care.guardians.length ? html`<ul class="people">${care.guardians.map((g) => this.renderGuardian(g))}</ul>` : html`<p>${i18n.t('care.noGuardians')}</p>`}
-        <div class="actions"><button ?disabled=${!!p || this.scanning} @click=${() => { this.scanning = true; this.said = ''; }}>${i18n.t('care.letLookAfter')}</button></div>
+        <div class="actions"><button ?disabled=${!!p || !!this.scanning} @click=${() => { this.scanning = 'watch'; this.said = ''; }}>${i18n.t('care.letLookAfter')}</button></div>
         <p class="hint">${i18n.t('care.letHint')}</p>
+        <div class="actions"><button class="secondary" ?disabled=${!!p} @click=${() => void this.start('custody')}>${i18n.t('care.letKeep')}</button></div>
+        <p class="hint">${i18n.t('care.letKeepHint')}</p>
       </section>`;
   }
 }

@@ -18,7 +18,7 @@ import './qr-parts.ts';
 
 const REFUSALS: Record<string, MessageKey> = {
   bad_prefix: 'checkin.refuse.bad_prefix', wrong_type: 'checkin.refuse.bad_prefix', bad_signature: 'checkin.refuse.bad_signature',
-  foreign_region: 'checkin.refuse.foreign_region', not_certified: 'checkin.refuse.not_certified',
+  foreign_region: 'checkin.refuse.foreign_region', not_certified: 'checkin.refuse.not_certified', wrong_name: 'checkin.refuse.wrong_name',
   truncated: 'checkin.refuse.damaged', trailing: 'checkin.refuse.damaged', bad_base64: 'checkin.refuse.damaged', version: 'checkin.refuse.damaged',
   range: 'checkin.refuse.damaged', not_canonical: 'checkin.refuse.damaged',
 };

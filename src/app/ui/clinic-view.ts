@@ -51,7 +51,7 @@ export class ClinicView extends ViewBase {
     } catch (e) {
       this.said = '';
       const key = UNLOCK_ERRORS[(e as { code?: string }).code ?? ''];
-      this.error = key ? i18n.t(key) : refusalText(e);
+      this.error = key ? i18n.t(key) : refusalText(e, 'published');
     } finally {
       pass.value = '';
       this.busy = false;
@@ -64,7 +64,7 @@ export class ClinicView extends ViewBase {
       this.code = await this.client!.send<{ text: string; expiresAt: number }>({ type: 'clinic-code' });
     } catch (e) {
       this.code = null;
-      this.error = refusalText(e);
+      this.error = refusalText(e, 'published');
     }
   }
 
@@ -79,7 +79,7 @@ export class ClinicView extends ViewBase {
       this.said = '';
     } catch (e) {
       this.said = '';
-      this.error = refusalText(e);
+      this.error = refusalText(e, 'published');
       this.renderRoot.querySelector('bt-qr-scan')?.reset();
     }
   }
@@ -95,7 +95,7 @@ export class ClinicView extends ViewBase {
       this.consent = null;
       this.code = null;
     } catch (e) {
-      this.error = refusalText(e);
+      this.error = refusalText(e, 'published');
     } finally {
       this.busy = false;
     }
@@ -118,7 +118,7 @@ export class ClinicView extends ViewBase {
     return html`<p>${i18n.t('clinic.intro')}</p>
       <form class="card" @submit=${(e: Event) => void this.unlock(e)}>
         <div class="field"><label for="keyfile">${i18n.t('clinic.keyFile')}</label>
-          <input id="keyfile" name="keyfile" type="file" accept=".json,application/json" required></div>
+          <input id="keyfile" name="keyfile" type="file" accept=".key,.json,application/json" required></div>
         <div class="field"><label for="passphrase">${i18n.t('clinic.passphrase')}</label>
           <input id="passphrase" name="passphrase" type="password" autocomplete="current-password" required></div>
         <button type="submit" ?disabled=${this.busy} aria-busy=${this.busy ? 'true' : 'false'}>${i18n.t('clinic.unlock')}</button>

@@ -81,7 +81,7 @@ export class PositiveView extends ViewBase {
       this.chosen = new Set(info.days);
       this.step = 'choose';
     } catch (e) {
-      this.said = refusalText(e);
+      this.said = refusalText(e, 'shared');
       this.renderRoot.querySelector('bt-qr-scan')?.reset();
     } finally {
       this.checking = false;
@@ -95,7 +95,7 @@ export class PositiveView extends ViewBase {
       this.said = '';
       this.step = 'show';
     } catch (e) {
-      this.said = refusalText(e);
+      this.said = refusalText(e, 'shared');
     }
   }
 

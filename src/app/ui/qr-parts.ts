@@ -151,12 +151,19 @@ const REFUSALS: Record<string, MessageKey> = {
   truncated: 'refuse.damaged', trailing: 'refuse.damaged', bad_base64: 'refuse.damaged', version: 'refuse.damaged', range: 'refuse.damaged', not_canonical: 'refuse.damaged',
 };
 
+/** Refusals of a code's form (not BeepTrace's, the wrong kind, damaged): said with what did not happen on this side. */
+const FORM = new Set<MessageKey>(['refuse.bad_prefix', 'refuse.wrong_type', 'refuse.damaged']);
+
 /**
- * Words for an engine refusal of a clinic or consent code (the reply's `code`, docs/APP.md §Diagnosis).
- * @example refusalText(err) // "This code has expired. Ask for a new one. Nothing was shared."
+ * Words for an engine refusal of a clinic or consent code (the reply's `code`, docs/APP.md
+ * §Diagnosis), ending with what did not happen: on the patient's side (`'shared'`) nothing was
+ * shared, on the clinic's (`'published'`) nothing was published.
+ * @example refusalText(err, 'shared') // "This code has expired. Ask for a new one. Nothing was shared."
  */
-export function refusalText(e: unknown): string {
+export function refusalText(e: unknown, side: 'shared' | 'published'): string {
   const code = (e as { code?: unknown })?.code;
-  if (typeof code === 'string' && REFUSALS[code]) return i18n.t(REFUSALS[code]);
+  const key = typeof code === 'string' ? REFUSALS[code] : undefined;
+  if (key && FORM.has(key)) return `${i18n.t(key)} ${i18n.t(side === 'shared' ? 'refuse.nothingShared' : 'refuse.nothingPublished')}`;
+  if (key) return i18n.t(key);
   return i18n.t('refuse.other', { reason: e instanceof Error ? e.message : String(e) });
 }

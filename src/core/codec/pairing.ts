@@ -3,10 +3,12 @@
  * shows as a QR code, the messages of the handshake relayed by signaling, and the key material
  * that crosses, sealed, once both people compared the short code.
  *
- * - Offer (QR text `BTPAIR1:` + base64url): version u8 = 1 ‖ mode u8 (1 watch, 2 custody) ‖
+ * - Offer (QR text `BTPAIR1:` + base64url): version u8 = 1 ‖ mode u8 (1 watch: the offerer keeps a
+ *   watch key; 3 custody: the offerer hands over its whole key; 2, custody with the offerer
+ *   keeping, is no longer made and is refused — issue 18) ‖
  *   region u16 ‖ rendezvous peer id 16 ‖ receiver X25519 public key 32 ‖ expires u32 (Unix s).
  *   56 bytes, 75 characters of base64url: a version-3 QR code.
- * - Grant (sealed, sender → receiver): kind u8 ‖ …
+ * - Grant (sealed, holder → keeper): kind u8 ‖ …
  *     kind 1 WATCH:   generation u32 ‖ fromDay u32 ‖ watch key 32
  *     kind 2 CUSTODY: seed 32 ‖ n u8 (1..32) ‖ n × (fromDay u32 ‖ generation u32)
  *     kind 3 ENDED:   generation u32 ‖ fromDay u32 (the guardian's access ends from that day)
@@ -31,15 +33,18 @@ export const MAX_SCHEDULE = 32;
 
 /** What a guardian will hold: the watch key only, or the dependent's whole key (custody). */
 export type PairingMode = 'watch' | 'custody';
-const MODE_CODE: Record<PairingMode, number> = { watch: 1, custody: 2 };
+/** Mode bytes: watch (the offerer keeps a watch key) and custody (the offerer hands over its key). */
+const MODE_CODE: Record<PairingMode, number> = { watch: 1, custody: 3 };
+/** The retired mode byte: custody with the offerer keeping (a device without a usable screen had to scan). */
+const RETIRED_CUSTODY = 2;
 
 /** A pairing offer (shown by the receiving device as a QR code). */
 export interface PairingOffer {
   mode: PairingMode;
   region: number;
-  /** The receiver's signaling peer id (16 bytes), so the sender can reach it through the relay. */
+  /** The offerer's signaling peer id (16 bytes), so the scanner can reach it through the relay. */
   rendezvous: Uint8Array;
-  /** The receiver's ephemeral X25519 public key for this pairing only. */
+  /** The offerer's ephemeral X25519 public key for this pairing only. */
   receiverPub: Uint8Array;
   /** Unix seconds after which neither side accepts the offer. */
   expires: number;
@@ -65,6 +70,7 @@ export function decodeOffer(b: Uint8Array): PairingOffer {
   const v = r.u8('version');
   if (v !== 1) throw new CodecError('bad_version', `pairing offer: version ${v} is not supported (this app reads version 1)`);
   const m = r.u8('mode');
+  if (m === RETIRED_CUSTODY) throw new CodecError('bad_field', 'pairing offer: mode 2 (custody kept by the device showing the code) is no longer used: the device whose keys are kept shows the code now');
   const mode = (Object.keys(MODE_CODE) as PairingMode[]).find((k) => MODE_CODE[k] === m);
   if (!mode) throw new CodecError('bad_field', `pairing offer: mode ${m} unknown`);
   const o = { mode, region: r.u16('region'), rendezvous: r.bytes(16, 'rendezvous'), receiverPub: r.bytes(32, 'receiver key'), expires: r.u32('expires') };

@@ -186,6 +186,16 @@ export class AuthorityState {
     return { certificates, revocations, epochs };
   }
 
+  /**
+   * The names certificates give `subject` as `role` in `region` (or every region) at `time`
+   * (seconds): what the health authority certified it as (a venue poster's name must be one).
+   * @example a.certifiedNames(venueKey, Role.VENUE, 1, nowSec) // ['Café Nord']
+   */
+  certifiedNames(subject: Uint8Array, role: RoleCode, region: number, time: number): string[] {
+    const list = this.certs.get(toHex(subject)) ?? [];
+    return [...new Set(list.filter((c) => c.role === role && (c.region === ANY_REGION || c.region === region) && c.notBefore <= time && time < c.notAfter).map((c) => c.name))];
+  }
+
   /** Certified keys of a role (for the solver and UI). */
   subjects(role: RoleCode): { subject: Uint8Array; name: string }[] {
     const out: { subject: Uint8Array; name: string }[] = [];

@@ -214,14 +214,32 @@ export class CertificateAuthority {
       const kp = { secretKey, publicKey: this.c.x25519PublicKey(secretKey) };
       const block = await enqueue(this.dir, epochKeyBlock(this.c, this.root, e, kp.publicKey, this.common()), `epoch-${e}`);
       this.state.epochs[e] = { publicKey: toHex(kp.publicKey), sealedToRoot: toHex(sealEpochKey(this.c, this.root.publicKey, { epoch: e, ...kp })), created: this.now(), block };
-      secretKey.fill(0);
+      this.destroy(secretKey);
       made.push(e);
     }
     await this.save();
     return { made, handover: await this.handover() };
   }
 
-  /** The epoch key pairs the CA holds (opened with the root key). */
+  /**
+   * Forget a secret the CA opened for a moment: the crypto provider's cached copy (the Node
+   * provider keeps imported keys), then its bytes. `npm start` runs the CA in its long-lived
+   * process: an epoch secret left in the cache would outlive `shred`.
+   */
+  private destroy(secretKey: Uint8Array): void {
+    this.c.forgetSecret?.(secretKey);
+    secretKey.fill(0);
+  }
+
+  /** The epoch public keys the CA holds, by epoch. @example ca.epochPublicKeys().size */
+  epochPublicKeys(): Map<number, Uint8Array> {
+    return new Map(Object.entries(this.state.epochs).map(([e, v]) => [Number(e), fromHex(v.publicKey)]));
+  }
+
+  /**
+   * The epoch key pairs the CA holds (opened with the root key). The caller destroys the secrets
+   * when done (forgetSecret, then zero), as `handover` does.
+   */
   epochKeys(): Map<number, EpochKeyPair> {
     const out = new Map<number, EpochKeyPair>();
     for (const [e, v] of Object.entries(this.state.epochs)) out.set(Number(e), openEpochKey(this.c, this.root.secretKey, Number(e), fromHex(v.publicKey), fromHex(v.sealedToRoot)));
@@ -233,15 +251,19 @@ export class CertificateAuthority {
     const keys = this.epochKeys();
     const files: string[] = [];
     const done = new Set<string>();
-    for (const cert of this.liveCertificates('solver')) {
-      if (done.has(cert.subject)) continue;
-      done.add(cert.subject);
-      const solver = fromHex(cert.subject);
-      const file = join(paths(this.dir).handover, `${slug(cert.name)}-${cert.subject.slice(0, 16)}.json`);
-      await writeHandover(file, { region: this.state.region, solver, name: cert.name, epochs: [...keys].map(([epoch, kp]) => ({ epoch, publicKey: kp.publicKey, sealed: sealEpochKey(this.c, solver, { epoch, ...kp }) })) });
-      files.push(file);
+    try {
+      for (const cert of this.liveCertificates('solver')) {
+        if (done.has(cert.subject)) continue;
+        done.add(cert.subject);
+        const solver = fromHex(cert.subject);
+        const file = join(paths(this.dir).handover, `${slug(cert.name)}-${cert.subject.slice(0, 16)}.json`);
+        const epochs = [...keys].map(([epoch, kp]) => ({ epoch, publicKey: kp.publicKey, sealed: sealEpochKey(this.c, solver, { epoch, ...kp }) }));
+        await writeHandover(file, { region: this.state.region, solver, name: cert.name, epochs });
+        files.push(file);
+      }
+    } finally {
+      for (const kp of keys.values()) this.destroy(kp.secretKey);
     }
-    for (const kp of keys.values()) kp.secretKey.fill(0);
     // A solver no longer live (revoked, expired) keeps no file here.
     for (const name of await readdir(paths(this.dir).handover).catch(() => [] as string[])) {
       const f = join(paths(this.dir).handover, name);
@@ -261,6 +283,9 @@ export class CertificateAuthority {
     const gone = Object.keys(this.state.epochs).map(Number).filter((e) => (o.epoch !== undefined ? e === o.epoch : e < oldest));
     if (o.epoch !== undefined && !gone.length) throw new InputError('usage', `the CA holds no key of epoch ${o.epoch} (held: ${Object.keys(this.state.epochs).join(', ') || 'none'})`);
     for (const e of gone) {
+      const v = this.state.epochs[e];
+      // whatever copy of the secret this process may hold goes too (the provider's cache)
+      this.destroy(openEpochKey(this.c, this.root.secretKey, e, fromHex(v.publicKey), fromHex(v.sealedToRoot)).secretKey);
       delete this.state.epochs[e];
       this.state.shredded.push(e);
     }

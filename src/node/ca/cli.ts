@@ -8,7 +8,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fromHex, toHex } from '../../core/bytes.ts';
@@ -23,7 +23,7 @@ import { backupCa, restoreCa } from './backup.ts';
 import { caDir, insideCheckout } from './folder.ts';
 import { CA_HELP, CA_OVERVIEW } from './help.ts';
 import { nodeUrl, pending, PublishError, sendPending, type SendResult } from './outbox.ts';
-import { passphrase, writePrivate, writeRoleKey } from './secrets.ts';
+import { newKeyPassphrase, passphrase, writePrivate, writeRoleKey } from './secrets.ts';
 import { loadState, paths, saveState } from './state.ts';
 import type { IssuedCertificate } from './state.ts';
 
@@ -193,17 +193,18 @@ async function keygen(v: Values, out: Out): Promise<number> {
   if (new TextEncoder().encode(name).length > 64) throw new InputError('usage', '--name must be at most 64 bytes of UTF-8');
   const region = int(v.region, 'region', 0, ANY_REGION);
   const file = resolve(v.out ?? `${role}-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.key`);
-  try {
-    readFileSync(file);
-    throw new InputError('exists', `${file} exists already; choose another --out`);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-  }
-  const pass = await passphrase(`the new ${role} key`, 'BEEPTRACE_NEW_PASSPHRASE', true);
+  const exists = () => new InputError('exists', `${file} exists already; choose another --out`);
+  if (existsSync(file)) throw exists(); // before asking for a passphrase
+  const pass = await newKeyPassphrase(`the new ${role} key`);
   const secretKey = nodeCrypto.randomBytes(32);
   const publicKey = toHex(nodeCrypto.ed25519PublicKey(secretKey));
-  await writeRoleKey(nodeCrypto, file, { role: role as KeyFileRole, name, region, secretKey }, pass);
-  secretKey.fill(0);
+  try {
+    await writeRoleKey(nodeCrypto, file, { role: role as KeyFileRole, name, region, secretKey }, pass, undefined, { exclusive: true });
+  } catch (e) {
+    throw (e as InputError).code === 'exists' ? exists() : e;
+  } finally {
+    secretKey.fill(0);
+  }
   out.print(`${role} key "${name}" written to ${file} (encrypted, 0600)\n  public key ${publicKey}`, { role, name, region, file, publicKey });
   return 0;
 }

@@ -5,7 +5,8 @@
  */
 
 const PASS = `Passphrases: BEEPTRACE_PASSPHRASE in the environment, or asked without echo on a terminal
-(never a flag). BEEPTRACE_NEW_PASSPHRASE seals a key file made by keygen for another operator.`;
+(never a flag). keygen seals the new key file with a passphrase of its own: BEEPTRACE_NEW_PASSPHRASE,
+or asked twice on a terminal (never BEEPTRACE_PASSPHRASE: the operator must not need the root's).`;
 
 /** The overview. @example CA_OVERVIEW.includes('ca init') */
 export const CA_OVERVIEW = `beeptrace ca — a health authority's certificate authority (keys, certificates, epochs, policy)

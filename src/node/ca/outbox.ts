@@ -10,13 +10,14 @@
  * const sent = await sendPending(dir, 'http://127.0.0.1:9464');
  * @module
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toHex } from '../../core/bytes.ts';
 import { blockId } from '../../core/codec/block.ts';
 import { BeepTraceError, InputError } from '../../core/errors.ts';
 import { nodeCrypto } from '../node-crypto.ts';
 import { paths } from './state.ts';
+import { writePrivate } from './secrets.ts';
 
 /** A node could not be reached or refused a statement (exit 1; the statement stays in the outbox). @example e instanceof PublishError && e.code === 'node_unreachable' */
 export class PublishError extends BeepTraceError {}
@@ -33,8 +34,9 @@ export async function enqueue(dir: string, bytes: Uint8Array, label: string): Pr
   const id = toHex(blockId(nodeCrypto, bytes));
   const out = paths(dir).outbox;
   await mkdir(out, { recursive: true, mode: 0o700 });
-  const seq = (await readdir(out)).length + (await readdir(paths(dir).sent).catch(() => [])).length;
-  await writeFile(join(out, `${String(seq).padStart(6, '0')}-${label}-${id.slice(0, 16)}.block`), bytes, { mode: 0o600 });
+  const seq = (await pending(dir)).length + (await readdir(paths(dir).sent).catch(() => [])).length;
+  // atomic: a kill mid-way leaves no cut-off statement for `ca publish` to send
+  await writePrivate(join(out, `${String(seq).padStart(6, '0')}-${label}-${id.slice(0, 16)}.block`), bytes);
   return id;
 }
 

@@ -4,8 +4,9 @@
  * command-line flag (it would sit in the shell history and in `ps`).
  *
  *   BEEPTRACE_PASSPHRASE       opens (and seals) key files
- *   BEEPTRACE_NEW_PASSPHRASE   seals the key file `ca keygen` writes for another operator
- *                              (falls back to BEEPTRACE_PASSPHRASE)
+ *   BEEPTRACE_NEW_PASSPHRASE   seals the key file `ca keygen` writes for an operator: that file's
+ *                              own passphrase (required, or asked twice on a terminal; keygen
+ *                              never uses BEEPTRACE_PASSPHRASE)
  *   BEEPTRACE_SCRYPT_LOGN      scrypt cost of newly written files, log2 N (10..20; default 17 —
  *                              lower it only in tests)
  *
@@ -14,8 +15,9 @@
  * const key = await readRoleKey(nodeCrypto, 'ca/root.key', pass, 'root');
  * @module
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CryptoProvider } from '../../core/crypto.ts';
 import { InputError } from '../../core/errors.ts';
@@ -38,6 +40,26 @@ export async function passphrase(what: string, envName = 'BEEPTRACE_PASSPHRASE',
   const v = process.env[envName] ?? process.env.BEEPTRACE_PASSPHRASE;
   if (v !== undefined && v !== '') return v;
   if (!process.stdin.isTTY) throw new InputError('no_passphrase', `no passphrase for ${what}: set ${envName} in the environment, or run in a terminal to be asked`);
+  return prompt(what, confirm);
+}
+
+/**
+ * The passphrase of a key file `ca keygen` makes for an operator: its own, from
+ * BEEPTRACE_NEW_PASSPHRASE or a prompt asked twice on a terminal — never BEEPTRACE_PASSPHRASE (the
+ * root key's, in the CA's shell: the operator would have to be told it to open the file).
+ * Throws InputError('no_passphrase') when neither.
+ * @example await newKeyPassphrase('the new solver key')
+ */
+export async function newKeyPassphrase(what: string): Promise<string> {
+  const v = process.env.BEEPTRACE_NEW_PASSPHRASE;
+  if (v !== undefined && v !== '') return v;
+  if (!process.stdin.isTTY) {
+    throw new InputError('no_passphrase', `no passphrase for ${what}: a new key file gets a passphrase of its own — set BEEPTRACE_NEW_PASSPHRASE, or run in a terminal to be asked (BEEPTRACE_PASSPHRASE, the one that opens the root key, is never used for it)`);
+  }
+  return prompt(`${what} (its own, not the root key's)`, true);
+}
+
+async function prompt(what: string, confirm: boolean): Promise<string> {
   const first = await ask(`Passphrase for ${what}: `);
   if (!first) throw new InputError('no_passphrase', 'an empty passphrase is not allowed');
   if (confirm && (await ask('Again: ')) !== first) throw new InputError('no_passphrase', 'the two passphrases differ');
@@ -63,21 +85,88 @@ function ask(question: string): Promise<string> {
   });
 }
 
-/** Write a file only its owner may read (0600), creating its folder (0700). @example await writePrivate(f, text) */
-export async function writePrivate(file: string, text: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, text, { mode: 0o600 });
-  await chmod(file, 0o600);
+/**
+ * Write a file only its owner may read (0600), creating its folder (0700), atomically: the bytes
+ * go to a temporary file beside it (`.NAME.PID.RANDOM.tmp`, 0600, created exclusively), which is
+ * fsynced and then renamed over NAME; the folder is fsynced so the rename itself lasts. A crash or
+ * a kill at any moment leaves NAME either as it was or complete with the new bytes, never cut off
+ * (a key file, ca.json with the sealed epoch keys, a hand-over file). Temporary files a killed
+ * writer left behind are removed by the next write of the same file. With `exclusive`, an existing
+ * NAME is never replaced (InputError `exists`).
+ * @example await writePrivate(f, text)
+ */
+export async function writePrivate(file: string, text: string | Uint8Array, o: { exclusive?: boolean } = {}): Promise<void> {
+  const dir = dirname(file);
+  const base = basename(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await removeStale(dir, base);
+  const tmp = join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.chmod(0o600);
+    await fh.writeFile(text);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    // exclusive: link() fails if NAME exists, so a file made meanwhile is never replaced
+    if (o.exclusive) await link(tmp, file);
+    else await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    if (o.exclusive && (e as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError('exists', `${file} exists already`);
+    throw e;
+  }
+  if (o.exclusive) await rm(tmp, { force: true });
+  await syncDir(dir);
+}
+
+/** fsync a folder (where the platform allows it: not on Windows). */
+async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // a platform that cannot open or sync a folder: the rename is still atomic
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Remove `.BASE.PID.*.tmp` files of writers that are no longer running (killed mid-way). */
+async function removeStale(dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    // a write under way (this process's, or another running one's) is left alone
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
- * Seal `secretKey` into a key file at `file` (0600).
+ * Seal `secretKey` into a key file at `file` (0600, atomically; `exclusive`: never over an existing file).
  * @example await writeRoleKey(c, 'solver.key', { role: 'solver', name: 'Solver 1', secretKey }, pass)
  */
 export async function writeRoleKey(
-  c: CryptoProvider, file: string, key: { role: KeyFileRole; name: string; region?: number; secretKey: Uint8Array }, pass: string, cost = scryptCost(),
+  c: CryptoProvider, file: string, key: { role: KeyFileRole; name: string; region?: number; secretKey: Uint8Array }, pass: string, cost = scryptCost(), o: { exclusive?: boolean } = {},
 ): Promise<void> {
-  await writePrivate(file, await sealKeyFile(c, key, pass, cost));
+  await writePrivate(file, await sealKeyFile(c, key, pass, cost), o);
 }
 
 /**

@@ -24,7 +24,7 @@
  * ca.keys.diagnostician.publicKey; await ca.ensureEpochs(); await ca.close();
  * @module
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CryptoProvider } from '../../core/crypto.ts';
@@ -34,11 +34,11 @@ import type { RoleKey } from '../../core/blocks.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, parsePolicy, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair } from '../../core/solver.ts';
-import { Chain } from '../../core/types.ts';
+import { Chain, type ChainId } from '../../core/types.ts';
 import { openFileStore, type FileStore } from '../../store/file-store.ts';
 import { CertificateAuthority } from '../ca/authority.ts';
 import { drain } from '../ca/outbox.ts';
-import { readRoleKey, writeRoleKey } from '../ca/secrets.ts';
+import { readRoleKey, writePrivate, writeRoleKey } from '../ca/secrets.ts';
 import { paths } from '../ca/state.ts';
 
 /** The role keys the local CA holds. @example ca.keys.validators.length === 2 */
@@ -52,12 +52,8 @@ export interface AuthorityKeys {
 /** scrypt cost of the local demo's key files (their passphrase lies beside them). */
 const LOCAL_SCRYPT = { N: 2 ** 14, r: 8, p: 1 };
 
-/** Write a file only its owner may read (0600), creating its folder (0700). @example await writeSecret(f, '{}') */
-export async function writeSecret(file: string, text: string): Promise<void> {
-  await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
-  await writeFile(file, text, { mode: 0o600 });
-  await chmod(file, 0o600);
-}
+/** Write a secret file atomically, 0600 in a 0700 folder (`writePrivate`, src/node/ca/secrets.ts). @example await writeSecret(f, '{}') */
+export const writeSecret: (file: string, text: string) => Promise<void> = writePrivate;
 
 /**
  * Open a role key file of the local authority (DIR/keys/NAME.key, or DIR/ca/root.key) with the
@@ -176,9 +172,9 @@ export class LocalAuthority {
     await drain(this.ca.dir, (bytes) => this.publisher(bytes));
   }
 
-  /** Epoch secrets the CA holds (the solver gets them sealed, in its hand-over file). */
-  get epochs(): Map<number, EpochKeyPair> {
-    return this.ca.epochKeys();
+  /** The epochs whose keys the CA holds, with their public keys (the solver gets the secrets sealed, in its hand-over file). */
+  get epochs(): Map<number, Uint8Array> {
+    return this.ca.epochPublicKeys();
   }
 
   /**

@@ -140,10 +140,11 @@ export function guide(s: Stack, ticks: { solver: number; validator: number }): s
     `  app           ${s.appUrl}   (its configuration: ${s.appUrl}config.json)`,
     `  signaling     ${s.signalUrl}   introduces browsers and nodes to each other (health: ${s.healthUrl})`,
     `  authority     ${data}/authority   the local health authority: CA root key ${s.config.rootKey.slice(0, 16)}…, a clinic (diagnostician), epoch keys`,
+    `  clinic        to try the app's Diagnostician mode (Settings): key file ${data}/authority/keys/diagnostician.key, its passphrase in ${data}/authority/passphrase`,
     `  full nodes    solver (matches every ${ticks.solver} s), validator-1 and validator-2 (checkpoint each closed 10 minutes; duty every ${ticks.validator} s)`,
     `  data          ${data}/   reused by the next start; delete it to start over with a new authority`,
   ];
-  if (s.demo) lines.push(`  demo town     ${s.demo.stats.residents} simulated residents publish real blocks; watch Status, Network and Transparency (turn on "Relay for other devices" in Network to count cases)`);
+  if (s.demo) lines.push(`  demo town     ${s.demo.stats.residents} simulated residents publish real blocks; watch Status, Network and Transparency (it counts the cases, relay on or off)`);
   if (s.certificate) {
     if (s.lanUrls.length) lines.push('', 'On a phone on the same network, open (or scan):', ...s.lanUrls.map((u) => `  ${u}`), '', terminalQr(s.lanUrls[0]));
     else lines.push('', 'No LAN address is served (the bind address is loopback): --host 0.0.0.0 serves every interface.');

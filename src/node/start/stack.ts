@@ -45,6 +45,7 @@ import { ensureBuilt } from './build.ts';
 import { spawnNode, type ChildNode } from './children.ts';
 import { lanAddresses, lanCertificate, type LanCertificate } from './lan-cert.ts';
 import { staticHandler } from './static-server.ts';
+import { describeCspReport, type CspReport } from './security-headers.ts';
 import { startDemo, type DemoOptions, type DemoTown } from './demo.ts';
 
 /** The checkout's root (where index.html and vite.config.ts are). @example join(REPO_ROOT, 'dist') */
@@ -113,6 +114,8 @@ export interface Stack {
   /** The simulated town, with `demo`. */
   demo?: DemoTown;
   certificate?: LanCertificate;
+  /** Content-Security-Policy violations browsers reported while the stack ran (the first 100; each is also logged). */
+  cspReports: CspReport[];
   /** Publish a block through the authority's node (added to its ledger and gossiped to the mesh). */
   publish(bytes: Uint8Array): Promise<PublishResult>;
   /** Stop everything: the full nodes (SIGTERM, awaited), the authority's node, signaling, the server. Idempotent. */
@@ -156,9 +159,15 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const rootKey = toHex(authority.keys.root.publicKey);
     let signaling: SignalingServer | undefined;
     let localHost = '';
+    const cspReports: CspReport[] = [];
     const handler = staticHandler({
       dir: distDir,
       before: (req, res) => signaling?.handleHttp(req, res) ?? false,
+      onCspReport: (r) => {
+        if (cspReports.length >= 100) return;
+        cspReports.push(r);
+        log(describeCspReport(r));
+      },
       config: (req) => appConfig(req, lan, region, rootKey, localHost),
     });
     const asked = o.port ?? DEFAULT_APP_PORT;
@@ -257,7 +266,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     let stopped: Promise<void> | undefined;
     const config = appConfig(undefined, lan, region, rootKey, localHost);
     return {
-      appUrl, signalUrl, dataDir, port, portNote, config, authority, net, nodes, certificate, demo,
+      appUrl, signalUrl, dataDir, port, portNote, config, authority, net, nodes, certificate, demo, cspReports,
       lanUrls: !lan ? [] : (host === '0.0.0.0' || host === '::' ? lanAddresses() : /^(127\.|::1$|localhost$)/.test(host) ? [] : [host]).map((a) => `https://${a}:${port}/`),
       healthUrl: `${appUrl.slice(0, -1)}${SIGNAL_PATH}/health`,
       publish: (bytes) => net.publish(bytes),

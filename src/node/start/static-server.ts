@@ -2,7 +2,10 @@
  * The static side of `beeptrace start`: serves the built app (dist/) and its configuration as
  * `/config.json` from one origin. Unknown paths without a file extension fall back to
  * index.html (the app routes itself); the service worker, index.html, the manifest and
- * config.json are sent with `Cache-Control: no-cache`, hashed assets as immutable.
+ * config.json are sent with `Cache-Control: no-cache`, hashed assets as immutable. Every response
+ * carries the security headers of src/node/start/security-headers.ts (a strict CSP, no framing,
+ * no referrer, nosniff, HSTS on HTTPS, geolocation and camera for the app only), and the browser's
+ * CSP violation reports posted to `/csp-report` go to `onCspReport`.
  *
  * @example
  * const handler = staticHandler({ dir: 'dist', config: (req) => ({ region: 1, signalUrl, rootKey, iceServers: [] }) });
@@ -14,6 +17,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AppConfig } from '../../app/protocol.ts';
+import { collectCspReport, isCspReport, securityHeaders, type CspReport } from './security-headers.ts';
 
 /** Content types by file extension. @example MIME['.webmanifest'] // 'application/manifest+json; charset=utf-8' */
 export const MIME: Record<string, string> = {
@@ -44,12 +48,16 @@ export interface StaticOptions {
   config: (req: IncomingMessage) => AppConfig;
   /** Tried first; return true if it answered (the signaling endpoint's health, for one). */
   before?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** A CSP violation a browser reported (POST /csp-report). */
+  onCspReport?: (r: CspReport) => void;
 }
 
 /** An HTTP request handler for the app. @example createServer(staticHandler({ dir, config })) */
 export function staticHandler(o: StaticOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const root = normalize(o.dir);
   return (req, res) => {
+    for (const [k, v] of Object.entries(securityHeaders(req))) res.setHeader(k, v);
+    if (isCspReport(req)) return collectCspReport(req, res, o.onCspReport ?? (() => undefined));
     if (o.before?.(req, res)) return;
     serve(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'internal error');
@@ -99,7 +107,7 @@ function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: {
   const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
   const cache = NO_CACHE.test(path) ? 'no-cache' : path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
   const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-  const headers: Record<string, string | number> = { 'content-type': type, 'cache-control': cache, etag, 'x-content-type-options': 'nosniff' };
+  const headers: Record<string, string | number> = { 'content-type': type, 'cache-control': cache, etag };
   if (path === '/sw.js' || path === '/service-worker.js') headers['service-worker-allowed'] = '/';
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);

@@ -44,7 +44,7 @@ addEventListener('message', async (e: MessageEvent) => {
     exposure: { status: 'none', lastCheckedAt: null, checkedUpTo: null, alerts: [] },
     days: [],
     network: { role: 'thin', signaling: 'connecting', peers: [], chains: [], syncProgress: 0, lastCheckpoint: null, retained: [] },
-    care: { dependents: [], guardians: [], pairing: null },
+    care: { dependents: [], guardians: [], pairing: null, endFrom: Math.floor(Date.now() / 86_400_000) },
   };
   port.onmessage = async (m: MessageEvent) => {
     const msg = m.data as ToEngine;
