@@ -581,9 +581,19 @@ export class Reassembler {
     return p.buf;
   }
 
-  /** Is this chunk of a multi-chunk block already held? (A repeated chunk is no progress.) */
-  hasChunk(hex: string, index: number): boolean {
-    return this.parts.get(hex)?.got[index] === 1;
+  /**
+   * Would `push` store this chunk as new bytes? A single-chunk block always; a chunk of a partial
+   * block only if it agrees with the earlier chunks and is not held yet; the first chunk of a new
+   * block only if the block fits the budget. Only such chunks of requested blocks are exempt from
+   * the rate limits and count as a peer's progress (issue 17 finding 4): a chunk dropped for the
+   * budget, or repeated, pays the limits like any other frame.
+   * @example const fresh = peer.reassembler.accepts(f);
+   */
+  accepts(f: BlockFrame): boolean {
+    if (chunkCount(f.total) === 1) return true;
+    const p = this.parts.get(toHex(f.id));
+    if (p) return p.total === f.total && p.got[f.index] !== 1;
+    return this.heldBytes + f.total <= this.maxBytes;
   }
 
   /** Forget a partial block (its request was abandoned). */

@@ -433,8 +433,9 @@ export class Gossip {
         return;
       }
     }
-    // progress is new bytes: a chunk resent (or duplicated by the network) does not keep requests alive
-    if (!f.upload && !peer.reassembler.hasChunk(hex, f.index)) peer.lastProgress = now;
+    // progress is new bytes: a chunk resent (or duplicated by the network), or one the partial budget
+    // cannot take, does not keep requests alive
+    if (!f.upload && peer.reassembler.accepts(f)) peer.lastProgress = now;
     let whole: Uint8Array | null;
     try {
       whole = peer.reassembler.push(f, now);

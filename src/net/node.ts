@@ -502,8 +502,9 @@ export class NetNode implements NetContext {
       peer.early.push(bytes);
       return;
     }
-    // chunks of blocks asked of this peer are bounded by the request window, not the rate limits — a repeated chunk is not
-    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id)) && !peer.reassembler.hasChunk(toHex(f.id), f.index);
+    // new chunks of blocks asked of this peer are bounded by the request window, not the rate limits — a repeated
+    // chunk, or one the partial budget cannot take, is not (issue 17 finding 4)
+    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id)) && peer.reassembler.accepts(f);
     if (!solicited && !peer.admit(bytes.length, now)) {
       this.penalize(peer, 'flood', Penalty.FLOOD, `over ${this.limits.framesPerSec} frames/s or ${this.limits.bytesPerSec} bytes/s`);
       return;
