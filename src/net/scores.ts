@@ -2,8 +2,8 @@
  * Per-peer limits and scores (docs/NET.md §Limits and scores). Every peer has two token buckets —
  * frames per second and bytes per second — that every frame it sends must pass, except the BLOCK
  * chunks this node asked for that its partial budget takes (those are bounded by the node's own
- * request window). A peer's score
- * starts at 0, drops with each penalty and recovers slowly towards 0; at DISCONNECT_SCORE the peer
+ * request window). A peer's score starts at 0, drops with each penalty and recovers slowly towards
+ * 0; at DISCONNECT_SCORE the peer
  * is disconnected and its address (if known) is not dialled again for `banMs`.
  *
  * @example
