@@ -356,9 +356,106 @@ async function attackBench(): Promise<void> {
   emit('gossip.attacker_memory_bytes_per_node', memory, 'bytes', { target: `≤ budget ${Math.round(budget)} (${(links / H).toFixed(2)} attacker links per honest node × per-peer budget)`, ok: memory <= budget, note: 'largest 5 s sample, mean over honest nodes: wanted ids × 256 B + held pending + partial blocks on attackers\' links' });
 }
 
+// ───────────────────────────── 3b. reconciliation work an attacker can cause ─────────────────────────────
+
+/** Tracing-chain blocks the victim of the SYNC attacks holds (`--sync-entries`, default 150,000, as in issue 17 finding 5). */
+const SYNC_ENTRIES = arg('--sync-entries', 150_000);
+
+/**
+ * `sync.attacker_cpu_fraction`: the CPU a full node spends answering one attacking link's SYNC
+ * frames, as a fraction of one core, over 60 s of virtual time. The attacker keeps a copy of the
+ * victim's work budget (the defaults are public) and sends a frame whenever the budget allows one
+ * (never more than the frame limit, 200/s), so it is never penalised: the most it can make the node
+ * do without being disconnected. Three frame shapes, each a run: `skip` (a SKIP over the whole
+ * window between two one-id FINGERPRINTs of empty ranges at its ends), `fingerprint` (a wrong FINGERPRINT of the whole
+ * window) and `idlist` (256 random ids over the whole window). The figure is the worst; the time is
+ * the handler's wall time on this machine (frame decoding included), in virtual seconds of attack.
+ */
+async function syncAttackBench(): Promise<void> {
+  const { DEFAULT_SYNC, syncWork, SyncIndex } = await import('../../src/net/sync.ts');
+  const { MAX_BOUND } = await import('../../src/net/frames.ts');
+  const w = await World.create({ crypto: c, startMs, policy });
+  const ca = await notificationBlocks(w);
+  await w.upload(new UserKeys(c, c.randomBytes(32)), DAY, [{ start: DAY * 1440 + 600, minutes: 10, latE7: 558_000_000, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }]);
+  const template = (await w.ledger.get(w.ledger.entries(Chain.TRACING).at(-1)!.id))!;
+  // N distinct blocks over the last 20 hours: the template with another time and another signature
+  // (preloaded blocks are trusted, not verified: docs of SimNetwork)
+  const r = new Prng(SEED + 5);
+  const t1 = w.timeSec();
+  const blocks: Uint8Array[] = [];
+  for (let i = 0; i < SYNC_ENTRIES; i++) {
+    const b = template.slice();
+    new DataView(b.buffer).setUint32(5, t1 - 72_000 + Math.floor((i * 72_000) / SYNC_ENTRIES));
+    b.set(r.bytes(32), b.length - 64);
+    blocks.push(b);
+  }
+  const results: Record<string, number> = {};
+  for (const shape of ['skip', 'fingerprint', 'idlist'] as const) {
+    const sim = new SimNetwork({ crypto: c, rootKey: w.root.publicKey, region: w.region, seed: SEED, startMs: w.nowMs + 1000, link: { delay: [10, 20] }, node: { mesh: { rotateMs: 0 } } });
+    const victim = await sim.addNode('v', 'full', { preload: [...ca, ...blocks] });
+    sim.net.add('evil', { accept: (l) => l.close('no') });
+    const p = sim.net.connect('evil', 'v');
+    await sim.net.run(sim.net.now() + 500);
+    const evil = await p;
+    evil.send(encodeFrame({ type: 'hello', version: 1, region: w.region, chains: [1, 2], role: 'full' }));
+    await sim.net.run(sim.net.now() + 1000);
+    // time the victim's handler of the attacker's link
+    const vp = [...(victim.node as unknown as { peersByLink: Map<string, { link: { id: string; onFrame?: (f: Uint8Array) => void } }> }).peersByLink.values()]
+      .find((x) => sim.net.linkInfo(x.link.id)?.remote === 'evil')!;
+    let busyMs = 0;
+    const inner = vp.link.onFrame!;
+    vp.link.onFrame = (f) => {
+      const t = performance.now();
+      inner(f);
+      busyMs += performance.now() - t;
+    };
+    const top = { time: t1 + 10_000, prefix: new Uint8Array(0) };
+    const start = { time: 0, prefix: new Uint8Array(0) };
+    const frame = shape === 'skip'
+      ? { type: 'sync' as const, chain: Chain.TRACING, start, ranges: [{ upper: { time: 1, prefix: new Uint8Array(0) }, mode: 'fingerprint' as const, count: 1, fingerprint: new Uint8Array(16) }, { upper: top, mode: 'skip' as const }, { upper: MAX_BOUND, mode: 'fingerprint' as const, count: 1, fingerprint: new Uint8Array(16) }] }
+      : shape === 'fingerprint'
+        ? { type: 'sync' as const, chain: Chain.TRACING, start, ranges: [{ upper: MAX_BOUND, mode: 'fingerprint' as const, count: 1, fingerprint: new Uint8Array(16) }] }
+        : { type: 'sync' as const, chain: Chain.TRACING, start, ranges: [{ upper: MAX_BOUND, mode: 'idlist' as const, ids: sortIds(Array.from({ length: 256 }, () => r.bytes(32))) }] };
+    const bytes = encodeFrame(frame);
+    // the attacker's copy of the victim's budget
+    const index = new SyncIndex();
+    for (const e of victim.ledger.entries(Chain.TRACING)) index.add(e.time, e.id);
+    const cost = Math.min(syncWork(index, frame), DEFAULT_SYNC.workBurst);
+    let tokens = DEFAULT_SYNC.workBurst;
+    let sent = 0;
+    const T = 60_000;
+    const t0 = sim.net.now();
+    const tick = 5; // ms: at most 200 frames/s
+    let last = t0;
+    const loop = () => {
+      const now = sim.net.now();
+      if (now >= t0 + T) return;
+      tokens = Math.min(DEFAULT_SYNC.workBurst, tokens + ((now - last) / 1000) * DEFAULT_SYNC.workPerSec);
+      last = now;
+      if (tokens >= cost * 1.01) {
+        tokens -= cost;
+        evil.send(bytes);
+        sent++;
+      }
+      sim.net.clock.setTimeout(loop, tick);
+    };
+    sim.net.clock.setTimeout(loop, 0);
+    await sim.net.run(t0 + T + 1000);
+    const penalties = victim.node.stats().penalties;
+    results[shape] = busyMs / T;
+    log(`sync attack ${shape}: ${sent} frames in ${T / 1000} s (charged ${cost} ids each), victim busy ${Math.round(busyMs)} ms = ${(100 * busyMs / T).toFixed(2)} % of a core, ${penalties} penalties`);
+  }
+  const worst = Math.max(...Object.values(results));
+  const each = Object.entries(results).map(([k, v]) => `${k} ${(100 * v).toFixed(2)} %`).join(', ');
+  emit('sync.attacker_cpu_fraction', worst, 'core', { target: '≤ 0.05', ok: worst <= 0.05, note: `worst of: ${each}; one link sending SYNC frames as fast as the work budget allows for 60 s against ${SYNC_ENTRIES} tracing blocks; handler wall time / attack time` });
+}
+
 if (!only || only === 'gossip') {
   await gossipBench(0);
   await gossipBench(0.01);
 }
 if (!only || only === 'sync') await syncBench();
-if (!only || only === 'attack') await attackBench();
+if (!only || only === 'attack') {
+  await syncAttackBench();
+  await attackBench();
+}

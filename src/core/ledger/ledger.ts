@@ -76,6 +76,8 @@ export class Ledger {
   private writing = new Map<string, Promise<void>>();
   private readonly c: CryptoProvider;
   private failed: StoreFault | null = null;
+  /** Blocks held per chain × 256 + kind. */
+  private kindCounts = new Map<number, number>();
   /** Hex ids of stored checkpoint blocks. */
   private checkpointIds = new Set<string>();
   private readonly standing: Standing;
@@ -107,15 +109,24 @@ export class Ledger {
   }
 
   private indexEntry(e: Entry): void {
+    if (!this.index.has(e.hex)) this.tally(e, 1);
     this.index.set(e.hex, e);
     if (e.kind === Kind.CHECKPOINT) this.checkpointIds.add(e.hex);
     this.standing.reset();
   }
 
   private unindex(hex: string): void {
+    const e = this.index.get(hex);
+    if (e) this.tally(e, -1);
     this.index.delete(hex);
     this.checkpointIds.delete(hex);
     this.standing.reset();
+  }
+
+  /** Keep the per-(chain, kind) counts `count` answers from (O(1), not a scan of the index). */
+  private tally(e: Entry, d: number): void {
+    const k = e.chain * 256 + e.kind;
+    this.kindCounts.set(k, (this.kindCounts.get(k) ?? 0) + d);
   }
 
   /**
@@ -432,7 +443,7 @@ export class Ledger {
   count(chain?: ChainId, kinds?: ReadonlySet<number>): number {
     if (chain === undefined) return this.index.size;
     let n = 0;
-    for (const e of this.index.values()) if (e.chain === chain && (!kinds || kinds.has(e.kind))) n++;
+    for (const [k, v] of this.kindCounts) if (Math.floor(k / 256) === chain && (!kinds || kinds.has(k % 256))) n += v;
     return n;
   }
 
