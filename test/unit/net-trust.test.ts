@@ -11,8 +11,13 @@ import { toHex } from '../../src/core/bytes.ts';
 import { Chain } from '../../src/core/types.ts';
 import { Prng } from '../../src/core/prng.ts';
 import { blockFrames, encodeFrame, sortIds, decodeFrame, type Frame } from '../../src/net/frames.ts';
+import { SimNetwork } from '../../src/net/sim.ts';
+import type { NetEvent } from '../../src/net/context.ts';
+import { decodeBlock } from '../../src/core/codec/block.ts';
+import { withdrawalBlock } from '../../src/core/blocks.ts';
+import { UserKeys } from '../../src/core/keys.ts';
 import { attackBlocks, every, honestBlocks, honestPenalties, isEvil, scene, type Fixture } from './attack-fixture.ts';
-import { seeds } from './net-fixture.ts';
+import { D, seeds } from './net-fixture.ts';
 
 let shared: Fixture;
 test.before(async () => {
@@ -55,5 +60,48 @@ test('issue 17 finding 4: chunks of requested blocks dropped for the partial bud
     const res = await honestBlocks(s, shared.trace.slice(0, 4), 60_000);
     assert.equal(res.got, 4, 'honest blocks still arrive');
     assert.deepEqual(honestPenalties(s), []);
+  }
+});
+
+test('issue 17 finding 3: a case block naming a real parent with a forged time is stored by thin and full nodes alike, and nobody is banned', async () => {
+  for (const seed of seeds([43, 44])) {
+    const f = shared;
+    const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [5, 40] }, node: { mesh: { rotateMs: 0 } } });
+    const events: NetEvent[] = [];
+    const full = await sim.addNode('f', 'full', { preload: f.ca, options: { onEvent: (e) => events.push(e) } });
+    const thin = await sim.addNode('t', 'thin', { preload: f.ca, options: { onEvent: (e) => events.push(e) } });
+    await sim.net.run(sim.net.now() + 3_000);
+    const parent = f.trace[0];
+    await full.node.publish(parent);
+    const pb = decodeBlock(parent);
+    const timeSec = Math.floor(sim.net.now() / 1000);
+    // a withdrawal of a fresh key (8 bits of work) whose parent is the real trace batch, its time off by 1 s
+    const forged = withdrawalBlock(c, new UserKeys(c, new Prng(seed).bytes(32)), {
+      region: f.w.region, timeSec, parents: [{ id: c.sha256(parent), time: pb.time + 1 }], day: D, powBits: f.w.policy.pow.withdrawalBits,
+    });
+    // an attacker hands it to the thin node (as a full node announcing a case block)
+    sim.net.add('evil', { accept: (l) => l.close('no') });
+    const p = sim.net.connect('evil', 't');
+    await sim.net.run(sim.net.now() + 200);
+    const evil = await p;
+    evil.onFrame = (fr) => {
+      const x = decodeFrame(fr) as Frame;
+      if (x.type === 'get') for (const fr2 of blockFrames(c.sha256(forged), forged, false)) evil.send(fr2);
+    };
+    evil.send(encodeFrame({ type: 'hello', version: 1, region: f.w.region, chains: [1, 2], role: 'full' }));
+    await sim.net.run(sim.net.now() + 300);
+    evil.send(encodeFrame({ type: 'inv', chain: Chain.TRACING, ids: [c.sha256(forged)] }));
+    await sim.net.run(sim.net.now() + 10_000);
+    const h = toHex(c.sha256(forged));
+    assert.ok(thin.ledger.has(h), 'the thin node stored it');
+    assert.ok(full.ledger.has(h), 'the full node stored it too: the same rule on both');
+    assert.equal(thin.ledger.counts(h), full.ledger.counts(h), 'and both judge its standing alike');
+    assert.deepEqual(events.filter((e) => e.type === 'penalty' || e.type === 'banned'), [], 'no honest node was penalised');
+    // a case block whose parent exists nowhere is stored at once on a full node, as on a thin one
+    const orphanCase = withdrawalBlock(c, new UserKeys(c, new Prng(seed + 1).bytes(32)), {
+      region: f.w.region, timeSec, parents: [{ id: new Prng(seed + 2).bytes(32), time: timeSec - 5 }], day: D, powBits: f.w.policy.pow.withdrawalBits,
+    });
+    assert.equal((await full.ledger.add(orphanCase)).status, 'added');
+    assert.equal((await thin.ledger.add(orphanCase)).status, 'added');
   }
 });

@@ -5,11 +5,12 @@
  *
  * - A block is accepted only if `checkBlock` passes and every parent is known or lies before the
  *   retention horizon (it may have been pruned). Otherwise it waits in a bounded pending pool,
- *   and `missingParents()` tells the network what to fetch.
+ *   and `missingParents()` tells the network what to fetch. A case block's parents are neither
+ *   checked nor awaited, on any node (docs/PROTOCOL.md §10.1).
  * - A node carries only some chains (a browser thin node: the notification chain); blocks of other
  *   chains are refused with RejectError('not_carried') — not a fault of the sender. Unless `cases` is false, a
- *   ledger that does not carry the tracing chain still holds its case blocks (cases.ts): every
- *   rule is checked, only their parents are not awaited (they are never held here).
+ *   ledger that does not carry the tracing chain still holds its case blocks (cases.ts), with
+ *   every rule checked.
  * - `add` resolves only after the store has made the block durable.
  *
  * @example
@@ -258,13 +259,17 @@ export class Ledger {
       throw e;
     }
     const horizon = horizonSec(this.authority.policy.retentionDays, now);
-    for (const p of b.parents) {
+    // A case block is judged without its parents on every node (docs/PROTOCOL.md §10.1, §15 item 38):
+    // a thin node never holds them, so a full node must not refuse or await what a thin node stores
+    // (issue 17 finding 3: a withdrawal naming a real trace batch with its time off by 1 s was stored
+    // by thin nodes and refused as `parent_time` by full nodes, which then banned the honest relays).
+    const parents = isCaseBlock(b.chain, b.kind) ? [] : b.parents;
+    for (const p of parents) {
       const known = this.index.get(toHex(p.id));
       if (known && known.chain !== b.chain) throw new RejectError('parent_chain', `a parent is a block of chain ${known.chain}, not ${b.chain}`);
       if (known && known.time !== p.time) throw new RejectError('parent_time', `a parent reference claims time ${p.time}, the parent has ${known.time}`);
     }
-    // a case block held without its chain: its parents are never held here, so none is awaited
-    const missing = this.carries(b.chain) ? b.parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id)) : [];
+    const missing = parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id));
     if (missing.length) {
       this.hold(hex, bytes, missing);
       return { status: 'pending', id, missing: missing.map(fromHexId) };
