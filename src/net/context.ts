@@ -18,6 +18,8 @@ import type { Peer } from './peer.ts';
 /** Things worth logging; `NetNodeOptions.onEvent` receives them. @example onEvent: (e) => e.type === 'penalty' && console.warn(e) */
 export type NetEvent =
   | { type: 'peer_ready'; link: string; role: NodeRole; outbound: boolean }
+  /** The peer proved a certified full-node key on this link (AUTH, auth.ts). */
+  | { type: 'peer_certified'; link: string }
   | { type: 'peer_closed'; link: string; reason: string }
   | { type: 'penalty'; link: string; reason: string; points: number; score: number; detail: string }
   | { type: 'banned'; link: string; addr: string | undefined; untilMs: number }

@@ -68,6 +68,8 @@ export const Penalty = {
   BAD_PROOF: 100,
   /** A PROOF nobody asked this peer for. */
   UNSOLICITED_PROOF: 10,
+  /** An AUTH whose signature does not verify for this connection: a forged or relayed proof of a certified key. */
+  BAD_AUTH: 100,
 } as const;
 
 /** Score at or below which a peer is disconnected. @example score <= DISCONNECT_SCORE */
@@ -79,12 +81,15 @@ export const DISCONNECT_SCORE = -100;
  * @example const s = new PeerScore(now); s.penalize(5, now); s.value(now) // -5
  */
 export class PeerScore {
-  private v = 0;
+  private v: number;
   private at: number;
   constructor(
     now: number,
     readonly recoverPerSec = 0.1,
+    initial = 0,
   ) {
+    if (!(initial <= 0)) throw new RangeError(`PeerScore: the initial score must be ≤ 0, got ${initial}`);
+    this.v = initial;
     this.at = now;
   }
   /** Current score. */
