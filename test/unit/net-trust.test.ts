@@ -13,6 +13,8 @@ import { Prng } from '../../src/core/prng.ts';
 import { blockFrames, encodeFrame, sortIds, decodeFrame, type Frame } from '../../src/net/frames.ts';
 import { SimNetwork } from '../../src/net/sim.ts';
 import type { NetEvent } from '../../src/net/context.ts';
+import type { Link } from '../../src/net/link.ts';
+import { DEFAULT_MESH } from '../../src/net/mesh.ts';
 import { decodeBlock } from '../../src/core/codec/block.ts';
 import { withdrawalBlock } from '../../src/core/blocks.ts';
 import { UserKeys } from '../../src/core/keys.ts';
@@ -103,5 +105,63 @@ test('issue 17 finding 3: a case block naming a real parent with a forged time i
     });
     assert.equal((await full.ledger.add(orphanCase)).status, 'added');
     assert.equal((await thin.ledger.add(orphanCase)).status, 'added');
+  }
+});
+
+/**
+ * A host with many ids (sybils, all from one source) keeps dialling a victim and answers every
+ * link with HELLO and nothing else (it relays no block): `H` honest full nodes, the victim among
+ * them. Returns the victim's peer counts at each 30 s sample and what it received.
+ */
+async function sybilSiege(seed: number, sybils: number, minutes: number) {
+  const f = shared;
+  const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [10, 60] } });
+  const H = 12;
+  for (let i = 0; i < H; i++) await sim.addNode(`h${i}`, 'full', { preload: f.ca });
+  await sim.net.run(sim.net.now() + 20_000);
+  const hello = encodeFrame({ type: 'hello', version: 1, region: f.w.region, chains: [1, 2], role: 'full' });
+  const silent = (l: Link) => {
+    l.send(hello);
+    l.onFrame = () => {};
+  };
+  const isSybil = (addr: string | undefined) => addr?.startsWith('sybil') ?? false;
+  const r = new Prng(seed);
+  for (let k = 0; k < sybils; k++) {
+    const addr = `sybil${k}`;
+    sim.net.add(addr, { accept: silent }, { source: 'evil-net', chains: [1, 2] });
+    // each id dials the victim, and dials again 1–3 s after its link closes (evicted or rotated)
+    const dialVictim = () => {
+      sim.net.connect(addr, 'h0').then((l) => {
+        silent(l);
+        l.onClose = () => sim.net.clock.setTimeout(dialVictim, 1_000 + r.int(2_000));
+      }, () => sim.net.clock.setTimeout(dialVictim, 1_000 + r.int(2_000)));
+    };
+    sim.net.clock.setTimeout(dialVictim, r.int(5_000));
+  }
+  const victim = sim.get('h0');
+  const samples: { honest: number; sybil: number }[] = [];
+  const blocks = f.trace.slice(0, 10);
+  const t0 = sim.net.now();
+  let published = 0;
+  while (sim.net.now() < t0 + minutes * 60_000) {
+    await sim.net.run(sim.net.now() + 30_000);
+    const ends = victim.node.peers().map((p) => sim.net.linkInfo(p.link)?.remote);
+    samples.push({ honest: ends.filter((a) => a !== undefined && !isSybil(a)).length, sybil: ends.filter(isSybil).length });
+    if (published < blocks.length) await sim.get(`h${1 + (published % (H - 1))}`).node.publish(blocks[published++]);
+  }
+  await sim.net.run(sim.net.now() + 30_000);
+  const got = blocks.slice(0, published).filter((b) => victim.ledger.has(c.sha256(b))).length;
+  return { samples, got, published, victim, sim };
+}
+
+test('issue 17 finding 1: one host dialling a node from 40 ids cannot surround it; the node keeps ≥ 4 honest peers and gets every block', async () => {
+  for (const seed of seeds([45, 46])) {
+    const { samples, got, published, victim } = await sybilSiege(seed, 40, 30);
+    const worst = Math.min(...samples.map((x) => x.honest));
+    assert.ok(worst >= 4, `honest peers of the victim at each 30 s sample: ${samples.map((x) => `${x.honest}/${x.sybil}`).join(' ')}`);
+    assert.ok(samples.every((x) => x.sybil <= DEFAULT_MESH.maxPeers - DEFAULT_MESH.outbound), 'the sybils hold at most the inbound share');
+    assert.ok(samples.at(-1)!.sybil >= 1, 'the sybils did get in (the test exercises eviction)');
+    assert.equal(got, published, `${got} of ${published} honest blocks reached the victim`);
+    assert.ok(victim.node.stats().mesh.evictions > 10, `${victim.node.stats().mesh.evictions} inbound links evicted`);
   }
 });
