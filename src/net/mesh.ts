@@ -6,7 +6,9 @@
  *
  * - **keeps its outbound slots**: it dials until it has `outbound` peers it chose itself, whatever
  *   its inbound links (a node whose slots a flood of inbound links fills still dials: issue 17
- *   finding 1), and until it has `target` peers in all; candidates come from `discover()` and are
+ *   finding 1), and until its peers come from `target` sources (many links from one source count
+ *   once), within `maxPeers` — at the cap, it evicts an inbound link of a source it has several
+ *   from to dial a source it has none from; candidates come from `discover()` and are
  *   taken from the sources it has fewest peers from, discouraged sources last (sources.ts), skipping
  *   banned addresses and addresses in backoff;
  * - **evicts inbound links over their share** (`maxPeers − outbound`; also whenever the total is
@@ -19,9 +21,10 @@
  * - **keeps certified peers**: a node dials candidates of the certified-node directory until
  *   `certified` peers have proved a certified key (auth.ts), and never rotates them out;
  * - backs off exponentially after failed dials (per address and overall), capped at `backoffMaxMs`;
- * - rotates: every `rotateMs` (±25%) a node with its outbound slots full drops one random
- *   unprotected outbound peer and dials a fresh one, so partitions heal and no fixed set of
- *   neighbours surrounds it for long.
+ * - rotates: every `rotateMs` (±25%) a node with its outbound slots full dials a fresh peer and,
+ *   once it is connected, drops one random unprotected outbound peer (make before break: its count
+ *   of outbound peers never dips), so partitions heal and no fixed set of neighbours surrounds it
+ *   for long.
  *
  * @example
  * const mesh = new Mesh(ctx, host, DEFAULT_MESH);
@@ -42,7 +45,7 @@ export const PROTECT_AGE = 2;
 
 /** Mesh settings. @example new NetNode({ …, mesh: { target: 8, maxPeers: 12 } }) */
 export interface MeshOptions {
-  /** Peers a node dials up to, counting links both ways. */
+  /** Sources (network prefixes, sources.ts) a node dials until its peers come from, counting links both ways. */
   target: number;
   /** Outbound peers (chosen by this node) it keeps whatever its inbound links; at most `target`. */
   outbound: number;
@@ -108,6 +111,8 @@ export class Mesh {
   private stopped = false;
   /** Outbound slots: `outbound`, at most `target`. */
   private readonly slots: number;
+  /** The address a rotation dialled: one random outbound peer goes once it is connected. */
+  private rotating: string | null = null;
   readonly stats = { dials: 0, dialFailures: 0, dropsOverCap: 0, evictions: 0, rotations: 0 };
 
   constructor(
@@ -167,20 +172,57 @@ export class Mesh {
         const want = this.o.certified - proven - trying;
         if (want > 0) for (const c of this.candidates({ certified: true }, peers, want)) this.dial(c, { certified: true });
       }
+      // `target` counts sources, not links: many links from one source (one host's sybil ids, or
+      // one NAT) count as one, so a node they surround keeps dialling — up to the hard cap
       const out = peers.filter((p) => p.outbound).length + this.dialing.size;
-      const missing = Math.max(this.slots - out, this.o.target - peers.length - this.dialing.size);
+      const present = new Set(peers.map((p) => p.source));
+      const sources = present.size + this.dialing.size;
+      const room = this.o.maxPeers - peers.length - this.dialing.size;
+      const missing = Math.max(this.slots - out, Math.min(this.o.target - sources, room));
       if (missing > 0) for (const addr of this.candidates({}, peers, missing)) this.dial(addr, {});
+      else if (sources < this.o.target && room <= 0) this.makeRoomForSource(peers, present);
     }
     if (this.o.rotateMs > 0 && now >= this.nextRotateAt) {
       this.nextRotateAt = now + this.jitter(this.o.rotateMs);
       peers = this.host.peers();
       const outbound = peers.filter((p) => p.outbound);
-      const rotatable = outbound.filter((p) => p.ready && !this.isProtected(p, peers));
-      if (outbound.length >= this.slots && rotatable.length) {
+      if (outbound.length >= this.slots && this.rotating === null && peers.length + this.dialing.size < this.o.maxPeers) {
+        // make before break: dial the newcomer first; the old peer goes once it is in (below)
+        const [c] = this.candidates({}, peers, 1);
+        if (c) {
+          this.rotating = c;
+          this.dial(c, {});
+        }
+      }
+    }
+    if (this.rotating !== null && !this.dialing.has(this.rotating)) {
+      const arrived = this.rotating;
+      this.rotating = null;
+      peers = this.host.peers();
+      const rotatable = peers.filter((p) => p.outbound && p.ready && p.addr !== arrived && !this.isProtected(p, peers));
+      if (peers.some((p) => p.addr === arrived) && peers.filter((p) => p.outbound).length > this.slots && rotatable.length) {
         this.stats.rotations++;
         this.host.drop(this.ctx.rng.pick(rotatable), ByeReason.ROTATION, 'rotating peers');
       }
     }
+  }
+
+  /**
+   * At the cap with peers from fewer than `target` sources: if discovery offers an address of a
+   * source it has no peer from, evict one inbound link of a source it has several from and dial
+   * that address — one host's ids filling every slot cannot keep new sources out. (Where every
+   * candidate shares the sources it has, as on one machine's loopback, nothing changes.)
+   */
+  private makeRoomForSource(peers: Peer[], present: Set<string>): void {
+    const [fresh] = this.candidates({}, peers, 1).filter((a) => !present.has(this.host.sourceOf(a)));
+    if (!fresh) return;
+    const count = new Map<string, number>();
+    for (const p of peers) count.set(p.source, (count.get(p.source) ?? 0) + 1);
+    const victim = this.evictionCandidate(peers.filter((p) => !p.outbound && (count.get(p.source) ?? 0) > 1), peers);
+    if (!victim) return;
+    this.stats.evictions++;
+    this.host.drop(victim, ByeReason.OVER_CAPACITY, `making room for a peer from another network (${present.size} of ${this.o.target} sources)`);
+    this.dial(fresh, {});
   }
 
   /**
