@@ -69,8 +69,19 @@ function serviceWorker(): Plugin {
   };
 }
 
+/**
+ * The CA root key to compile into the app (docs/DEPLOY.md §3): `BEEPTRACE_ROOT_KEY=<64 hex> npm
+ * run build`. The app then refuses a /config.json that names another key. Empty: no key compiled in.
+ */
+function rootKeyPin(): string {
+  const k = (process.env.BEEPTRACE_ROOT_KEY ?? '').trim().toLowerCase();
+  if (k && !/^[0-9a-f]{64}$/.test(k)) throw new Error(`BEEPTRACE_ROOT_KEY must be the CA root key, 64 hexadecimal characters (beeptrace ca status), got "${k}"`);
+  return k;
+}
+
 export default defineConfig({
   plugins: [serviceWorker()],
+  define: { __BEEPTRACE_ROOT_KEY__: JSON.stringify(rootKeyPin()) },
   resolve: {
     // simple-peer's package entry needs Node's `global`; its browser build does not (TOOLCHAIN.md).
     alias: { 'simple-peer': 'simple-peer/simplepeer.min.js' },

@@ -60,6 +60,8 @@ export interface DeviceNodeOptions {
   keys?: KeysNow;
   /** Housekeeping period of the NetNode, ms. */
   tickMs?: number;
+  /** Told after each retention pruning (at start, then hourly: src/net/assemble.ts). */
+  onPrune?: (r: { pruned: number; error?: string }) => void;
 }
 
 /** `openThinNode`'s options: a device node plus the signaling server. @example { signalUrl: 'ws://127.0.0.1:8787', region: 1, rootKey, dbName: 'beeptrace' } */
@@ -107,7 +109,7 @@ export async function openDeviceNode<T extends NodeTransport>(o: DeviceNodeOptio
   const role = relay ? 'relay' : 'thin';
   const clock = hostClock();
   const ledger = await openLedger({ crypto: nobleCrypto, store, rootKey: o.rootKey, region: o.region, role, now: clock.now });
-  const n = assembleNode({ ledger, role, clock, crypto: nobleCrypto, transport, keys: o.keys, tickMs: o.tickMs });
+  const n = assembleNode({ ledger, role, clock, crypto: nobleCrypto, transport, keys: o.keys, tickMs: o.tickMs, onPrune: o.onPrune });
   return {
     ledger, node: n.node, transport: n.transport, store, role,
     start: () => n.start(),

@@ -12,6 +12,10 @@
  * const ledger = await openLedger({ crypto, store, rootKey, region: 1, role: 'thin', now: clock.now });
  * const n = assembleNode({ ledger, role: 'thin', clock, crypto, transport: (chains) => new PortTransport(port, { chains }) });
  * n.start(); … await n.stop();
+ *
+ * Retention (docs/PROTOCOL.md §10.3): a started node prunes its ledger at once and then every
+ * `pruneMs` of its clock (default an hour): every block older than the policy's horizon leaves
+ * the index and the store, on full nodes and in browsers alike.
  * @module
  */
 import { renewBlock } from '../core/blocks.ts';
@@ -108,8 +112,15 @@ export interface NodeSetup<T extends NodeTransport> {
   keys?: KeysNow;
   /** Housekeeping period of the NetNode, ms. */
   tickMs?: number;
+  /** Retention pruning period, ms of the node's clock (default PRUNE_MS; 0 = never). */
+  pruneMs?: number;
+  /** Told after each pruning: how many blocks went, or why it failed. */
+  onPrune?: (r: { pruned: number; error?: string }) => void;
   onEvent?: (e: NetEvent) => void;
 }
+
+/** Default period of retention pruning: an hour (a store rewrites the horizon day's file at most this often). @example assembleNode({ …, pruneMs: PRUNE_MS }) */
+export const PRUNE_MS = 3_600_000;
 
 /** An assembled node: not started until `start()`. @example const n = assembleNode(setup); n.start(); n.node.onBlock(…); await n.stop(); */
 export interface AssembledNode<T extends NodeTransport> {
@@ -134,6 +145,16 @@ export function assembleNode<T extends NodeTransport>(o: NodeSetup<T>): Assemble
   });
   transport.attach(node);
   let running = false;
+  let timer: unknown;
+  let pruning: Promise<void> = Promise.resolve();
+  const pruneMs = o.pruneMs ?? PRUNE_MS;
+  const prune = () => {
+    pruning = pruning.then(() => o.ledger.prune()).then(
+      (pruned) => o.onPrune?.({ pruned }),
+      (e: Error) => o.onPrune?.({ pruned: 0, error: e?.message ?? String(e) }),
+    );
+    if (running && pruneMs > 0) timer = o.clock.setTimeout(prune, pruneMs);
+  };
   return {
     ledger: o.ledger, node, transport, role: o.role,
     start() {
@@ -141,11 +162,14 @@ export function assembleNode<T extends NodeTransport>(o: NodeSetup<T>): Assemble
       running = true;
       transport.start();
       node.start();
+      if (pruneMs > 0) prune();
     },
     async stop() {
       running = false;
+      if (timer !== undefined) o.clock.clearTimeout(timer);
       node.stop();
       transport.stop();
+      await pruning;
       await node.settle();
     },
   };

@@ -4,6 +4,12 @@
  *   GET  /metrics   Prometheus text format (0.0.4): blocks per chain, peers, blocks ingested
  *                   (counter, and a per-second rate over the last minute), pending blocks, the
  *                   solver's totals and last rate, the last final checkpoint per chain
+ *   GET  /health    200 {"ok":true,…} while the process serves and its store writes; 503 once the
+ *                   ledger stopped on a store fault (restart it once the disk is fixed)
+ *   GET  /ready     200 {"ready":true} when the node does its job: store healthy, signaling
+ *                   connected, the CA's certificates held, and (validator, solver) its own key
+ *                   certified and not revoked, (solver) the current epoch's key held; else 503
+ *                   {"ready":false,"reasons":[…]}
  *   POST /blocks    body: one block's bytes (application/octet-stream, ≤ MAX_BLOCK_BYTES) → the
  *                   node publishes it (stores and gossips) → 200 {"id","status"}; a block that
  *                   does not decode or breaks a rule → 400 {"error": code, "message"}; too big →
@@ -22,6 +28,8 @@ import { toHex } from '../core/bytes.ts';
 import { MAX_BLOCK_BYTES } from '../core/codec/block.ts';
 import { BeepTraceError, InputError } from '../core/errors.ts';
 import { Chain } from '../core/types.ts';
+import { Role } from '../core/codec/records.ts';
+import { epochOf } from '../core/policy.ts';
 import type { PublishResult } from '../net/node.ts';
 import type { FullNode } from './full-node.ts';
 import type { CheckpointWatch } from './status.ts';
@@ -41,11 +49,34 @@ export function parseAdminAddress(v: string): { host: string; port: number } {
   return { host: host!, port: +m[2] };
 }
 
-/** What the endpoint reads. @example { full, net, checkpoints } */
+/** What the endpoint reads. @example { full, net, checkpoints, signaling: transport.sig } */
 export interface AdminSources {
   full: FullNode;
   net: { peers(): unknown[]; publish(bytes: Uint8Array): Promise<PublishResult> };
   checkpoints: CheckpointWatch;
+  /** The signaling client (its `connected`); absent: not checked by /ready. */
+  signaling?: { readonly connected: boolean };
+  /** Clock, ms (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * Why the node is not ready to do its job (empty: ready). @example readiness(sources) // ['signaling server not connected']
+ */
+export function readiness(o: AdminSources): string[] {
+  const { full } = o;
+  const nowSec = Math.floor((o.now ?? Date.now)() / 1000);
+  const out: string[] = [];
+  if (full.ledger.fault) out.push(`store fault: ${full.ledger.fault.message}`);
+  if (o.signaling && !o.signaling.connected) out.push('signaling server not connected');
+  if (!CERT_ROLES.some((r) => full.ledger.authority.subjects(r).length)) out.push('no certificate of the CA held yet (its statements have not reached this node)');
+  const own = full.standing(nowSec);
+  if (own.why) out.push(`this node's key may not act as ${full.role}: ${own.why}`);
+  if (full.role === 'solver') {
+    const epoch = epochOf(full.ledger.authority.policy, Math.floor(nowSec / 86_400));
+    if (!full.epochsHeld().includes(epoch)) out.push(`no key of the current epoch ${epoch} (copy the CA's hand-over file after beeptrace ca epoch)`);
+  }
+  return out;
 }
 
 /** A running endpoint. @example admin.url === 'http://127.0.0.1:9464' */
@@ -55,9 +86,10 @@ export interface Admin {
 }
 
 const CHAINS = [[Chain.TRACING, 'tracing'], [Chain.NOTIFICATION, 'notification']] as const;
+const CERT_ROLES = [Role.DIAGNOSTICIAN, Role.SOLVER, Role.VALIDATOR, Role.VENUE];
 
 /** Start the endpoint. @example const admin = await startAdmin({ host: '127.0.0.1', port: 0, ...sources }) */
-export async function startAdmin(o: { host: string; port: number } & AdminSources): Promise<Admin> {
+export async function startAdmin(o: { host: string; port: number; pruned?: () => number } & AdminSources): Promise<Admin> {
   const ingested = new Map<number, number>();
   const recent: number[] = [];
   o.full.ledger.onBlock((e) => {
@@ -82,6 +114,13 @@ export async function startAdmin(o: { host: string; port: number } & AdminSource
     metric('beeptrace_pending_blocks', 'gauge', 'Blocks held while their parents or a CA statement are fetched.', [['', full.ledger.pendingCount]]);
     metric('beeptrace_peers', 'gauge', 'Connected peers.', [['', o.net.peers().length]]);
     metric('beeptrace_checkpoint_final_to_seconds', 'gauge', 'End (Unix seconds) of the last final checkpoint per chain; 0 = none yet.', carried.map(([c, n]) => [`{chain="${n}"}`, o.checkpoints.lastFinal(c)?.toTime ?? 0]));
+    metric('beeptrace_blocks_not_counting', 'gauge', 'Blocks stored and passed on that do not count (a revoked signer, proof-of-work or epoch under the policy at their time; PROTOCOL 9.1), per chain.', carried.map(([c, n]) => [`{chain="${n}"}`, full.ledger.entries(c).filter((e) => full.ledger.whyVoid(e.id) !== null).length]));
+    metric('beeptrace_pruned_blocks_total', 'counter', 'Blocks deleted by retention pruning since the node started.', [['', o.pruned?.() ?? 0]]);
+    if (full.role !== 'archive') {
+      const own = full.standing(Math.floor(now / 1000));
+      metric('beeptrace_certificate_expiry_seconds', 'gauge', 'End (Unix seconds) of this node\'s own certificate; 0 = none valid now.', [['', own.until ?? 0]]);
+      metric('beeptrace_certified', 'gauge', '1 if this node\'s key may act in its role now (certified, not revoked), else 0.', [['', own.why === null ? 1 : 0]]);
+    }
     if (full.role === 'solver') {
       metric('beeptrace_solver_runs_total', 'counter', 'Solver runs.', [['', s.runs]]);
       metric('beeptrace_solver_stays_total', 'counter', 'Stays scanned by the solver.', [['', s.stays]]);
@@ -91,6 +130,7 @@ export async function startAdmin(o: { host: string; port: number } & AdminSource
       metric('beeptrace_solver_blocks_published_total', 'counter', 'Notification blocks published.', [['', s.blocks]]);
       metric('beeptrace_solver_already_published_total', 'counter', 'User-days skipped because another solver had published their tag.', [['', s.alreadyPublished]]);
       metric('beeptrace_solver_last_run_seconds', 'gauge', 'Time (Unix seconds) of the last run; 0 = none yet.', [['', s.lastRunAt ?? 0]]);
+      metric('beeptrace_solver_epochs_held', 'gauge', 'Epoch private keys the solver holds.', [['', full.epochsHeld().length]]);
     }
     return `${lines.join('\n')}\n`;
   };
@@ -125,13 +165,23 @@ export async function startAdmin(o: { host: string; port: number } & AdminSource
     if (!isLoopback(req.socket.remoteAddress)) return send(res, 403, { error: 'forbidden', message: 'the admin endpoint answers loopback clients only' });
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics' && req.method === 'GET') return send(res, 200, metrics(), 'text/plain; version=0.0.4; charset=utf-8');
+    if (path === '/health' && req.method === 'GET') {
+      const fault = o.full.ledger.fault;
+      return send(res, fault ? 503 : 200, { ok: !fault, role: o.full.role, region: o.full.config.region, uptimeSeconds: Math.round(process.uptime()), ...(fault ? { error: fault.message } : {}) });
+    }
+    if (path === '/ready' && req.method === 'GET') {
+      const reasons = readiness(o);
+      return send(res, reasons.length ? 503 : 200, { ready: !reasons.length, role: o.full.role, reasons });
+    }
     if (path === '/blocks' && req.method === 'POST') return postBlock(req, res);
-    if (path === '/metrics' || path === '/blocks') return send(res, 405, { error: 'method', message: `${req.method} is not allowed on ${path}` });
-    send(res, 404, { error: 'not_found', message: 'GET /metrics, POST /blocks' });
+    if (['/metrics', '/blocks', '/health', '/ready'].includes(path)) return send(res, 405, { error: 'method', message: `${req.method} is not allowed on ${path}` });
+    send(res, 404, { error: 'not_found', message: 'GET /metrics, GET /health, GET /ready, POST /blocks' });
   });
   server.on('clientError', (_e, socket) => socket.destroy());
   await new Promise<void>((ok, fail) => {
-    server.once('error', (e) => fail(new InputError('listen', `--admin: cannot listen on ${o.host}:${o.port}: ${e.message}`)));
+    // fatal for the node (run-node.ts exits 2): a node without its endpoint, or another node's
+    // endpoint answering for it on this port, would mislead the operator's monitoring and CA
+    server.once('error', (e) => fail(new InputError('listen', `--admin: cannot listen on ${o.host}:${o.port}: ${e.message}${(e as { code?: string }).code === 'EADDRINUSE' ? ' (another node uses this port: give each node its own)' : ''}`)));
     server.listen(o.port, o.host, () => ok());
   });
   const a = server.address() as AddressInfo;

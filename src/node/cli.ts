@@ -6,6 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './repo.ts';
 import { InputError } from '../core/errors.ts';
 import { parsePolicy, DEFAULT_POLICY } from '../core/policy.ts';
 import { buildingsCommand, readVenues } from './buildings-command.ts';
@@ -30,6 +32,10 @@ Usage:
                                  check a GeoJSON export of buildings and venues (beeptrace buildings --help)
   beeptrace ca COMMAND [options]  a health authority's CA: keys, certificates, epochs, policy
                                  (init, keygen, certify, revoke, epoch, shred, policy, publish, status; beeptrace ca --help)
+  beeptrace signaling [--port N] [--host ADDR]
+                                 the signaling server (what npm run signaling runs; beeptrace signaling --help)
+  beeptrace serve --config FILE [--dist DIR] [--port N]
+                                 the built app with an authority's config.json (beeptrace serve --help)
   beeptrace venue poster --key FILE --name NAME --out FILE [--duration MIN] [--format svg|pdf]
                                  a venue's printable check-in poster (SVG or PDF; beeptrace venue --help)
   beeptrace --help | --version
@@ -70,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (argv[0] === '--version') {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     }
@@ -87,6 +93,14 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'venue') {
       const { venueMain } = await import('./venue-command.ts');
       return await venueMain(argv.slice(1));
+    }
+    if (argv[0] === 'signaling') {
+      const { signalingMain } = await import('../../signaling/cli.ts');
+      return await signalingMain(argv.slice(1));
+    }
+    if (argv[0] === 'serve') {
+      const { serveMain } = await import('./serve-command.ts');
+      return await serveMain(argv.slice(1));
     }
     if (argv[0] === 'node') {
       const { runNode } = await import('./run-node.ts');

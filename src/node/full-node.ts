@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import type { CryptoProvider } from '../core/crypto.ts';
 import { fromHex } from '../core/bytes.ts';
 import { InputError } from '../core/errors.ts';
+import { Role } from '../core/codec/records.ts';
 import type { Ledger, AddResult } from '../core/ledger/ledger.ts';
 import type { RoleKey } from '../core/blocks.ts';
 import type { EpochKeyPair } from '../core/solver.ts';
@@ -127,6 +128,24 @@ export class FullNode {
   ) {
     if (role === 'solver') this.solver = new SolverRole(c, ledger, config.roleKey!, config.epochKeys);
     if (role === 'validator') this.validator = new ValidatorRole(c, ledger, config.roleKey!, checkpointSec);
+  }
+
+  /** Epochs whose private keys this solver holds (none on other roles). @example full.epochsHeld() // [2969, 2970] */
+  epochsHeld(): number[] {
+    return this.solver ? [...this.solver.epochKeys.keys()].sort((a, b) => a - b) : [];
+  }
+
+  /**
+   * This node's own standing as a validator or solver at `nowSec`: why its key may not act (no
+   * certificate, revoked) or null, and until when its certificate runs (seconds; undefined: none).
+   * @example const { why, until } = full.standing(nowSec)
+   */
+  standing(nowSec: number): { why: string | null; until?: number } {
+    const key = this.config.roleKey;
+    if (!key || this.role === 'archive') return { why: null };
+    const role = this.role === 'solver' ? Role.SOLVER : Role.VALIDATOR;
+    const a = this.ledger.authority;
+    return { why: a.whyNotAuthorized(key.publicKey, role, this.config.region, nowSec), until: a.certifiedUntil(key.publicKey, role, this.config.region, nowSec) };
   }
 
   /** Open (or create) a node's data directory and rebuild its ledger from disk. */

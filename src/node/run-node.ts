@@ -16,6 +16,7 @@ import Peer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { InputError } from '../core/errors.ts';
+import { Role } from '../core/codec/records.ts';
 import { assembleNode, hostClock } from '../net/assemble.ts';
 import { WebRtcTransport } from '../net/webrtc/transport.ts';
 import type { SimplePeerCtor } from '../net/webrtc/connector.ts';
@@ -38,15 +39,42 @@ export const NODE_HELP = `beeptrace node --role archive|validator|solver --signa
   --status   seconds between status lines on stderr: role, peers, blocks and the last final
              checkpoint per chain (default 30; 0 = none)
   --admin    a loopback HOST:PORT for the admin endpoint (port 0 = any free port): GET /metrics
-             (Prometheus text format) and POST /blocks (publish a block; beeptrace ca --node)
+             (Prometheus text format), GET /health, GET /ready, POST /blocks (publish a block;
+             beeptrace ca --node). A port already in use stops the node (exit 2).
+
+Every line on stderr starts with its UTC time. Retention: blocks older than the policy's window
+are deleted at start and hourly (docs/PROTOCOL.md §10.3).
 
 DIR/node.json names the node's certified key file ("roleKeyFile") and a solver's epoch hand-over
 file ("epochKeysFile"); the key file's passphrase comes from BEEPTRACE_PASSPHRASE or a prompt
 (docs/NODE.md, README "Run your own authority").
 `;
 
+/** A log line as the node writes it: UTC time, then the message. @example stamped('status: …') // "2026-03-02T09:40:00.123Z status: …" */
+export function stamped(m: string, now = new Date()): string {
+  return `${now.toISOString()} ${m}`;
+}
+
+/** Days before its certificate ends that a node starts warning (once a day). */
+export const RENEW_WARN_DAYS = 28;
+
+/** A function that logs, at most once a day, that this node's certificate ends soon or is gone. */
+function renewalWarning(full: FullNode, log: (m: string) => void, now = Date.now): () => void {
+  let last = -Infinity;
+  return () => {
+    if (full.role === 'archive' || now() - last < 86_400_000) return;
+    const own = full.standing(Math.floor(now() / 1000));
+    const left = own.until !== undefined ? own.until - now() / 1000 : undefined;
+    if (left !== undefined && left < RENEW_WARN_DAYS * 86_400) log(`warning: this node's ${full.role} certificate ends ${new Date(own.until! * 1000).toISOString()} (in ${Math.floor(left / 86_400)} days): ask the CA to renew it (beeptrace ca certify)`);
+    else if (own.why && CERTIFIED_ONCE(full)) log(`warning: this node's key may not act as ${full.role}: ${own.why}`);
+    else return;
+    last = now();
+  };
+}
+const CERTIFIED_ONCE = (full: FullNode) => full.ledger.authority.subjects(full.role === 'solver' ? Role.SOLVER : Role.VALIDATOR).length > 0;
+
 /** Run a full node until a signal stops it. Returns the exit code. */
-export async function runNode(argv: string[], log: (m: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<number> {
+export async function runNode(argv: string[], log: (m: string) => void = (m) => process.stderr.write(`${stamped(m)}\n`)): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
     options: { role: { type: 'string' }, signal: { type: 'string' }, data: { type: 'string' }, region: { type: 'string' }, tick: { type: 'string' }, status: { type: 'string' }, interval: { type: 'string' }, admin: { type: 'string' }, help: { type: 'boolean' } },
@@ -68,25 +96,44 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   const admin = values.admin !== undefined ? parseAdminAddress(values.admin) : undefined;
   const full = await FullNode.open({ dir: values.data, role, crypto: nodeCrypto, checkpointSec: intervalSec });
   full.log = log;
-  if (values.region !== undefined) {
-    if (!/^\d+$/.test(values.region) || Number(values.region) !== full.config.region) throw new InputError('usage', `--region ${values.region} does not match node.json's region ${full.config.region}`);
+  if (values.region !== undefined && (!/^\d+$/.test(values.region) || Number(values.region) !== full.config.region)) {
+    await full.close();
+    throw new InputError('usage', `--region ${values.region} does not match node.json's region ${full.config.region}`);
   }
   const url = values.signal;
+  let pruned = 0;
   const assembled = assembleNode({
     ledger: full.ledger, role: 'full', clock: hostClock(), crypto: nodeCrypto,
     transport: (chains) => new WebRtcTransport({
       url, region: full.config.region, chains, Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor,
     }),
+    onPrune: (r) => {
+      pruned += r.pruned;
+      if (r.error) log(`retention: pruning failed: ${r.error}`);
+      else if (r.pruned) log(`retention: deleted ${r.pruned} block(s) older than ${full.ledger.authority.policy.retentionDays} days`);
+    },
   });
   const { node: net, transport } = assembled;
   transport.sig.onState = signalingReporter(url, log);
   full.publishVia((b) => net.publish(b)); // the roles' blocks go through the node's serial queue and are announced
   const checkpoints = await CheckpointWatch.open(full.ledger);
+  // The admin endpoint first: a port already taken stops the node before it joins the mesh (exit 2).
+  let adminServer: Awaited<ReturnType<typeof startAdmin>> | undefined;
+  try {
+    adminServer = admin ? await startAdmin({ ...admin, full, net, checkpoints, signaling: transport.sig, pruned: () => pruned }) : undefined;
+  } catch (e) {
+    await full.close();
+    throw e;
+  }
   assembled.start();
   log(`beeptrace node: ${role}, region ${full.config.region}, ${full.ledger.count()} blocks on disk, signaling ${url}`);
-  const adminServer = admin ? await startAdmin({ ...admin, full, net, checkpoints }) : undefined;
-  if (adminServer) log(`admin: ${adminServer.url} (GET /metrics, POST /blocks; loopback only)`);
-  const status = statusSec > 0 ? setInterval(() => log(statusLine(role, net, full.ledger, checkpoints)), statusSec * 1000) : undefined;
+  if (adminServer) log(`admin: ${adminServer.url} (GET /metrics, /health, /ready; POST /blocks; loopback only)`);
+  const renewal = renewalWarning(full, log);
+  renewal();
+  const status = statusSec > 0 ? setInterval(() => {
+    log(statusLine(role, net, full.ledger, checkpoints));
+    renewal();
+  }, statusSec * 1000) : undefined;
   const duty = setInterval(() => {
     full.tick().then(
       async (blocks) => {

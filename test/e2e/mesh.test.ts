@@ -59,7 +59,7 @@ test('4 pages and a full node: uploads reach the full node only, notifications r
 
 // ——— shared setup for the robustness tests ———
 
-async function mesh(pageNames: string[], opts: { extraNotifications?: number; relays?: string[] } = {}) {
+async function mesh(pageNames: string[], opts: { extraNotifications?: number; relays?: string[]; clock?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'beeptrace-mesh-'));
   let signal = await startSignalingServer({ port: 0, host: '127.0.0.1' });
   const vite = await startVite();
@@ -80,6 +80,7 @@ async function mesh(pageNames: string[], opts: { extraNotifications?: number; re
   for (const name of pageNames) {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
+    if (opts.clock) await page.clock.install(); // the page's time, moved by the test (it runs on until then)
     await page.goto(url(name));
     pages.push(page);
   }
@@ -108,6 +109,37 @@ function note(w: World): Uint8Array {
   const set = buildTagSet(c, [c.randomBytes(32)], c.randomBytes(16), 20);
   return notificationBlock(c, w.solver, { exposureDay: Math.floor(Date.now() / 86_400_000), level: 1, P: set.P, n: set.n, salt: set.salt, data: set.data }, { region: w.region, timeSec: Math.floor(Date.now() / 1000) - 2, parents: [] });
 }
+
+test('retention in the browser: the thin node prunes its IndexedDB on its own clock, to the horizon and no further', async () => {
+  const run = 'k' + Date.now();
+  const m = await mesh([`${run}-a`], { extraNotifications: 20, clock: true });
+  try {
+    const page = m.pages[0];
+    const total = m.full.ledger.count(Chain.NOTIFICATION);
+    await until(() => page.evaluate((n) => (window as any).bt?.count(2) >= n, total), 'the page synced the notification chain', 30_000);
+    const held: number[] = await page.evaluate(() => (window as any).bt.storedTimes(2));
+    assert.equal(held.length, total, 'IndexedDB holds the chain');
+    assert.ok((await page.evaluate(() => (window as any).bt.prunes().length)) >= 1, 'it pruned once at start');
+    const DAY = 86_400_000;
+    // 13 days on (the lid closed): the hourly pruning runs, and every block is still inside the 14-day window
+    let runs: number = await page.evaluate(() => (window as any).bt.prunes().length);
+    await page.clock.fastForward(13 * DAY);
+    await until(() => page.evaluate((n) => (window as any).bt.prunes().length > n, runs), 'a pruning 13 days on', 15_000);
+    assert.equal((await page.evaluate(() => (window as any).bt.storedTimes(2))).length, total, 'nothing inside the window is deleted');
+    // 2 days more: every block is now older than the horizon, and none is left, in the ledger or in IndexedDB
+    runs = await page.evaluate(() => (window as any).bt.prunes().length);
+    await page.clock.fastForward(2 * DAY);
+    const last = await until(() => page.evaluate((n) => (window as any).bt.prunes()[n], runs), 'a pruning 15 days on', 15_000);
+    assert.equal(last.error, undefined);
+    const horizon = last.at - 14 * DAY;
+    assert.ok(Math.max(...held) < horizon, 'the synced blocks are older than the horizon now');
+    const left: number[] = await page.evaluate(() => (window as any).bt.storedTimes(2));
+    assert.deepEqual(left.filter((t) => t < horizon), [], 'no block older than the horizon in IndexedDB');
+    assert.equal(await page.evaluate(() => (window as any).bt.count(2)), left.length, 'the ledger holds what the store holds');
+  } finally {
+    await m.close();
+  }
+});
 
 test('a page reloaded mid-sync resumes from IndexedDB and ends complete', async () => {
   const run = 'r' + Date.now();

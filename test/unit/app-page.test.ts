@@ -7,7 +7,7 @@
  */
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, parseConfig } from '../../src/app/page/config.ts';
+import { ConfigError, loadConfig, parseConfig, pinnedRootKey } from '../../src/app/page/config.ts';
 import { AppClient, EngineError, portWire, type Wire } from '../../src/app/page/client.ts';
 import { Tabs, laterWire } from '../../src/app/page/tabs.ts';
 import { PageGeo } from '../../src/app/page/geo.ts';
@@ -37,6 +37,14 @@ test('config: a good file is accepted (key lower-cased); each bad field is named
   await assert.rejects(loadConfig('/config.json', answer('nope', 404)), (e: unknown) => e instanceof ConfigError && e.code === 'missing' && /404/.test(e.message));
   await assert.rejects(loadConfig('/config.json', answer('{')), (e: unknown) => e instanceof ConfigError && e.code === 'invalid');
   await assert.rejects(loadConfig('/config.json', async () => { throw new TypeError('Failed to fetch'); }), (e: unknown) => e instanceof ConfigError && e.code === 'unreachable');
+});
+
+test('config: a build with the root key compiled in refuses a config.json that names another key (DEPLOY §3)', () => {
+  assert.equal(pinnedRootKey(), '', 'no key compiled into the sources run by the tests');
+  const good = { region: 1, signalUrl: 'wss://sig.example/ws', rootKey: KEY };
+  assert.equal(parseConfig(good, 'ab'.repeat(32)).rootKey, 'ab'.repeat(32), 'the pinned key, in any case');
+  assert.throws(() => parseConfig({ ...good, rootKey: 'cd'.repeat(32) }, 'ab'.repeat(32)), (e: unknown) => e instanceof ConfigError && e.code === 'invalid' && /"rootKey" cdcdcdcdcdcdcdcd… is not the CA root key this app was built with \(abababababababab…\)/.test(e.message));
+  assert.equal(parseConfig({ ...good, rootKey: 'cd'.repeat(32) }).rootKey, 'cd'.repeat(32), 'no key compiled in: the file\'s key is taken');
 });
 
 /** A scripted engine on a MessagePort: 'upload-now' fails with code 'offline', everything else answers its type. */

@@ -59,7 +59,7 @@ const mode = async (f: string) => (await stat(f)).mode & 0o777;
 test('ca --help and every command\'s --help exit 0 and describe it', async () => {
   const top = await run('ca', '--help');
   assert.equal(top.code, 0);
-  for (const cmd of ['init', 'keygen', 'certify', 'revoke', 'epoch', 'shred', 'policy', 'publish', 'status']) {
+  for (const cmd of ['init', 'keygen', 'certify', 'revoke', 'epoch', 'shred', 'policy', 'republish', 'publish', 'status', 'config', 'backup', 'restore']) {
     assert.match(top.out, new RegExp(`\\b${cmd}\\b`), `overview names ${cmd}`);
     const r = await run('ca', cmd, '--help');
     assert.equal(r.code, 0, cmd);
@@ -247,4 +247,146 @@ test('publish to a node that is not there: exit 1, the statements stay in the ou
   assert.equal(r.json().error, 'node_unreachable');
   assert.equal((await readdir(join(dir, 'outbox'))).length, 1);
   assert.equal((await run('ca', 'publish', '--data', dir, '--node', 'ftp://x')).code, 2);
+});
+
+test('revoke --at: on a checkpoint boundary (default: the one at or before now); a time between boundaries exits 2 naming both', async () => {
+  const dir = join(tmp, 'ca-at');
+  assert.equal((await run('ca', 'init', '--data', dir)).code, 0);
+  const key = toHex(c.ed25519PublicKey(c.randomBytes(32)));
+  const before = Math.floor(Date.now() / 1000);
+  const dflt = await run('ca', 'revoke', '--data', dir, '--key', key, '--json');
+  assert.equal(dflt.code, 0, dflt.err);
+  const at = (dflt.json().revocation as { revokedAt: number }).revokedAt;
+  assert.equal(at % 600, 0, 'on a 10-minute boundary');
+  assert.ok(at <= before + 1 && at > before - 600, 'the boundary at or before now');
+  const human = await run('ca', 'revoke', '--data', dir, '--key', key, '--at', '2026-03-02T09:40:00Z');
+  assert.equal(human.code, 0, human.err);
+  assert.match(human.out, /from 2026-03-02T09:40:00Z \(a checkpoint boundary\)/);
+  assert.match(human.out, /still store and pass on/, 'says that nothing is refused');
+  assert.doesNotMatch(human.out + CA_HELP.revoke, /refused by every node/);
+  const revs = (await outbox(dir)).filter((b) => b.kind === Kind.REVOCATION).map((b) => decodeRevocation(b.body).revokedAt);
+  assert.deepEqual(revs, [at, Date.parse('2026-03-02T09:40:00Z') / 1000]);
+  const off = await run('ca', 'revoke', '--data', dir, '--key', key, '--at', '2026-03-02T09:43:00Z');
+  assert.equal(off.code, 2);
+  assert.match(off.err, /not on a checkpoint boundary \(every 600 s\): use 2026-03-02T09:40:00Z \(before it\) or 2026-03-02T09:50:00Z/);
+  assert.equal((await run('ca', 'revoke', '--data', dir, '--key', key, '--at', '2026-03-02T09:43:00Z', '--interval', '60')).code, 0, 'another interval, another boundary');
+  assert.equal((await run('ca', 'revoke', '--data', dir, '--key', key, '--at', 'yesterday')).code, 2);
+  assert.equal((await run('ca', 'revoke', '--data', dir, '--key', key, '--at', '2026-03-02T09:40:00')).code, 2, 'a time without its zone is refused');
+});
+
+test('republish signs every standing statement again; epoch does it when a third of the window has passed; status says when it is due', async () => {
+  const dir = join(tmp, 'ca-re');
+  assert.equal((await run('ca', 'init', '--data', dir)).code, 0);
+  const sol = toHex(c.ed25519PublicKey(c.randomBytes(32)));
+  const val = toHex(c.ed25519PublicKey(c.randomBytes(32)));
+  assert.equal((await run('ca', 'certify', '--data', dir, '--role', 'solver', '--key', sol, '--name', 'S', '--days', '365')).code, 0);
+  assert.equal((await run('ca', 'certify', '--data', dir, '--role', 'validator', '--key', val, '--name', 'V', '--days', '10')).code, 0);
+  assert.equal((await run('ca', 'revoke', '--data', dir, '--key', val)).code, 0);
+  const ep = await run('ca', 'epoch', '--data', dir, '--json');
+  assert.equal(ep.json().republished, 0, 'not due right after init');
+  const n0 = (await outbox(dir)).length;
+  const re = await run('ca', 'republish', '--data', dir, '--json');
+  assert.equal(re.code, 0, re.err);
+  assert.equal(re.json().statements, 1 + 2 + 1 + 2, 'policy, two certificates (the revoked key\'s too), one revocation, two epoch keys');
+  const added = (await outbox(dir)).slice(n0);
+  assert.deepEqual(added.map((b) => b.kind), [Kind.POLICY, Kind.CERTIFICATE, Kind.CERTIFICATE, Kind.REVOCATION, Kind.EPOCH_KEY, Kind.EPOCH_KEY]);
+  const first = (await outbox(dir)).filter((b) => b.kind === Kind.CERTIFICATE).map((b) => decodeCertificate(b.body));
+  assert.deepEqual(first.slice(2), first.slice(0, 2), 'the same certificate bodies (serials, validity) in new blocks');
+  const st = await run('ca', 'status', '--data', dir, '--json');
+  const sj = st.json() as { republishedAt: number; republishDue: number };
+  assert.ok(Math.abs(sj.republishDue - sj.republishedAt - (14 * 86_400_000) / 3) < 1000, 'due a third of the 14-day window later');
+  // a third of the window later, ca epoch re-publishes on its own
+  const state = JSON.parse(await readFile(join(dir, 'ca.json'), 'utf8'));
+  state.republishedAt -= 5 * 86_400_000;
+  await writeFile(join(dir, 'ca.json'), JSON.stringify(state));
+  assert.match((await run('ca', 'status', '--data', dir)).out, /OVERDUE: beeptrace ca republish/);
+  const ep2 = await run('ca', 'epoch', '--data', dir, '--json');
+  assert.equal(ep2.json().republished, 6);
+  assert.doesNotMatch((await run('ca', 'status', '--data', dir)).out, /OVERDUE/);
+});
+
+test('config changes the signaling URL and ICE servers after init (config.json rewritten); bad ones exit 2', async () => {
+  const dir = join(tmp, 'ca-cfg');
+  const init = await run('ca', 'init', '--data', dir, '--json');
+  const ice = '[{"urls":"stun:stun.example.org:3478"},{"urls":["turn:turn.example.org:3478"],"username":"u","credential":"p"}]';
+  const r = await run('ca', 'config', '--data', dir, '--signal', 'wss://bt.example.org/signal', '--ice-servers', ice, '--json');
+  assert.equal(r.code, 0, r.err);
+  const cfg = parseConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')));
+  assert.deepEqual(cfg, { region: 1, signalUrl: 'wss://bt.example.org/signal', rootKey: init.json().rootKey, iceServers: JSON.parse(ice) });
+  assert.equal(await mode(join(dir, 'config.json')), 0o600);
+  const file = join(tmp, 'ice.json');
+  await writeFile(file, '[]');
+  assert.equal((await run('ca', 'config', '--data', dir, '--ice-servers', file)).code, 0);
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).iceServers, []);
+  assert.equal(JSON.parse(await readFile(join(dir, 'ca.json'), 'utf8')).signalUrl, 'wss://bt.example.org/signal', 'kept in ca.json');
+  for (const [flag, value, msg] of [['--ice-servers', '[{"urls":"http://x"}]', /stun:, stuns:, turn: or turns:/], ['--ice-servers', '[{"urls":"stun:x","password":"p"}]', /unknown key "password"/], ['--signal', 'http://x', /ws:\/\/ or wss:\/\//]] as const) {
+    const bad = await run('ca', 'config', '--data', dir, flag, value);
+    assert.equal(bad.code, 2, value);
+    assert.match(bad.err, msg);
+  }
+  assert.equal((await run('ca', 'config', '--data', dir)).code, 2, 'nothing to change');
+});
+
+test('backup is a plain tar of the folder; restore checks the passphrase and gives a working authority, or leaves nothing', async () => {
+  const dir = join(tmp, 'ca-bk');
+  assert.equal((await run('ca', 'init', '--data', dir, '--region', '5')).code, 0);
+  assert.equal((await run('ca', 'epoch', '--data', dir)).code, 0);
+  const tar = join(tmp, 'ca-bk.tar');
+  const b = await run('ca', 'backup', '--data', dir, '--out', tar, '--json');
+  assert.equal(b.code, 0, b.err);
+  assert.equal(await mode(tar), 0o600);
+  const { execFileSync } = await import('node:child_process');
+  const listed = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).trim().split('\n');
+  for (const f of ['beeptrace-ca/ca.json', 'beeptrace-ca/root.key', 'beeptrace-ca/config.json', 'beeptrace-ca/outbox/']) assert.ok(listed.includes(f), `tar -tf lists ${f}`);
+  assert.equal(listed.filter((f) => f.startsWith('beeptrace-ca/outbox/') && f.endsWith('.block')).length, 3, 'policy and two epoch keys');
+  assert.equal((await run('ca', 'backup', '--data', dir, '--out', tar)).code, 2, 'an existing backup is not overwritten');
+
+  const wrong = join(tmp, 'ca-wrong');
+  env.BEEPTRACE_PASSPHRASE = 'not it';
+  const w = await run('ca', 'restore', '--data', wrong, '--from', tar);
+  env.BEEPTRACE_PASSPHRASE = 'root pass';
+  assert.equal(w.code, 2);
+  assert.match(w.err, /passphrase/);
+  await assert.rejects(stat(wrong), /ENOENT/, 'a failed restore leaves nothing');
+  assert.deepEqual((await readdir(tmp)).filter((n) => n.includes('restoring')), []);
+
+  const back = join(tmp, 'ca-restored');
+  const r = await run('ca', 'restore', '--data', back, '--from', tar, '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(await mode(back), 0o700);
+  for (const f of ['root.key', 'ca.json']) assert.equal(await mode(join(back, f)), 0o600, f);
+  assert.deepEqual(await readFile(join(back, 'ca.json')), await readFile(join(dir, 'ca.json')));
+  const st = (await run('ca', 'status', '--data', back, '--json')).json();
+  assert.equal(st.region, 5);
+  assert.equal((st.epochs as unknown[]).length, 2);
+  assert.equal((await run('ca', 'certify', '--data', back, '--role', 'solver', '--key', toHex(c.ed25519PublicKey(c.randomBytes(32))), '--name', 'S2', '--days', '30')).code, 0, 'the restored authority signs');
+  assert.equal((await run('ca', 'restore', '--data', back, '--from', tar)).code, 2, 'not over an authority');
+  const junk = join(tmp, 'junk.tar');
+  await writeFile(junk, new Uint8Array(1536).fill(7));
+  const j = await run('ca', 'restore', '--data', join(tmp, 'ca-junk'), '--from', junk);
+  assert.equal(j.code, 2);
+  assert.match(j.err, /not a tar file/);
+});
+
+test('the authority folder defaults to BEEPTRACE_CA_DIR, else ~/.local/share/beeptrace/ca; init warns about a folder inside a git checkout', async () => {
+  const { defaultCaDir } = await import('../../src/node/ca/folder.ts');
+  assert.equal(defaultCaDir({ HOME: '/home/op' }), '/home/op/.local/share/beeptrace/ca');
+  assert.equal(defaultCaDir({ HOME: '/home/op', XDG_DATA_HOME: '/data' }), '/data/beeptrace/ca');
+  assert.equal(defaultCaDir({ HOME: '/home/op', BEEPTRACE_CA_DIR: '/srv/ca' }), '/srv/ca');
+  env.BEEPTRACE_CA_DIR = join(tmp, 'by-env');
+  try {
+    const r = await run('ca', 'init', '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.json().dir, join(tmp, 'by-env'));
+    assert.doesNotMatch(r.err, /warning/);
+    assert.equal((await run('ca', 'status', '--json')).json().dir, join(tmp, 'by-env'));
+  } finally {
+    delete env.BEEPTRACE_CA_DIR;
+  }
+  const repo = join(tmp, 'checkout');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(repo, '.git'), { recursive: true });
+  const inRepo = await run('ca', 'init', '--data', join(repo, 'ca'));
+  assert.equal(inRepo.code, 0);
+  assert.match(inRepo.err, /warning: .*checkout\/ca is inside the git checkout .*checkout: keep the authority outside it/);
 });

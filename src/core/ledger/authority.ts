@@ -160,6 +160,20 @@ export class AuthorityState {
   }
 
   /**
+   * The end (notAfter, seconds) of the certificate that lets `signer` act as `role` in `region`
+   * at `time` and lasts longest, or undefined if none does (revocations not looked at). For a
+   * node's renewal warning and its metrics.
+   * @example a.certifiedUntil(pub, Role.SOLVER, 1, nowSec) // 1798761600
+   */
+  certifiedUntil(signer: Uint8Array, role: RoleCode, region: number, time: number): number | undefined {
+    let until: number | undefined;
+    for (const c of this.certs.get(toHex(signer)) ?? []) {
+      if (c.role === role && (c.region === ANY_REGION || c.region === region) && c.notBefore <= time && time < c.notAfter) until = Math.max(until ?? 0, c.notAfter);
+    }
+    return until;
+  }
+
+  /**
    * Standing statements to re-publish so they outlive retention pruning (docs/PROTOCOL.md
    * §Authority): certificates still valid at `timeSec`, every revocation, and epoch keys of
    * epochs that may still hold records.

@@ -259,7 +259,7 @@ export class Ledger {
       throw e;
     }
     const horizon = horizonSec(this.authority.policy.retentionDays, now);
-    // A case block is judged without its parents on every node (docs/PROTOCOL.md §10.1, §15 item 38):
+    // A case block is judged without its parents on every node (docs/PROTOCOL.md §10.1, §15 item 39):
     // a thin node never holds them, so a full node must not refuse or await what a thin node stores
     // (issue 17 finding 3: a withdrawal naming a real trace batch with its time off by 1 s was stored
     // by thin nodes and refused as `parent_time` by full nodes, which then banned the honest relays).
@@ -464,9 +464,18 @@ export class Ledger {
     return this.opts.store.getBlock(id);
   }
 
-  /** Drop blocks older than the retention window. Returns how many went. */
+  /**
+   * Retention (docs/PROTOCOL.md §10.3): drop every block older than the horizon (now −
+   * retentionDays of the policy in force) from the index and the store, and the blocks held
+   * pending that are older than it (they would be refused as `expired`); a pending block that
+   * waited only for parents now older than the horizon is re-checked (they count as pruned).
+   * Writes begun before the call finish first (a block being written is never half pruned); a
+   * block added while it runs is newer than its horizon. Returns how many stored blocks went.
+   * @example const gone = await ledger.prune(); // on a schedule: src/net/assemble.ts
+   */
   async prune(): Promise<number> {
     const horizon = horizonSec(this.authority.policy.retentionDays, this.nowSec());
+    await Promise.all([...this.writing.values()]);
     let n = 0;
     for (const chain of [Chain.NOTIFICATION, Chain.TRACING] as ChainId[]) if (this.storesChain(chain)) n += await this.opts.store.deleteBlocksBefore(chain, horizon * 1000);
     for (const [h, e] of this.index) {
@@ -474,6 +483,30 @@ export class Ledger {
         this.unindex(h);
         this.tipSet.get(e.chain)!.delete(h);
       }
+    }
+    const freed: string[] = [];
+    for (const [h, p] of [...this.pending]) {
+      const b = decodeBlock(p.bytes);
+      if (b.time < horizon) {
+        this.dropPending(h);
+        continue;
+      }
+      for (const parent of b.parents) {
+        const ph = toHex(parent.id);
+        if (parent.time < horizon && p.missing.delete(ph)) {
+          const s = this.waiting.get(ph);
+          s?.delete(h);
+          if (s && !s.size) this.waiting.delete(ph);
+        }
+      }
+      if (!p.missing.size) freed.push(h);
+    }
+    for (const h of freed) {
+      const p = this.pending.get(h)!;
+      this.dropPending(h);
+      await this.add(p.bytes).catch((e) => {
+        if (e instanceof StoreFault) throw e; // otherwise it became invalid while waiting: dropped
+      });
     }
     return n;
   }

@@ -42,8 +42,17 @@ export const CERT_ROLES: Record<IssuedCertificate['role'], RoleCode> = {
 export const CERT_BACKDATE_SEC = 3600;
 
 /** The app configuration a CA makes (AppConfig, src/app/protocol.ts). @example appConfig(st).rootKey */
-export function appConfig(st: { region: number; signalUrl: string; rootKey: string }): { region: number; signalUrl: string; rootKey: string; iceServers: unknown[] } {
-  return { region: st.region, signalUrl: st.signalUrl, rootKey: st.rootKey, iceServers: [] };
+export function appConfig(st: { region: number; signalUrl: string; rootKey: string; iceServers?: unknown[] }): { region: number; signalUrl: string; rootKey: string; iceServers: unknown[] } {
+  return { region: st.region, signalUrl: st.signalUrl, rootKey: st.rootKey, iceServers: st.iceServers ?? [] };
+}
+
+/**
+ * The checkpoint boundary at or before `sec` (validators close intervals of `intervalSec` seconds
+ * from the Unix epoch on: src/node/roles/validator-role.ts).
+ * @example checkpointBoundary(1_000_000_123, 600) === 999_999_600
+ */
+export function checkpointBoundary(sec: number, intervalSec = 600): number {
+  return Math.floor(sec / intervalSec) * intervalSec;
 }
 
 /** The CA of a data folder, its root key open. @example const ca = await CertificateAuthority.open({ dir, passphrase, crypto }) */
@@ -122,7 +131,10 @@ export class CertificateAuthority {
     return cert;
   }
 
-  /** Revoke a key from now (or `at`, seconds) on. Returns the block id. */
+  /**
+   * Revoke a key from `at` (seconds; default now) on. The caller picks `at` on a checkpoint
+   * boundary (`checkpointBoundary`; docs/PROTOCOL.md §9.1). Returns the block id.
+   */
   async revoke(o: { subject: Uint8Array; reason?: number; at?: number }): Promise<{ subject: string; revokedAt: number; reason: number; block: string }> {
     const revokedAt = o.at ?? this.timeSec();
     const reason = o.reason ?? 0;
@@ -132,6 +144,51 @@ export class CertificateAuthority {
     await this.save();
     if (this.state.certificates.some((c) => c.role === 'solver' && c.subject === r.subject)) await this.handover();
     return r;
+  }
+
+  /**
+   * Re-publish the standing statements (docs/PROTOCOL.md §10.3): pruning removes every block older
+   * than the retention window, CA statements too, so they are signed again as new blocks — the
+   * policy in force, every certificate that still covers some time inside the window (revoked ones
+   * too: blocks their key signed before the revocation may still count), every revocation, and
+   * the public keys of the epochs not shredded that may still hold records. Queued in the outbox;
+   * records the time in ca.json (`republishedAt`). Returns how many statements were signed.
+   * @example const n = await ca.republish(); await sendPending(dir, url);
+   */
+  async republish(): Promise<number> {
+    const st = this.state;
+    const t = this.timeSec();
+    const horizon = t - st.policy.retentionDays * 86_400;
+    await this.publishPolicy(st.policy);
+    let n = 1;
+    for (const cert of st.certificates) {
+      if (cert.notAfter <= horizon) continue;
+      const body = { serial: fromHex(cert.serial), role: CERT_ROLES[cert.role], region: cert.region, subject: fromHex(cert.subject), notBefore: cert.notBefore, notAfter: cert.notAfter, name: cert.name };
+      await enqueue(this.dir, certificateBlock(this.c, this.root, body, this.common()), `certificate-${cert.role}`);
+      n++;
+    }
+    for (const r of st.revocations) {
+      await enqueue(this.dir, revocationBlock(this.c, this.root, { subject: fromHex(r.subject), revokedAt: r.revokedAt, reason: r.reason }, this.common()), 'revocation');
+      n++;
+    }
+    const oldest = epochOf(st.policy, Math.floor(horizon / 86_400));
+    for (const [e, v] of Object.entries(st.epochs)) {
+      if (Number(e) < oldest) continue;
+      await enqueue(this.dir, epochKeyBlock(this.c, this.root, Number(e), fromHex(v.publicKey), this.common()), `epoch-${e}`);
+      n++;
+    }
+    st.republishedAt = this.now();
+    await this.save();
+    return n;
+  }
+
+  /**
+   * When the standing statements are next due: a third of the retention window after the last
+   * re-publication (or after the authority was made), so a missed run still leaves time. Ms.
+   * @example if (Date.now() >= ca.republishDue()) await ca.republish();
+   */
+  republishDue(): number {
+    return (this.state.republishedAt ?? this.state.created) + (this.state.policy.retentionDays * 86_400_000) / 3;
   }
 
   /** Certificates of `role` neither expired nor revoked now. */

@@ -46,6 +46,10 @@ export interface CaState {
   /** epoch → its public key and its secret sealed to the root key (80 bytes hex). */
   epochs: Record<string, { publicKey: string; sealedToRoot: string; created: number; block: string }>;
   shredded: number[];
+  /** When the standing statements were last re-published (ms; `ca republish`, absent before the first). */
+  republishedAt?: number;
+  /** The app's ICE servers (config.json; `ca config --ice-servers`), absent = none. */
+  iceServers?: unknown[];
 }
 
 /** Paths inside the CA folder. @example paths(dir).rootKey */

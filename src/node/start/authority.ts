@@ -30,11 +30,11 @@ import { dirname, join } from 'node:path';
 import type { CryptoProvider } from '../../core/crypto.ts';
 import { toHex } from '../../core/bytes.ts';
 import { InputError } from '../../core/errors.ts';
-import { certificateBlock, epochKeyBlock, revocationBlock, type RoleKey } from '../../core/blocks.ts';
+import type { RoleKey } from '../../core/blocks.ts';
 import { Ledger } from '../../core/ledger/ledger.ts';
 import { DEFAULT_POLICY, epochOf, parsePolicy, type Policy } from '../../core/policy.ts';
 import type { EpochKeyPair } from '../../core/solver.ts';
-import { Chain, type ChainId } from '../../core/types.ts';
+import { Chain } from '../../core/types.ts';
 import { openFileStore, type FileStore } from '../../store/file-store.ts';
 import { CertificateAuthority } from '../ca/authority.ts';
 import { drain } from '../ca/outbox.ts';
@@ -167,10 +167,6 @@ export class LocalAuthority {
   timeSec(): number {
     return Math.floor(this.now() / 1000);
   }
-  private common(chain: ChainId = Chain.NOTIFICATION) {
-    return { region: this.region, timeSec: this.timeSec(), parents: this.ledger.tips(chain) };
-  }
-
   private async add(bytes: Uint8Array): Promise<void> {
     const r = await this.ledger.add(bytes);
     if (r.status === 'pending') throw new Error('authority statement unexpectedly pending');
@@ -205,27 +201,16 @@ export class LocalAuthority {
   }
 
   /**
-   * Re-publish the standing statements (policy, live certificates, revocations, epoch keys still
-   * in use) so they outlive retention pruning; as World.refreshAuthority. Returns the count.
+   * Re-publish the standing statements (policy, certificates, revocations, epoch keys still in
+   * use) so they outlive retention pruning: `ca republish` (CertificateAuthority.republish), then
+   * into the mesh. Returns the count.
    */
   async refresh(): Promise<number> {
-    const a = this.ledger.authority;
-    const today = Math.floor(this.now() / 86_400_000);
-    const s = a.standing(this.timeSec(), epochOf(a.policy, today - a.policy.retentionDays));
-    const root = this.keys.root;
-    // the policy goes through the CA, which keeps its statement times strictly increasing: a policy
-    // published in the same second as this refresh must still win over the refreshed copy
-    await this.ca.publishPolicy(a.policy);
+    const n = await this.ca.republish();
     await this.flush();
-    const blocks = [
-      ...s.certificates.map((cert) => certificateBlock(this.c, root, cert, this.common())),
-      ...s.revocations.map((r) => revocationBlock(this.c, root, { ...r, reason: 0 }, this.common())),
-      ...s.epochs.map((e) => epochKeyBlock(this.c, root, e.epoch, e.publicKey, this.common())),
-    ];
-    for (const b of blocks) await this.publisher(b);
     this.state.refreshedAt = this.now();
     await this.saveState();
-    return 1 + blocks.length;
+    return n;
   }
 
   /** Due for a refresh (a third of the retention window since the last)? */

@@ -12,10 +12,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../repo.ts';
 
 /** The `beeptrace` command of this checkout. @example spawn(process.execPath, [BIN, 'node', '--help']) */
-export const BIN = fileURLToPath(new URL('../../../bin/beeptrace.js', import.meta.url));
+export const BIN = join(REPO_ROOT, 'bin', 'beeptrace.js');
 
 export interface ChildNode {
   name: string;

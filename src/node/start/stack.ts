@@ -23,7 +23,6 @@ import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Peer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
@@ -40,6 +39,7 @@ import type { AppConfig } from '../../app/protocol.ts';
 import { startSignalingServer, type SignalingServer } from '../../../signaling/server.ts';
 import { FullNode, type FullNodeRole } from '../full-node.ts';
 import { nodeCrypto } from '../node-crypto.ts';
+import { REPO_ROOT } from '../repo.ts';
 import { LocalAuthority, writeSecret } from './authority.ts';
 import { ensureBuilt } from './build.ts';
 import { spawnNode, type ChildNode } from './children.ts';
@@ -48,7 +48,7 @@ import { staticHandler } from './static-server.ts';
 import { startDemo, type DemoOptions, type DemoTown } from './demo.ts';
 
 /** The checkout's root (where index.html and vite.config.ts are). @example join(REPO_ROOT, 'dist') */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { REPO_ROOT };
 /** Default port of the app (and signaling, under /signal). @example startStack({ port: DEFAULT_APP_PORT }) */
 export const DEFAULT_APP_PORT = 8080;
 /** Path of the signaling endpoint on the app's origin. @example `${appUrl.slice(0, -1)}${SIGNAL_PATH}/health` */
@@ -191,6 +191,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       transport.stop();
     });
     authority.publisher = (b) => net.publish(b);
+    // Retention (docs/PROTOCOL.md §10.3) on the authority's node, now and with the hourly upkeep below;
+    // the full nodes prune their own (src/net/assemble.ts).
+    const prune = async () => {
+      const n = await authority.ledger.prune();
+      if (n) log(`authority: retention deleted ${n} block(s) older than ${authority.ledger.authority.policy.retentionDays} days`);
+    };
+    await prune();
 
     // The full nodes.
     const nodes: ChildNode[] = [];
@@ -224,6 +231,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     let upkeep = Promise.resolve();
     const timer = setInterval(() => {
       upkeep = upkeep.then(async () => {
+        await prune();
         const made = await authority.ensureEpochs();
         if (authority.refreshDue()) log(`authority: re-published ${await authority.refresh()} standing statements`);
         const i = specs.findIndex((s) => s.role === 'solver');

@@ -18,7 +18,8 @@ const seedKey = `seed-${dbName}`;
 const seed = sessionStorage.getItem(seedKey) ?? toHex(nobleCrypto.randomBytes(32));
 sessionStorage.setItem(seedKey, seed);
 const keys = new UserKeys(nobleCrypto, fromHex(seed));
-const thin = await openThinNode({ signalUrl: q.get('signal')!, region, rootKey: fromHex(q.get('root')!), dbName, tickMs: 250, keys, relay: q.get('relay') === '1' });
+const prunes: { at: number; pruned: number; error?: string }[] = [];
+const thin = await openThinNode({ signalUrl: q.get('signal')!, region, rootKey: fromHex(q.get('root')!), dbName, tickMs: 250, keys, relay: q.get('relay') === '1', onPrune: (r) => prunes.push({ at: Date.now(), ...r }) });
 const { ledger, node, transport } = thin;
 thin.start();
 const received: { hex: string; chain: number; kind: number }[] = [];
@@ -27,6 +28,12 @@ node.onBlock((e) => received.push({ hex: e.hex, chain: e.chain, kind: e.kind }))
 
 (window as unknown as { bt: unknown }).bt = {
   count: (chain?: 1 | 2) => ledger.count(chain),
+  /** Retention prunings so far (the node's own schedule), with the page's time of each. */
+  prunes: () => prunes,
+  /** Block times (ms) in IndexedDB, per chain: what the store holds, not the ledger's index. */
+  async storedTimes(chain: 1 | 2): Promise<number[]> {
+    return (await thin.store.listBlocks(chain, -Infinity, Infinity)).map((m) => m.time);
+  },
   has: (hex: string) => ledger.has(hex),
   received: () => received,
   peers: () => node.peers().length,
