@@ -43,6 +43,10 @@ export const PROTECT_NOVEL = 2;
 /** Inbound peers protected for being connected longest (distinct sources). @example PROTECT_AGE === 2 */
 export const PROTECT_AGE = 2;
 
+/** The certified-node directory, found empty, is asked again after this long, doubling up to the max (ms). */
+const CERTIFIED_BACKOFF_MIN_MS = 5_000;
+const CERTIFIED_BACKOFF_MAX_MS = 300_000;
+
 /** Mesh settings. @example new NetNode({ …, mesh: { target: 8, maxPeers: 12 } }) */
 export interface MeshOptions {
   /** Sources (network prefixes, sources.ts) a node dials until its peers come from, counting links both ways. */
@@ -69,7 +73,7 @@ export const DEFAULT_MESH: MeshOptions = {
   target: 6,
   outbound: 4,
   maxPeers: 12,
-  certified: 0,
+  certified: 2,
   rotateMs: 60_000,
   dialTimeoutMs: 10_000,
   backoffBaseMs: 1_000,
@@ -113,6 +117,8 @@ export class Mesh {
   private readonly slots: number;
   /** The address a rotation dialled: one random outbound peer goes once it is connected. */
   private rotating: string | null = null;
+  private nextCertifiedAt = 0;
+  private certifiedBackoff = 0;
   readonly stats = { dials: 0, dialFailures: 0, dropsOverCap: 0, evictions: 0, rotations: 0 };
 
   constructor(
@@ -166,11 +172,17 @@ export class Mesh {
           if (c) this.dial(c, { tracing: true });
         }
       }
-      if (this.o.certified > 0) {
+      if (this.o.certified > 0 && now >= this.nextCertifiedAt) {
         const proven = peers.filter((p) => p.certified !== null).length;
         const trying = peers.filter((p) => p.outbound && p.certified === null && p.authPending).length + [...this.dialing.values()].filter((d) => d.certified).length;
         const want = this.o.certified - proven - trying;
-        if (want > 0) for (const c of this.candidates({ certified: true }, peers, want)) this.dial(c, { certified: true });
+        if (want > 0) {
+          const found = this.candidates({ certified: true }, peers, want);
+          for (const c of found) this.dial(c, { certified: true });
+          // an empty directory (none runs, or all are ours already) is asked again later, not every tick
+          this.certifiedBackoff = found.length ? 0 : Math.min(CERTIFIED_BACKOFF_MAX_MS, Math.max(CERTIFIED_BACKOFF_MIN_MS, this.certifiedBackoff * 2));
+          this.nextCertifiedAt = now + this.certifiedBackoff;
+        }
       }
       // `target` counts sources, not links: many links from one source (one host's sybil ids, or
       // one NAT) count as one, so a node they surround keeps dialling — up to the hard cap
@@ -373,6 +385,11 @@ export class Mesh {
         this.failed(addr, (e as Error)?.message ?? String(e));
       },
     );
+  }
+
+  /** A dialled peer turned out useless (it did not prove the certified key it was dialled for): back off from it as from a failed dial. */
+  failedAfterDial(addr: string, why: string): void {
+    this.failed(addr, why);
   }
 
   private failed(addr: string, why: string): void {

@@ -629,7 +629,11 @@ export class NetNode implements NetContext {
     try {
       for (const p of [...this.peersByLink.values()]) {
         if (!p.hello && now - p.since > this.helloTimeoutMs) this.drop(p, ByeReason.NORMAL, `no HELLO within ${this.helloTimeoutMs} ms`);
-        else if (p.authPending && p.hello && now - p.readyAt > this.helloTimeoutMs) this.drop(p, ByeReason.NORMAL, `dialled as a certified node, no certified key proved within ${this.helloTimeoutMs} ms`);
+        else if (p.authPending && p.hello && now - p.readyAt > this.helloTimeoutMs) {
+          const why = `dialled as a certified node, no certified key proved within ${this.helloTimeoutMs} ms`;
+          if (p.addr) this.mesh.failedAfterDial(p.addr, why);
+          this.drop(p, ByeReason.NORMAL, why);
+        }
         else if (!p.heard && p.hellosSent < HELLO_SENDS && now - p.lastHelloAt >= HELLO_RESEND_MS) this.sendHello(p);
       }
       this.gossip.tick(this.readyPeers());

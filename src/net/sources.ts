@@ -30,6 +30,17 @@ export const DISCOURAGED_SCORE = -100;
 /** A new link starts at its source's score, but never below this. @example INHERIT_FLOOR === -50 */
 export const INHERIT_FLOOR = -50;
 
+/**
+ * The source of a signaling address `<room> <peer id>`: the peer id's first 8 hex digits, the
+ * server's tag of the peer's network prefix (docs/SIGNALING.md "Peer ids"); any other address is
+ * its own source.
+ * @example signalingSource('beeptrace/v1/r1/notification 0a1b2c3d' + 'e'.repeat(24)) === 'tag:0a1b2c3d'
+ */
+export function signalingSource(addr: string): string {
+  const peer = addr.slice(addr.lastIndexOf(' ') + 1);
+  return /^[0-9a-f]{32}$/.test(peer) ? `tag:${peer.slice(0, 8)}` : addr;
+}
+
 /** What is kept per source. @example book.get(src, now).parked */
 export interface SourceRecord {
   readonly score: PeerScore;

@@ -165,3 +165,73 @@ test('issue 17 finding 1: one host dialling a node from 40 ids cannot surround i
     assert.ok(victim.node.stats().mesh.evictions > 10, `${victim.node.stats().mesh.evictions} inbound links evicted`);
   }
 });
+
+test('issue 17: certified full nodes prove their key; a node keeps two of them, drops a directory entry that proves none, and refuses a relayed proof', async () => {
+  for (const seed of seeds([47, 48])) {
+    const f = shared;
+    const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [10, 60] } });
+    const events: NetEvent[] = [];
+    for (let i = 0; i < 6; i++) await sim.addNode(`h${i}`, 'full', { preload: f.ca });
+    // ids in the certified directory that hold no certified key (anyone can join the room)
+    const hello = encodeFrame({ type: 'hello', version: 1, region: f.w.region, chains: [1, 2], role: 'full' });
+    for (const fake of ['fake0', 'fake1']) sim.net.add(fake, { accept: (l) => l.send(hello) }, { chains: [1, 2], certified: true });
+    const thin = await sim.addNode('t', 'thin', { preload: f.ca, options: { onEvent: (e) => events.push(e) } });
+    await sim.net.run(sim.net.now() + 30_000);
+    const remote = (link: string) => sim.net.linkInfo(link)?.remote;
+    const dropped = new Set(events.flatMap((e) => (e.type === 'dial_failed' && /no certified key proved/.test(e.error) ? [e.addr] : [])));
+    assert.deepEqual([...dropped].sort(), ['fake0', 'fake1'], 'both entries dialled for a certified key and proving none were dropped');
+    assert.ok(!thin.node.peers().some((p) => p.certified));
+    // then two real ones join the directory: a validator and a solver
+    await sim.addNode('v0', 'full', { preload: f.ca, certified: true, options: { auth: f.w.validators[0] } });
+    await sim.addNode('s0', 'full', { preload: f.ca, certified: true, options: { auth: f.w.solver } });
+    await sim.net.run(sim.net.now() + 120_000);
+    const certified = thin.node.peers().filter((p) => p.certified).map((p) => remote(p.link)).sort();
+    assert.deepEqual(certified, ['s0', 'v0'], 'the thin node keeps the two certified nodes, proven');
+    // a siege of 40 sybil ids does not cost it its certified peers (they are never evicted or rotated)
+    for (let k = 0; k < 40; k++) {
+      const addr = `sybil${k}`;
+      sim.net.add(addr, { accept: (l) => l.send(hello) }, { source: 'evil-net', chains: [1, 2] });
+      const dial = () => sim.net.connect(addr, 't').then((l) => {
+        l.send(hello);
+        l.onClose = () => sim.net.clock.setTimeout(dial, 1_000);
+      }, () => sim.net.clock.setTimeout(dial, 1_000));
+      sim.net.clock.setTimeout(dial, k * 50);
+    }
+    await sim.net.run(sim.net.now() + 600_000);
+    assert.deepEqual(thin.node.peers().filter((p) => p.certified).map((p) => remote(p.link)).sort(), ['s0', 'v0'], 'still both after 10 min of siege');
+    // a man in the middle: it relays v0's AUTH from its link with v0 to its link with the thin node
+    sim.net.add('mitm', { accept: (l) => l.close('no') });
+    const toV0 = sim.net.connect('mitm', 'v0');
+    const toThin = sim.net.connect('mitm', 't');
+    await sim.net.run(sim.net.now() + 300);
+    const [a, b] = await Promise.all([toV0, toThin]);
+    b.send(hello);
+    a.onFrame = (fr) => {
+      if (fr[0] === 11) b.send(fr); // v0's AUTH, signed for the link v0–mitm
+    };
+    a.send(hello);
+    await sim.net.run(sim.net.now() + 2_000);
+    const lie = events.find((e): e is Extract<NetEvent, { type: 'penalty' }> => e.type === 'penalty' && e.reason === 'bad_auth');
+    assert.ok(lie && remote(lie.link) === 'mitm', 'the relayed proof is a lie: the thin node penalises the relay');
+    assert.ok(!thin.node.peers().some((p) => remote(p.link) === 'mitm' && p.certified));
+  }
+});
+
+test('issue 17: verifyAuth — a proof verifies only for its own link, a certified key, in force', async () => {
+  const { authFrame, verifyAuth } = await import('../../src/net/auth.ts');
+  const f = shared;
+  const ends = { local: new Uint8Array([1, 2, 3]), remote: new Uint8Array([4, 5, 6]) };
+  const mine = authFrame(c, f.w.validators[1], f.w.region, ends);
+  const theirView = { local: ends.remote, remote: ends.local };
+  const now = Math.floor(f.startMs / 1000);
+  assert.equal(verifyAuth(c, f.w.ledger.authority, mine, f.w.region, theirView, now), 'proven');
+  assert.deepEqual(verifyAuth(c, f.w.ledger.authority, mine, f.w.region, { local: theirView.local, remote: new Uint8Array([9]) }, now), { why: 'the AUTH signature does not verify for this connection', lie: true });
+  assert.equal((verifyAuth(c, f.w.ledger.authority, mine, f.w.region + 1, theirView, now) as { lie: boolean }).lie, true, 'the region is signed too');
+  const secretKey = new Prng(3).bytes(32);
+  const stranger = { secretKey, publicKey: c.ed25519PublicKey(secretKey) };
+  const v = verifyAuth(c, f.w.ledger.authority, authFrame(c, stranger, f.w.region, ends), f.w.region, theirView, now);
+  assert.ok(typeof v === 'object' && !v.lie && /not a certified full node/.test(v.why), 'an uncertified key proves nothing and is no lie (the state may be behind)');
+  const diag = verifyAuth(c, f.w.ledger.authority, authFrame(c, f.w.diagnostician, f.w.region, ends), f.w.region, theirView, now);
+  assert.ok(typeof diag === 'object' && !diag.lie, 'a diagnostician is not a full node');
+  assert.deepEqual(verifyAuth(c, f.w.ledger.authority, mine, f.w.region, undefined, now), { why: 'this link has no channel binding: an AUTH on it proves nothing', lie: false });
+});
