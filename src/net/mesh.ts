@@ -71,7 +71,7 @@ export interface MeshOptions {
 /** @example DEFAULT_MESH.target === 6 */
 export const DEFAULT_MESH: MeshOptions = {
   target: 6,
-  outbound: 4,
+  outbound: 3,
   maxPeers: 12,
   certified: 2,
   rotateMs: 60_000,

@@ -90,7 +90,7 @@ export class Ledger {
     this.standing = new Standing({
       authority: this.authority,
       checkpointFacts: () => [...self.checkpointIds].map((h) => self.index.get(h)!).filter(Boolean),
-      intervalIds: (chain, from, to) => self.entries(chain, from, to).map((e) => e.id),
+      intervalIds: (chain, from, to, kinds) => self.entries(chain, from, to).filter((e) => !kinds || kinds.has(e.kind)).map((e) => e.id),
       sha256: (d) => self.c.sha256(d),
     });
   }
