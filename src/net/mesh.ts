@@ -70,8 +70,8 @@ export interface MeshOptions {
 }
 /** @example DEFAULT_MESH.target === 6 */
 export const DEFAULT_MESH: MeshOptions = {
-  target: 6,
-  outbound: 3,
+  target: 5,
+  outbound: 2,
   maxPeers: 12,
   certified: 2,
   rotateMs: 60_000,

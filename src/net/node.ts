@@ -363,7 +363,12 @@ export class NetNode implements NetContext {
   }
 
   penalize(peer: Peer, reason: string, points: number, detail: string): void {
-    if (peer.closed) return;
+    if (peer.closed) {
+      // it left before its offence came to light (a parked block's last try, a queued block): its source pays
+      this.sources.penalize(peer.source, points, this.clock.now());
+      this.emit({ type: 'penalty', link: peer.link.id, reason, points, score: this.sources.score(peer.source, this.clock.now()), detail: `(after it left; charged to its source) ${detail}` });
+      return;
+    }
     this.counters.penalties++;
     this.sources.penalize(peer.source, points, this.clock.now());
     const score = peer.score.penalize(points, this.clock.now());

@@ -359,7 +359,6 @@ export class Syncer {
   /** Last time a reconciliation of each chain ended (virtual ms). */
   readonly lastSyncAt = new Map<ChainId, number>();
   readonly stats = { opened: 0, framesIn: 0, framesOut: 0, offered: 0, needed: 0, overBudget: 0, idsRead: 0 };
-  private readonly work = new WeakMap<Peer, TokenBucket>();
 
   constructor(
     private readonly ctx: NetContext,
@@ -468,8 +467,9 @@ export class Syncer {
       this.ctx.penalize(peer, 'protocol', Penalty.PROTOCOL, `SYNC of chain ${f.chain}, which ${this.ctx.carries(f.chain) ? 'the peer said it does not carry' : 'this node does not carry'}`);
       return;
     }
-    let bucket = this.work.get(peer);
-    if (!bucket) this.work.set(peer, (bucket = new TokenBucket(this.o.workPerSec, this.o.workBurst, this.ctx.clock.now())));
+    // one budget per source, shared by its links: a new id of the same network gets no fresh burst (sources.ts)
+    const rec = this.ctx.sources.get(peer.source, this.ctx.clock.now());
+    const bucket = (rec.work ??= new TokenBucket(this.o.workPerSec, this.o.workBurst, this.ctx.clock.now()));
     const cost = syncWork(ix, f);
     if (!bucket.take(Math.min(cost, this.o.workBurst), this.ctx.clock.now())) {
       this.stats.overBudget++;

@@ -15,8 +15,10 @@ import { SimNetwork } from '../../src/net/sim.ts';
 import type { NetEvent } from '../../src/net/context.ts';
 import type { Link } from '../../src/net/link.ts';
 import { DEFAULT_MESH } from '../../src/net/mesh.ts';
-import { decodeBlock } from '../../src/core/codec/block.ts';
-import { withdrawalBlock } from '../../src/core/blocks.ts';
+import { decodeBlock, powBitsOf } from '../../src/core/codec/block.ts';
+import { traceBatchBlock, withdrawalBlock } from '../../src/core/blocks.ts';
+import { epochOf } from '../../src/core/policy.ts';
+import { Precision, Source } from '../../src/core/types.ts';
 import { UserKeys } from '../../src/core/keys.ts';
 import { attackBlocks, every, honestBlocks, honestPenalties, isEvil, scene, type Fixture } from './attack-fixture.ts';
 import { D, seeds } from './net-fixture.ts';
@@ -234,4 +236,76 @@ test('issue 17: verifyAuth — a proof verifies only for its own link, a certifi
   const diag = verifyAuth(c, f.w.ledger.authority, authFrame(c, f.w.diagnostician, f.w.region, ends), f.w.region, theirView, now);
   assert.ok(typeof diag === 'object' && !diag.lie, 'a diagnostician is not a full node');
   assert.deepEqual(verifyAuth(c, f.w.ledger.authority, mine, f.w.region, undefined, now), { why: 'this link has no channel binding: an AUTH on it proves nothing', lie: false });
+});
+
+test('issue 17 finding 7: parked blocks are bounded per source, across its links; a source that leaves before the last try still pays', async () => {
+  for (const seed of seeds([49, 50])) {
+    const f = shared;
+    const budget = 64 * 1024;
+    const sim = new SimNetwork({ crypto: c, rootKey: f.w.root.publicKey, region: f.w.region, seed, startMs: f.startMs, link: { delay: [5, 40] }, node: { mesh: { rotateMs: 0 } } });
+    const victim = await sim.addNode('v', 'full', { preload: f.ca, options: { gossip: { maxDeferredBytesPerSource: budget, maxDeferredBytes: 4 * budget } } });
+    await sim.net.run(sim.net.now() + 2_000);
+    // trace batches of fresh keys below every policy's proof-of-work: refused as `pow`, which a
+    // node parks (a stricter policy may be on its way) — 8 bits cost nothing to skip
+    const epoch = epochOf(f.w.ledger.authority.policy, D);
+    const epochPub = f.w.ledger.authority.epochKey(epoch)!;
+    const r = new Prng(seed);
+    const cheap = (i: number) => {
+      for (;;) {
+        const b = traceBatchBlock(c, new UserKeys(c, r.bytes(32)), {
+          region: f.w.region, timeSec: Math.floor(sim.net.now() / 1000), parents: [], day: D, part: 0, epoch, epochPub, powBits: 0,
+          stays: [{ start: D * 1440 + 600 + (i % 800), minutes: 10, latE7: 558_000_000 + i, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }],
+        });
+        if (powBitsOf(c, decodeBlock(b)) < 8) return b;
+      }
+    };
+    const hello = encodeFrame({ type: 'hello', version: 1, region: f.w.region, chains: [1, 2], role: 'full' });
+    const parkedOf = (src: string) => victim.node.sources.get(src, sim.net.now()).parked;
+    let worst = 0;
+    // one source, three links one after another (fresh ids), 150 blocks each
+    for (let k = 0; k < 3; k++) {
+      const addr = `evil${k}`;
+      sim.net.add(addr, { accept: (l) => l.close('no') }, { source: 'evil-net' });
+      const p = sim.net.connect(addr, 'v');
+      await sim.net.run(sim.net.now() + 200);
+      const l = await p;
+      l.send(hello);
+      for (let i = 0; i < 150; i++) {
+        const b = cheap(k * 150 + i);
+        l.send(blockFrames(c.sha256(b), b, true)[0]);
+        if (i % 10 === 9) {
+          await sim.net.run(sim.net.now() + 500);
+          worst = Math.max(worst, parkedOf('evil-net'));
+        }
+      }
+      l.close('leaving');
+      await sim.net.run(sim.net.now() + 1_000);
+    }
+    assert.ok(worst > budget / 2 && worst <= budget, `the source's parked bytes peaked at ${worst}, its share ${budget} (it sent ${450 * cheap(0).length})`);
+    assert.ok(victim.node.stats().gossip.parkedEvicted > 100);
+    // another source still finds room
+    sim.net.add('other', { accept: (l) => l.close('no') }, { source: 'other-net' });
+    const p2 = sim.net.connect('other', 'v');
+    await sim.net.run(sim.net.now() + 200);
+    const l2 = await p2;
+    l2.send(hello);
+    for (let i = 0; i < 20; i++) {
+      const b = cheap(1000 + i);
+      l2.send(blockFrames(c.sha256(b), b, true)[0]);
+    }
+    await sim.net.run(sim.net.now() + 2_000);
+    assert.ok(parkedOf('other-net') > 0, 'the other source parked its blocks');
+    // the last tries come after the evil links are gone: the source pays, and its next link starts where it stands
+    await sim.net.run(sim.net.now() + 70_000);
+    const score = victim.node.sources.score('evil-net', sim.net.now());
+    assert.ok(score < -50, `the source's score after its blocks' last tries: ${score}`);
+    sim.net.add('evil9', { accept: (l) => l.close('no') }, { source: 'evil-net' });
+    const p3 = sim.net.connect('evil9', 'v');
+    await sim.net.run(sim.net.now() + 200);
+    const l3 = await p3;
+    l3.send(hello);
+    await sim.net.run(sim.net.now() + 500);
+    const fresh = victim.node.peers().find((x) => sim.net.linkInfo(x.link)?.remote === 'evil9');
+    assert.ok(fresh && fresh.score <= -49, `a new id of the source starts at ${fresh?.score}, not at 0`);
+  }
 });
