@@ -43,6 +43,11 @@ import { Peer, type PeerStats } from './peer.ts';
 import { DEFAULT_LIMITS, DISCONNECT_SCORE, Penalty, type Limits } from './scores.ts';
 import { DEFAULT_SYNC, Syncer, type SyncOptions } from './sync.ts';
 
+/**
+ * A peer dialled as a certified node that signed a proof for a key this node does not know as
+ * certified yet keeps its place this long while this node syncs the certificates (else helloTimeoutMs).
+ */
+const AUTH_CATCH_UP_MS = 60_000;
 /** Frames kept from a peer before its HELLO arrives. */
 const MAX_EARLY_FRAMES = 64;
 /** HELLO is sent up to this many times, this far apart, until the peer sends something else. */
@@ -239,6 +244,7 @@ export class NetNode implements NetContext {
       this.syncer.added(e);
       this.gossip.accepted(e, b);
       if (b.kind === Kind.CHECKPOINT) this.outbox.checkpointSeen(b);
+      if (b.kind === Kind.CERTIFICATE || b.kind === Kind.REVOCATION) this.recheckAuth();
     });
     this.track(this.outbox.open());
     this.nextSyncAt = this.clock.now() + this.syncOpts.intervalMs * (0.75 + 0.5 * this.rng.next());
@@ -588,18 +594,36 @@ export class NetNode implements NetContext {
     }
   }
 
-  /** A peer proves a certified full-node key (auth.ts): keep it (mesh.ts), or penalise a forged proof. */
+  /**
+   * A peer proves a certified full-node key (auth.ts): keep it (mesh.ts), or penalise a forged
+   * proof. A proof whose signature holds but whose key this node does not (yet) know as certified
+   * is kept and checked again as authority statements arrive (`recheckAuth`): a new browser syncs
+   * the certificates from the very peers that prove them.
+   */
   private onAuth(peer: Peer, f: Extract<Frame, { type: 'auth' }>): void {
     const hex = toHex(f.key);
     if (peer.certified === hex) return;
     const v = verifyAuth(this.ledger.opts.crypto, this.ledger.authority, f, this.ledger.opts.region, peer.link.binding, Math.floor(this.clock.now() / 1000));
-    if (v === 'proven') {
-      peer.certified = hex;
-      peer.authPending = false;
-      this.emit({ type: 'peer_certified', link: peer.link.id });
-      return;
-    }
+    if (v === 'proven') return this.certify(peer, hex);
     if (v.lie) this.penalize(peer, 'bad_auth', Penalty.BAD_AUTH, v.why);
+    else if (peer.link.binding) peer.unprovenAuth = f;
+  }
+
+  private certify(peer: Peer, hex: string): void {
+    peer.certified = hex;
+    peer.authPending = false;
+    peer.unprovenAuth = null;
+    this.emit({ type: 'peer_certified', link: peer.link.id });
+  }
+
+  /** An authority statement was accepted: proofs of keys not certified before may hold now. */
+  private recheckAuth(): void {
+    const nowSec = Math.floor(this.clock.now() / 1000);
+    for (const p of this.peersByLink.values()) {
+      if (!p.unprovenAuth || p.certified !== null) continue;
+      const v = verifyAuth(this.ledger.opts.crypto, this.ledger.authority, p.unprovenAuth, this.ledger.opts.region, p.link.binding, nowSec);
+      if (v === 'proven') this.certify(p, toHex(p.unprovenAuth.key));
+    }
   }
 
   private onHello(peer: Peer, f: Extract<Frame, { type: 'hello' }>): void {
@@ -634,7 +658,7 @@ export class NetNode implements NetContext {
     try {
       for (const p of [...this.peersByLink.values()]) {
         if (!p.hello && now - p.since > this.helloTimeoutMs) this.drop(p, ByeReason.NORMAL, `no HELLO within ${this.helloTimeoutMs} ms`);
-        else if (p.authPending && p.hello && now - p.readyAt > this.helloTimeoutMs) {
+        else if (p.authPending && p.hello && now - p.readyAt > (p.unprovenAuth ? AUTH_CATCH_UP_MS : this.helloTimeoutMs)) {
           const why = `dialled as a certified node, no certified key proved within ${this.helloTimeoutMs} ms`;
           if (p.addr) this.mesh.failedAfterDial(p.addr, why);
           this.drop(p, ByeReason.NORMAL, why);

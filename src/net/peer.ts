@@ -18,7 +18,7 @@
  */
 import type { ChainId } from '../core/types.ts';
 import type { Link } from './link.ts';
-import { FRAME_NAME, Reassembler, type HelloFrame, type NodeRole } from './frames.ts';
+import { FRAME_NAME, Reassembler, type AuthFrame, type HelloFrame, type NodeRole } from './frames.ts';
 import { LruSet } from './lru.ts';
 import { PeerScore, TokenBucket, type Limits } from './scores.ts';
 
@@ -98,6 +98,11 @@ export class Peer {
   certified: string | null = null;
   /** Dialled from the certified-node directory: it must prove a certified key (AUTH) soon, or it is dropped. */
   authPending = false;
+  /**
+   * An AUTH whose signature verified for this link but whose key this node's authority state does
+   * not certify (yet: a new node learns the certificates by syncing): checked again as statements arrive.
+   */
+  unprovenAuth: AuthFrame | null = null;
   /** When its HELLO arrived. */
   readyAt = 0;
   private ctrl: Uint8Array[] = [];

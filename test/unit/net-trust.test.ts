@@ -189,6 +189,11 @@ test('issue 17: certified full nodes prove their key; a node keeps two of them, 
     await sim.net.run(sim.net.now() + 120_000);
     const certified = thin.node.peers().filter((p) => p.certified).map((p) => remote(p.link)).sort();
     assert.deepEqual(certified, ['s0', 'v0'], 'the thin node keeps the two certified nodes, proven');
+    // a new node that holds no certificate yet: the proofs come before the certificates, and count once they are synced
+    const fresh = await sim.addNode('t2', 'thin', {});
+    await sim.net.run(sim.net.now() + 60_000);
+    assert.ok(fresh.ledger.count(Chain.NOTIFICATION) >= f.ca.length, 'it synced the CA statements');
+    assert.equal(fresh.node.peers().filter((p) => p.certified).length, 2, 'and then counted the proofs it had received before');
     // a siege of 40 sybil ids does not cost it its certified peers (they are never evicted or rotated)
     for (let k = 0; k < 40; k++) {
       const addr = `sybil${k}`;
