@@ -3,6 +3,7 @@
  * node:util parseArgs. Flags win over the environment; anything malformed is a {@link UsageError}.
  */
 import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
 import { DEFAULT_HOST, DEFAULT_PORT, type SignalingServerOptions } from './server.ts';
 import { resolveLimits, type SignalingLimits } from './limits.ts';
 
@@ -24,6 +25,11 @@ const LIMIT_FLAGS: Record<string, keyof SignalingLimits> = {
   'max-connections': 'maxConnections',
   'max-handshakes': 'maxHandshakes',
   'handshake-timeout-ms': 'handshakeTimeoutMs',
+  'max-connections-per-source': 'maxConnectionsPerSource',
+  'max-handshakes-per-source': 'maxHandshakesPerSource',
+  'max-room-members-per-source': 'maxRoomMembersPerSource',
+  'source-prefix-v4': 'sourcePrefixV4',
+  'source-prefix-v6': 'sourcePrefixV6',
 };
 
 /** `--help` text. */
@@ -42,6 +48,15 @@ export const USAGE = `usage: npm run signaling -- [options]
   --max-connections N      total connections (default 10000)
   --max-handshakes N       sockets whose WebSocket upgrade is in progress (default 256)
   --handshake-timeout-ms N drop a socket not upgraded within this (default 10000)
+  A source is a client's network prefix; each has its share (docs/SIGNALING.md "Sources"):
+  --max-connections-per-source N    connections from one source (default: a tenth of --max-connections)
+  --max-handshakes-per-source N     upgrades in progress from one source (default: a tenth of --max-handshakes)
+  --max-room-members-per-source N   members of one room from one source (default: a tenth of --max-room-size)
+  --source-prefix-v4 N     IPv4 prefix of a source, bits (default 24)
+  --source-prefix-v6 N     IPv6 prefix of a source, bits (default 48)
+  --source-header NAME     behind a reverse proxy: the header with the client's address
+                           (x-forwarded-for: its last entry), believed from trusted proxies only
+  --trusted-proxies LIST   comma-separated proxy addresses whose header is believed (default 127.0.0.1,::1)
   -h, --help               this text`;
 
 /** What the CLI should do. */
@@ -68,6 +83,8 @@ export function parseSignalingArgs(argv: string[], env: Record<string, string | 
         port: { type: 'string' },
         host: { type: 'string' },
         log: { type: 'boolean' },
+        'source-header': { type: 'string' },
+        'trusted-proxies': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...limitOptions,
       },
@@ -95,7 +112,16 @@ export function parseSignalingArgs(argv: string[], env: Record<string, string | 
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { help: false, options: { host, port, limits }, log: values.log === true };
+  const sourceHeader = values['source-header'] as string | undefined;
+  if (sourceHeader !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(sourceHeader)) throw new UsageError(`--source-header must be a header name, got ${JSON.stringify(sourceHeader)}`);
+  const proxiesText = values['trusted-proxies'] as string | undefined;
+  const trustedProxies = proxiesText === undefined ? undefined : proxiesText.split(',').map((x) => x.trim()).filter(Boolean);
+  if (trustedProxies && (!trustedProxies.length || trustedProxies.some((a) => !isIP(a)))) throw new UsageError(`--trusted-proxies must be IP addresses separated by commas, got ${JSON.stringify(proxiesText)}`);
+  if (trustedProxies && sourceHeader === undefined) throw new UsageError('--trusted-proxies needs --source-header');
+  const options: SignalingServerOptions = { host, port, limits };
+  if (sourceHeader !== undefined) options.sourceHeader = sourceHeader;
+  if (trustedProxies) options.trustedProxies = [...trustedProxies, ...trustedProxies.filter((a) => isIP(a) === 4).map((a) => `::ffff:${a}`)];
+  return { help: false, options, log: values.log === true };
 }
 
 /** A decimal integer in [min, max], or a UsageError naming `source`. */

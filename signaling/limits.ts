@@ -34,7 +34,24 @@ export interface SignalingLimits {
   maxBufferedBytes: number;
   /** After the server closes a connection, the socket is destroyed if the peer has not answered within this, ms. */
   closeTimeoutMs: number;
+  /** Open connections from one source (source.ts); one more is closed with 4009. Default: a tenth of `maxConnections`. */
+  maxConnectionsPerSource: number;
+  /** Sockets from one source whose upgrade is in progress; one more is destroyed. Default: a tenth of `maxHandshakes`. */
+  maxHandshakesPerSource: number;
+  /** Members of one room from one source; one more join is closed with 4004. Default: a tenth of `maxRoomSize`. */
+  maxRoomMembersPerSource: number;
+  /** Prefix length of an IPv4 source, bits. */
+  sourcePrefixV4: number;
+  /** Prefix length of an IPv6 source, bits. */
+  sourcePrefixV6: number;
 }
+
+/** The per-source limits, which default to a tenth of the total they divide. */
+const PER_SOURCE: Partial<Record<keyof SignalingLimits, keyof SignalingLimits>> = {
+  maxConnectionsPerSource: 'maxConnections',
+  maxHandshakesPerSource: 'maxHandshakes',
+  maxRoomMembersPerSource: 'maxRoomSize',
+};
 
 /**
  * The defaults: safe for a public server on a small machine.
@@ -56,6 +73,11 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   closeTimeoutMs: 5_000,
+  maxConnectionsPerSource: 1_000,
+  maxHandshakesPerSource: 26,
+  maxRoomMembersPerSource: 500,
+  sourcePrefixV4: 24,
+  sourcePrefixV6: 48,
 });
 
 /** The smallest value each limit may take (all are integers). */
@@ -73,7 +95,14 @@ const MINIMUM: Record<keyof SignalingLimits, number> = {
   handshakeTimeoutMs: 10,
   maxBufferedBytes: 1024,
   closeTimeoutMs: 10,
+  maxConnectionsPerSource: 1,
+  maxHandshakesPerSource: 1,
+  maxRoomMembersPerSource: 1,
+  sourcePrefixV4: 0,
+  sourcePrefixV6: 0,
 };
+/** The largest value a limit may take, where there is one. */
+const MAXIMUM: Partial<Record<keyof SignalingLimits, number>> = { sourcePrefixV4: 32, sourcePrefixV6: 128 };
 
 /**
  * Fills in defaults and checks every limit is an integer within range.
@@ -81,6 +110,7 @@ const MINIMUM: Record<keyof SignalingLimits, number> = {
  * @throws RangeError naming the limit and the value that was wrong.
  * @example
  * resolveLimits({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 200 }).maxRoomSize; // 5000
+ * resolveLimits({ maxConnections: 300 }).maxConnectionsPerSource; // 30
  * resolveLimits({ burst: 0 }); // throws RangeError: limit "burst" must be an integer >= 1, got 0
  */
 export function resolveLimits(partial: Partial<SignalingLimits> = {}): SignalingLimits {
@@ -89,10 +119,15 @@ export function resolveLimits(partial: Partial<SignalingLimits> = {}): Signaling
     if (!(key in MINIMUM)) throw new RangeError(`unknown limit "${String(key)}"`);
     const v = partial[key];
     if (v === undefined) continue;
-    if (!Number.isSafeInteger(v) || v < MINIMUM[key]) {
-      throw new RangeError(`limit "${key}" must be an integer >= ${MINIMUM[key]}, got ${String(v)}`);
+    const max = MAXIMUM[key] ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(v) || v < MINIMUM[key] || v > max) {
+      throw new RangeError(`limit "${key}" must be an integer >= ${MINIMUM[key]}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${String(v)}`);
     }
     out[key] = v;
+  }
+  // a per-source limit not given is a tenth of its total (so one source never holds more than a tenth)
+  for (const [key, total] of Object.entries(PER_SOURCE) as [keyof SignalingLimits, keyof SignalingLimits][]) {
+    if (partial[key] === undefined) out[key] = Math.max(1, Math.ceil(out[total] / 10));
   }
   return out;
 }

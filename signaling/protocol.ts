@@ -9,11 +9,12 @@ import type { SignalingLimits } from './limits.ts';
 
 /**
  * Room names: `beeptrace/v1/<region>/<chain>` (region 1–32 of `[a-z0-9-]`), the region's pairing
- * room `beeptrace/v1/<region>/pair` (QR pairing handshakes, docs/PROTOCOL.md §13.1), and care
+ * room `beeptrace/v1/<region>/pair` (QR pairing handshakes, docs/PROTOCOL.md §13.1), the region's
+ * directory of certified full nodes `beeptrace/v1/<region>/certified` (docs/NET.md §7.3), and care
  * rooms `beeptrace/v1/care/<32 hex>` where the two devices of one pairing meet (§13.3; at most
  * {@link CARE_ROOM_SIZE} members).
  */
-export const ROOM_PATTERN = /^beeptrace\/v1\/(?:[a-z0-9-]{1,32}\/(?:tracing|notification|pair)|care\/[0-9a-f]{32})$/;
+export const ROOM_PATTERN = /^beeptrace\/v1\/(?:[a-z0-9-]{1,32}\/(?:tracing|notification|pair|certified)|care\/[0-9a-f]{32})$/;
 
 /** Members a care room holds: the two devices of one pairing. */
 export const CARE_ROOM_SIZE = 2;
@@ -23,7 +24,10 @@ export function isCareRoom(room: string): boolean {
   return room.startsWith('beeptrace/v1/care/');
 }
 
-/** Peer ids: 16 random bytes in lowercase hex, fresh for every connection. */
+/**
+ * Peer ids: 16 bytes in lowercase hex, fresh for every connection — the first 4 the source tag of
+ * the client's network prefix (source.ts), the other 12 random.
+ */
 export const PEER_ID_PATTERN = /^[0-9a-f]{32}$/;
 
 /** The deepest nesting of arrays/objects accepted inside a signal's `data` (SDP and ICE need 2–3). */
@@ -55,6 +59,8 @@ export const CloseCode = {
   SERVER_FULL: 4007,
   /** A binary frame; only JSON text frames are allowed. */
   BINARY_FRAME: 4008,
+  /** Already `maxConnectionsPerSource` connections open from the client's source (its network prefix). */
+  SOURCE_FULL: 4009,
   /** The server is shutting down (standard "going away"). */
   GOING_AWAY: 1001,
 } as const;

@@ -18,6 +18,7 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { CARE_ROOM_SIZE, CloseCode, isCareRoom, parseClientMessage, type AnnouncedLimits, type CloseCodeValue, type ErrorCode, type ServerMessage } from './protocol.ts';
 import { resolveLimits, TokenBucket, type SignalingLimits } from './limits.ts';
 import { Rooms } from './rooms.ts';
+import { clientAddress, sourceOf, SourceTags } from './source.ts';
 
 /** Default bind address: loopback only. Expose it deliberately with `--host`. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -50,6 +51,14 @@ export interface SignalingServerOptions {
    * routes plain requests through {@link SignalingServer.handleHttp}; `close` leaves its server open.
    */
   attach?: { server: HttpServer | HttpsServer; path: string };
+  /**
+   * Behind a reverse proxy: the header naming the client's address (`x-forwarded-for`: its last
+   * entry), believed only on connections from `trustedProxies` (default loopback). Without it the
+   * socket's address is the client's (docs/SIGNALING.md "Sources").
+   */
+  sourceHeader?: string;
+  /** Proxies whose `sourceHeader` is believed. */
+  trustedProxies?: string[];
 }
 
 /** Counters of a running server. `/health` shows the first three. */
@@ -83,6 +92,8 @@ export interface SignalingServer {
 /** Per-connection state. */
 interface Client {
   id: string;
+  /** Its network prefix (source.ts). */
+  source: string;
   ws: WebSocket;
   rooms: Set<string>;
   bucket: TokenBucket;
@@ -119,6 +130,16 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const startedAt = performance.now();
   const clients = new Map<string, Client>();
   const rooms = new Rooms();
+  const prefixes = { v4: limits.sourcePrefixV4, v6: limits.sourcePrefixV6 };
+  const trust = { header: opts.sourceHeader, trusted: opts.trustedProxies };
+  const tags = new SourceTags();
+  /** Open connections per source. */
+  const perSource = new Map<string, number>();
+  const count = (m: Map<string, number>, k: string, d: number) => {
+    const n = (m.get(k) ?? 0) + d;
+    if (n > 0) m.set(k, n);
+    else m.delete(k);
+  };
   const clientOf = new WeakMap<WebSocket, Client>();
   const violations: Record<number, number> = {};
   const announced: AnnouncedLimits = {
@@ -145,23 +166,35 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   // Sockets whose upgrade is in progress are bounded too (on a server of our own; an attached
   // server's connections are its owner's, most of them plain HTTP).
   const handshaking = new Set<Socket>();
+  /** Sockets whose upgrade is in progress, per source (a trusted proxy's are not counted: the source is behind it). */
+  const handshakesPerSource = new Map<string, number>();
   if (!opts.attach) {
     let sockets = 0;
     http.on('connection', (socket: Socket) => {
-      if (handshaking.size >= limits.maxHandshakes || sockets >= limits.maxConnections + limits.maxHandshakes) {
+      const proxied = trust.header !== undefined && (trust.trusted ?? ['127.0.0.1', '::1', '::ffff:127.0.0.1']).includes(socket.remoteAddress ?? '');
+      const src = proxied ? null : sourceOf(socket.remoteAddress, prefixes);
+      const reason = handshaking.size >= limits.maxHandshakes || sockets >= limits.maxConnections + limits.maxHandshakes ? 'too many handshakes in progress'
+        : src !== null && (handshakesPerSource.get(src) ?? 0) >= limits.maxHandshakesPerSource ? 'too many handshakes in progress from one source' : '';
+      if (reason) {
         violations[CloseCode.SERVER_FULL] = (violations[CloseCode.SERVER_FULL] ?? 0) + 1;
-        log({ event: 'violation', code: CloseCode.SERVER_FULL, reason: 'too many handshakes in progress' });
+        log({ event: 'violation', code: CloseCode.SERVER_FULL, reason });
         socket.destroy();
         return;
       }
       sockets++;
       handshaking.add(socket);
+      if (src !== null) count(handshakesPerSource, src, 1);
+      const upgraded = () => {
+        if (src !== null && handshaking.has(socket)) count(handshakesPerSource, src, -1);
+      };
+      (socket as Socket & { beeptraceUpgraded?: () => void }).beeptraceUpgraded = upgraded;
       const timer = setTimeout(() => {
         if (handshaking.has(socket)) socket.destroy();
       }, limits.handshakeTimeoutMs);
       timer.unref();
       socket.once('close', () => {
         sockets--;
+        upgraded();
         handshaking.delete(socket);
         clearTimeout(timer);
       });
@@ -199,6 +232,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     for (const room of c.rooms) rooms.leave(room, c.id);
     c.rooms.clear();
     clients.delete(c.id);
+    count(perSource, c.source, -1);
   };
 
   const violate = (c: Client, code: CloseCodeValue, reason: string) => {
@@ -233,8 +267,9 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
         if (c.rooms.has(msg.room)) return error(c, 'already-joined', `already in room ${msg.room}`, { room: msg.room });
         if (c.rooms.size >= limits.maxRoomsPerConnection) return violate(c, CloseCode.TOO_MANY_ROOMS, `more than ${limits.maxRoomsPerConnection} rooms`);
         if (rooms.size(msg.room) >= (isCareRoom(msg.room) ? Math.min(CARE_ROOM_SIZE, limits.maxRoomSize) : limits.maxRoomSize)) return violate(c, CloseCode.ROOM_FULL, 'room full');
+        if (rooms.fromSource(msg.room, c.source) >= limits.maxRoomMembersPerSource) return violate(c, CloseCode.ROOM_FULL, 'room full for your network');
         const peers = rooms.sample(msg.room, limits.peerSampleSize, c.id);
-        rooms.join(msg.room, c.id);
+        rooms.join(msg.room, c.id, c.source);
         c.rooms.add(msg.room);
         log({ event: 'join', peer: c.id, room: msg.room });
         return send(c, { t: 'peers', room: msg.room, peers });
@@ -263,6 +298,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   };
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    (req.socket as Socket & { beeptraceUpgraded?: () => void }).beeptraceUpgraded?.();
     handshaking.delete(req.socket as Socket);
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already closed the connection (1009 → 4001 for oversize, 1002/1007 for protocol errors).
@@ -280,8 +316,17 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       log({ event: 'violation', code: CloseCode.SERVER_FULL, reason: 'server full' });
       return closeOrTerminate(ws, CloseCode.SERVER_FULL, 'server full');
     }
+    const source = sourceOf(clientAddress(req, trust), prefixes);
+    if ((perSource.get(source) ?? 0) >= limits.maxConnectionsPerSource) {
+      violations[CloseCode.SOURCE_FULL] = (violations[CloseCode.SOURCE_FULL] ?? 0) + 1;
+      log({ event: 'violation', code: CloseCode.SOURCE_FULL, reason: 'too many connections from your network' });
+      return closeOrTerminate(ws, CloseCode.SOURCE_FULL, 'too many connections from your network');
+    }
+    count(perSource, source, 1);
     const c: Client = {
-      id: randomBytes(16).toString('hex'),
+      // the source's tag of the day, then 12 random bytes (source.ts)
+      id: tags.tag(source) + randomBytes(12).toString('hex'),
+      source,
       ws,
       rooms: new Set(),
       bucket: new TokenBucket(limits.messagesPerSecond, limits.burst),

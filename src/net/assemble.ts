@@ -30,6 +30,8 @@ import type { NodeRole } from './frames.ts';
 import type { Clock, Link } from './link.ts';
 import { NetNode } from './node.ts';
 import type { RenewFn } from './outbox.ts';
+import type { AuthKey } from './auth.ts';
+import type { DiscoverQuery, MeshOptions } from './mesh.ts';
 
 /** Names of chains, as signaling rooms use them. @example const chains: ChainName[] = ['notification'] */
 export type ChainName = 'tracing' | 'notification';
@@ -40,7 +42,9 @@ export type ChainName = 'tracing' | 'notification';
  */
 export interface NodeTransport {
   connect(addr: string): Promise<Link>;
-  discover(opts?: { chain?: ChainId }): string[];
+  discover(opts?: DiscoverQuery): string[];
+  /** The source (network prefix) of an address (src/net/sources.ts). */
+  sourceOf?(addr: string): string;
   attach(node: { accept(link: Link, addr?: string): void }): void;
   start(): void;
   stop(): void;
@@ -106,8 +110,12 @@ export interface NodeSetup<T extends NodeTransport> {
   role: NodeRole;
   clock: Clock;
   crypto: CryptoProvider;
-  /** Made once, from the chains the role carries. */
-  transport: (chains: ChainName[]) => T;
+  /** Made once, from the chains the role carries; `certified`: the node proves a certified key (it joins the directory). */
+  transport: (chains: ChainName[], o: { certified: boolean }) => T;
+  /** This node's certified full-node key (a validator's or solver's), proved to its peers (src/net/auth.ts). */
+  auth?: AuthKey;
+  /** Mesh settings (src/net/mesh.ts). */
+  mesh?: Partial<MeshOptions>;
   /** The device's keys (or what they are now): the node re-issues an own upload a final checkpoint left out. */
   keys?: KeysNow;
   /** Housekeeping period of the NetNode, ms. */
@@ -138,9 +146,10 @@ export interface AssembledNode<T extends NodeTransport> {
  * @example const n = assembleNode({ ledger, role: 'full', clock: hostClock(), crypto, transport: (chains) => new WebRtcTransport({ url, region, chains, Peer, wrtc }) });
  */
 export function assembleNode<T extends NodeTransport>(o: NodeSetup<T>): AssembledNode<T> {
-  const transport = o.transport(roleChainNames(o.role));
+  const transport = o.transport(roleChainNames(o.role), { certified: o.auth !== undefined });
   const node = new NetNode({
     ledger: o.ledger, clock: o.clock, role: o.role, connect: transport.connect, discover: transport.discover, tickMs: o.tickMs,
+    sourceOf: transport.sourceOf ? (a) => transport.sourceOf!(a) : undefined, auth: o.auth, mesh: o.mesh,
     renew: o.keys ? renewWith(o.crypto, o.keys, o.ledger, o.clock) : undefined, onEvent: o.onEvent,
   });
   transport.attach(node);

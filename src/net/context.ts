@@ -14,10 +14,13 @@ import type { ChainId } from '../core/types.ts';
 import type { Clock } from './link.ts';
 import type { Frame, NodeRole } from './frames.ts';
 import type { Peer } from './peer.ts';
+import type { SourceBook } from './sources.ts';
 
 /** Things worth logging; `NetNodeOptions.onEvent` receives them. @example onEvent: (e) => e.type === 'penalty' && console.warn(e) */
 export type NetEvent =
   | { type: 'peer_ready'; link: string; role: NodeRole; outbound: boolean }
+  /** The peer proved a certified full-node key on this link (AUTH, auth.ts). */
+  | { type: 'peer_certified'; link: string }
   | { type: 'peer_closed'; link: string; reason: string }
   | { type: 'penalty'; link: string; reason: string; points: number; score: number; detail: string }
   | { type: 'banned'; link: string; addr: string | undefined; untilMs: number }
@@ -42,8 +45,10 @@ export interface NetContext {
   send(peer: Peer, f: Frame, opts?: { droppable?: boolean }): void;
   /** Queue already-encoded BLOCK chunk frames. */
   sendBulk(peer: Peer, frames: Uint8Array[]): void;
-  /** Score a peer down (and disconnect it at the threshold). */
+  /** Score a peer down (and disconnect it at the threshold); a peer already gone: its source pays (sources.ts). */
   penalize(peer: Peer, reason: string, points: number, detail: string): void;
+  /** What the node remembers per source across links (sources.ts). */
+  readonly sources: SourceBook;
   /** Register async work, so `settle()` waits for it. */
   track(p: Promise<unknown>): void;
   /** Run ledger writes one at a time, in order. */

@@ -6,7 +6,8 @@
  *
  * Frame set: HELLO, BYE, INV, GET, BLOCK (chunks; the UPLOAD flag marks a thin node's own block),
  * NOTFOUND, SYNC (range-based set reconciliation), RECEIPT (answer to an UPLOAD), PROVE and PROOF
- * (a thin node asks for the inclusion proof of its upload in a checkpoint; docs/NET.md §Upload retention).
+ * (a thin node asks for the inclusion proof of its upload in a checkpoint; docs/NET.md §Upload
+ * retention), AUTH (a certified full node proves its key on this connection: auth.ts).
  *
  * Blocks larger than one frame travel as numbered chunks of CHUNK_BYTES; `Reassembler` puts them
  * back together with a bounded buffer (MAX_PARTIAL_BYTES per peer).
@@ -42,11 +43,11 @@ export const MAX_BYE_TEXT = 120;
 export const FINGERPRINT_BYTES = 16;
 
 /** Frame type codes (byte 0 of every frame). @example bytes[0] === FrameType.INV */
-export const FrameType = { HELLO: 1, BYE: 2, INV: 3, GET: 4, BLOCK: 5, NOTFOUND: 6, SYNC: 7, RECEIPT: 8, PROVE: 9, PROOF: 10 } as const;
+export const FrameType = { HELLO: 1, BYE: 2, INV: 3, GET: 4, BLOCK: 5, NOTFOUND: 6, SYNC: 7, RECEIPT: 8, PROVE: 9, PROOF: 10, AUTH: 11 } as const;
 /** A frame type code. @example const t: FrameTypeCode = FrameType.SYNC */
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 /** Lower-case frame names by code, for stats and logs. @example FRAME_NAME[5] === 'block' */
-export const FRAME_NAME: Record<number, Frame['type']> = { 1: 'hello', 2: 'bye', 3: 'inv', 4: 'get', 5: 'block', 6: 'notfound', 7: 'sync', 8: 'receipt', 9: 'prove', 10: 'proof' };
+export const FRAME_NAME: Record<number, Frame['type']> = { 1: 'hello', 2: 'bye', 3: 'inv', 4: 'get', 5: 'block', 6: 'notfound', 7: 'sync', 8: 'receipt', 9: 'prove', 10: 'proof', 11: 'auth' };
 
 /** What a node is: a browser thin node (notification chain, and the case blocks of the tracing chain), a full node, or a tracing relay. @example const r: NodeRole = 'thin' */
 export type NodeRole = 'thin' | 'full' | 'relay';
@@ -179,7 +180,18 @@ export interface ProofFrame {
   path: Uint8Array[];
 }
 /** Every network message. @example if (f.type === 'inv') for (const id of f.ids) … */
-export type Frame = HelloFrame | ByeFrame | InvFrame | GetFrame | BlockFrame | NotFoundFrame | SyncFrame | ReceiptFrame | ProveFrame | ProofFrame;
+/**
+ * AUTH: the sender proves it holds a certified full-node key (a validator's or solver's), bound to
+ * this connection (src/net/auth.ts, docs/NET.md §7.3). @example { type: 'auth', key, sig }
+ */
+export interface AuthFrame {
+  type: 'auth';
+  /** The certified Ed25519 public key. */
+  key: Uint8Array;
+  /** Ed25519 signature of `authMessage` (auth.ts) over this connection's channel binding. */
+  sig: Uint8Array;
+}
+export type Frame = HelloFrame | ByeFrame | InvFrame | GetFrame | BlockFrame | NotFoundFrame | SyncFrame | ReceiptFrame | ProveFrame | ProofFrame | AuthFrame;
 
 /**
  * A peer broke the protocol in a way that is not an encoding error (unsolicited block, partial-block
@@ -360,6 +372,11 @@ export function encodeFrame(f: Frame): Uint8Array {
       }
       break;
     }
+    case 'auth':
+      if (!(f.key instanceof Uint8Array) || f.key.length !== 32) throw new RangeError('AUTH: key must be 32 bytes');
+      if (!(f.sig instanceof Uint8Array) || f.sig.length !== 64) throw new RangeError('AUTH: signature must be 64 bytes');
+      w.u8(FrameType.AUTH).bytes(f.key, 32).bytes(f.sig, 64);
+      break;
     default:
       throw new TypeError(`encodeFrame: unknown frame type ${(f as { type: unknown }).type}`);
   }
@@ -516,6 +533,9 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       f = { type: 'proof', id, root, status, index, path };
       break;
     }
+    case FrameType.AUTH:
+      f = { type: 'auth', key: r.bytes(32, 'key').slice(), sig: r.bytes(64, 'signature').slice() };
+      break;
     default:
       throw new CodecError(bytes.length ? 'unknown_type' : 'truncated', bytes.length ? `frame type ${type} unknown` : 'empty frame');
   }
@@ -581,9 +601,19 @@ export class Reassembler {
     return p.buf;
   }
 
-  /** Is this chunk of a multi-chunk block already held? (A repeated chunk is no progress.) */
-  hasChunk(hex: string, index: number): boolean {
-    return this.parts.get(hex)?.got[index] === 1;
+  /**
+   * Would `push` store this chunk as new bytes? A single-chunk block always; a chunk of a partial
+   * block only if it agrees with the earlier chunks and is not held yet; the first chunk of a new
+   * block only if the block fits the budget. Only such chunks of requested blocks are exempt from
+   * the rate limits and count as a peer's progress (issue 17 finding 4): a chunk dropped for the
+   * budget, or repeated, pays the limits like any other frame.
+   * @example const fresh = peer.reassembler.accepts(f);
+   */
+  accepts(f: BlockFrame): boolean {
+    if (chunkCount(f.total) === 1) return true;
+    const p = this.parts.get(toHex(f.id));
+    if (p) return p.total === f.total && p.got[f.index] !== 1;
+    return this.heldBytes + f.total <= this.maxBytes;
   }
 
   /** Forget a partial block (its request was abandoned). */

@@ -77,6 +77,11 @@ export interface GossipOptions {
   deferMs: number;
   /** Most bytes of parked blocks. */
   maxDeferredBytes: number;
+  /**
+   * Most bytes of parked blocks from one source (src/net/sources.ts), across its links and after
+   * they close; beyond, its oldest parked block goes (issue 17 finding 7).
+   */
+  maxDeferredBytesPerSource: number;
 }
 
 /** @example DEFAULT_GOSSIP.maxInflight === 128 */
@@ -95,6 +100,7 @@ export const DEFAULT_GOSSIP: GossipOptions = {
   partialTimeoutMs: 30_000,
   deferMs: 60_000,
   maxDeferredBytes: 8 * 1024 * 1024,
+  maxDeferredBytesPerSource: 1024 * 1024,
 };
 
 /** Reject codes no honest node can disagree on: the sender is at fault. */
@@ -140,6 +146,8 @@ export interface GossipStats {
   wantsOverBudget: number;
   /** Pending blocks dropped because their sender was over its held budget. */
   heldEvicted: number;
+  /** Parked blocks dropped because their source was over its share, or to make room for another source's. */
+  parkedEvicted: number;
 }
 
 /**
@@ -147,7 +155,7 @@ export interface GossipStats {
  * @example gossip.want(ids, Chain.TRACING, peer)
  */
 export class Gossip {
-  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0, wantsOverBudget: 0, heldEvicted: 0 };
+  readonly stats: GossipStats = { bodies: 0, duplicateBodies: 0, requested: 0, retries: 0, timeouts: 0, notFound: 0, invalid: 0, deferred: 0, invSent: 0, uploadsServed: 0, wantsDropped: 0, wantsOverBudget: 0, heldEvicted: 0, parkedEvicted: 0 };
   /** Called for every block the ledger accepts, with the peer it came from (null: local). */
   onAccepted?: (e: Entry, block: Block, via: Peer | null) => void;
   private readonly seen: LruSet;
@@ -157,7 +165,8 @@ export class Gossip {
   private readonly heldBy = new Map<string, Peer>();
   private readonly adding = new Set<string>();
   private readonly wants = new Map<string, Want>();
-  private readonly deferred = new Map<string, { bytes: Uint8Array; peer: Peer; at: number }>();
+  /** Parked blocks (oldest first), the peer that sent each, and its source. */
+  private readonly deferred = new Map<string, { bytes: Uint8Array; peer: Peer; source: string; at: number }>();
   private deferredBytes = 0;
   private invTimer: unknown = null;
   private retryTimer: unknown = null;
@@ -433,8 +442,9 @@ export class Gossip {
         return;
       }
     }
-    // progress is new bytes: a chunk resent (or duplicated by the network) does not keep requests alive
-    if (!f.upload && !peer.reassembler.hasChunk(hex, f.index)) peer.lastProgress = now;
+    // progress is new bytes: a chunk resent (or duplicated by the network), or one the partial budget
+    // cannot take, does not keep requests alive
+    if (!f.upload && peer.reassembler.accepts(f)) peer.lastProgress = now;
     let whole: Uint8Array | null;
     try {
       whole = peer.reassembler.push(f, now);
@@ -540,7 +550,7 @@ export class Gossip {
       this.park(hex, bytes, peer, mode === 'retry');
       return ReceiptStatus.REFUSED;
     }
-    if (code !== 'future' && !peer.closed) this.ctx.penalize(peer, 'soft_reject', Penalty.SOFT_REJECT, what);
+    if (code !== 'future') this.ctx.penalize(peer, 'soft_reject', Penalty.SOFT_REJECT, what); // a peer gone meanwhile: its source pays
     return ReceiptStatus.REFUSED;
   }
 
@@ -569,17 +579,47 @@ export class Gossip {
     p.held.delete(hex);
   }
 
-  /** Keep a block that may become acceptable when the authority state catches up. */
+  /**
+   * Keep a block that may become acceptable when the authority state catches up — within its
+   * source's share (`maxDeferredBytesPerSource`, its oldest parked block dropped beyond) and the
+   * pool's (`maxDeferredBytes`: the source with the most parked bytes loses its oldest), so no
+   * source can fill the pool for the others (issue 17 finding 7).
+   */
   private park(hex: string, bytes: Uint8Array, peer: Peer, again: boolean): void {
     const old = this.deferred.get(hex);
     if (old && again) {
       old.bytes = bytes;
       return;
     }
-    if (this.deferredBytes + bytes.length > this.o.maxDeferredBytes) return; // dropped: sync will offer it again
-    this.deferred.set(hex, { bytes, peer, at: this.ctx.clock.now() });
+    if (bytes.length > Math.min(this.o.maxDeferredBytes, this.o.maxDeferredBytesPerSource)) return; // dropped: sync will offer it again
+    const now = this.ctx.clock.now();
+    const rec = this.ctx.sources.get(peer.source, now);
+    while (rec.parked + bytes.length > this.o.maxDeferredBytesPerSource) this.evictParked(peer.source);
+    while (this.deferredBytes + bytes.length > this.o.maxDeferredBytes) this.evictParked(this.largestParker());
+    this.deferred.set(hex, { bytes, peer, source: peer.source, at: now });
     this.deferredBytes += bytes.length;
+    rec.parked += bytes.length;
     this.stats.deferred++;
+  }
+
+  /** The source with the most parked bytes. */
+  private largestParker(): string {
+    const bytes = new Map<string, number>();
+    for (const d of this.deferred.values()) bytes.set(d.source, (bytes.get(d.source) ?? 0) + d.bytes.length);
+    let best = '';
+    let most = -1;
+    for (const [src, n] of bytes) if (n > most) [best, most] = [src, n];
+    return best;
+  }
+
+  /** Drop the oldest parked block of `source` (it can be fetched again). */
+  private evictParked(source: string): void {
+    for (const [hex, d] of this.deferred) {
+      if (d.source !== source) continue;
+      this.unpark(hex);
+      this.stats.parkedEvicted++;
+      return;
+    }
   }
 
   /** Re-try parked blocks; with `expiredOnly`, only those parked longer than `deferMs` (their last try). */
@@ -602,6 +642,7 @@ export class Gossip {
     if (!d) return;
     this.deferred.delete(hex);
     this.deferredBytes -= d.bytes.length;
+    this.ctx.sources.get(d.source, this.ctx.clock.now()).parked -= d.bytes.length;
   }
 
   // ───────────────────────── serve ─────────────────────────

@@ -43,6 +43,14 @@ export interface Link {
   onFrame?: (frame: Uint8Array) => void;
   onClose?: (reason: string) => void;
   onDrain?: () => void;
+  /**
+   * Channel binding, when the transport has one: bytes naming this connection's two ends, which a
+   * man in the middle cannot make the same on both of its links — over WebRTC the DTLS certificate
+   * fingerprints of the two ends (from the SDP); in the in-memory network the two ends' link ids.
+   * `local` is this side's end. A certified node's AUTH signs them (auth.ts); a link without one
+   * carries no AUTH.
+   */
+  readonly binding?: { readonly local: Uint8Array; readonly remote: Uint8Array };
 }
 
 /**

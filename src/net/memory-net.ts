@@ -147,6 +147,10 @@ class End implements Link {
   close(reason = 'closed'): void {
     this.net.closeConn(this.conn, reason, this);
   }
+  /** The two ends' link ids: unique per connection, so a relay cannot make its two links agree (auth.ts). */
+  get binding(): { local: Uint8Array; remote: Uint8Array } {
+    return { local: new TextEncoder().encode(this.id), remote: new TextEncoder().encode(this.other.id) };
+  }
 }
 
 /** Counters of a MemoryNet run. @example net.stats.dropped */
@@ -171,7 +175,7 @@ export class MemoryNet {
   private t: number;
   private seq = 0;
   private heap = new EventHeap();
-  private nodes = new Map<string, { endpoint: Endpoint; chains?: ChainId[] }>();
+  private nodes = new Map<string, { endpoint: Endpoint; chains?: ChainId[]; source?: string; certified?: boolean }>();
   private adj = new Map<string, Set<Conn>>();
   private ends = new Map<string, End>();
   private parts: [Set<string>, Set<string>][] = [];
@@ -228,11 +232,20 @@ export class MemoryNet {
 
   // ───────────────────────── directory ─────────────────────────
 
-  /** Put a node in the directory (`chains` lets `discover` filter by chain). */
-  add(addr: string, endpoint: Endpoint, info: { chains?: ChainId[] } = {}): void {
+  /**
+   * Put a node in the directory: `chains` lets `discover` filter by chain; `source` is the network
+   * prefix it dials from (default: its own address; a sybil attacker's many addresses share one,
+   * src/net/sources.ts); `certified` lists it in the certified-node directory.
+   */
+  add(addr: string, endpoint: Endpoint, info: { chains?: ChainId[]; source?: string; certified?: boolean } = {}): void {
     if (this.nodes.has(addr)) throw new Error(`MemoryNet.add: address ${addr} is already in use`);
-    this.nodes.set(addr, { endpoint, chains: info.chains });
+    this.nodes.set(addr, { endpoint, chains: info.chains, source: info.source, certified: info.certified });
     this.adj.set(addr, new Set());
+  }
+
+  /** The source (network prefix) of an address: as given to `add`, else the address itself. */
+  sourceOf(addr: string): string {
+    return this.nodes.get(addr)?.source ?? addr;
   }
 
   /** Take a node off the network: its links close, connections to it fail. */
@@ -249,17 +262,38 @@ export class MemoryNet {
 
   /**
    * Up to `max` random addresses other than `addr` and its current neighbours, optionally only
-   * nodes that carry `chain` (the signaling server's rooms per chain do the same).
+   * nodes that carry `chain` (the signaling server's rooms per chain do the same), or only
+   * certified nodes. Sampled as the signaling server samples a room (docs/SIGNALING.md): sources
+   * first, uniformly, then one address of each, so that no source with many addresses dominates.
    */
-  discover(addr: string, opts: { chain?: ChainId; max?: number } = {}): string[] {
+  discover(addr: string, opts: { chain?: ChainId; certified?: boolean; max?: number } = {}): string[] {
     const near = new Set(this.neighbours(addr));
-    const out: string[] = [];
+    const bySource = new Map<string, string[]>();
+    let shared = false;
     for (const [a, n] of this.nodes) {
       if (a === addr || near.has(a)) continue;
       if (opts.chain !== undefined && n.chains && !n.chains.includes(opts.chain)) continue;
-      out.push(a);
+      if (opts.certified && !n.certified) continue;
+      const src = n.source ?? a;
+      const g = bySource.get(src);
+      if (g) {
+        g.push(a);
+        shared = true;
+      } else bySource.set(src, [a]);
     }
-    return this.rng.shuffle(out).slice(0, opts.max ?? 8);
+    const max = opts.max ?? 8;
+    if (!shared) return this.rng.shuffle([...bySource.keys()]).slice(0, max);
+    const groups = this.rng.shuffle([...bySource.values()]);
+    const out: string[] = [];
+    // round-robin over the sources in random order, a random unused member of each
+    for (let round = 0; out.length < max && groups.some((g) => g.length); round++) {
+      for (const g of groups) {
+        if (out.length >= max) break;
+        if (!g.length) continue;
+        out.push(g.splice(this.rng.int(g.length), 1)[0]);
+      }
+    }
+    return out;
   }
 
   /** Addresses `addr` has an open link with. */

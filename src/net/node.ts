@@ -36,11 +36,18 @@ import { DEFAULT_UPLOAD, Uploader, type UploadOptions, type UploadReceipt } from
 import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, type RenewFn, type RetainedUpload } from './outbox.ts';
 import { ProofServer } from './proofs.ts';
 import type { Clock, Link } from './link.ts';
-import { DEFAULT_MESH, Mesh, type MeshOptions } from './mesh.ts';
+import { DEFAULT_MESH, Mesh, type DiscoverQuery, type MeshOptions } from './mesh.ts';
+import { authFrame, verifyAuth, type AuthKey } from './auth.ts';
+import { INHERIT_FLOOR, SourceBook } from './sources.ts';
 import { Peer, type PeerStats } from './peer.ts';
 import { DEFAULT_LIMITS, DISCONNECT_SCORE, Penalty, type Limits } from './scores.ts';
 import { DEFAULT_SYNC, Syncer, type SyncOptions } from './sync.ts';
 
+/**
+ * A peer dialled as a certified node that signed a proof for a key this node does not know as
+ * certified yet keeps its place this long while this node syncs the certificates (else helloTimeoutMs).
+ */
+const AUTH_CATCH_UP_MS = 60_000;
 /** Frames kept from a peer before its HELLO arrives. */
 const MAX_EARLY_FRAMES = 64;
 /** HELLO is sent up to this many times, this far apart, until the peer sends something else. */
@@ -54,8 +61,15 @@ export interface NetNodeOptions {
   role: NodeRole;
   /** Open a link to a directory address (the signaling client, or `MemoryNet.connect`). */
   connect?: (addr: string) => Promise<Link>;
-  /** Candidate addresses to dial; with `chain`, only nodes that carry it. */
-  discover?: (opts?: { chain?: ChainId }) => string[];
+  /** Candidate addresses to dial; with `chain`, only nodes that carry it; with `certified`, the certified-node directory. */
+  discover?: (opts?: DiscoverQuery) => string[];
+  /**
+   * The source (network prefix) of a directory address (sources.ts): the transport's, e.g. the
+   * signaling server's source tag in a peer id. Default: the address itself.
+   */
+  sourceOf?: (addr: string) => string;
+  /** This node's certified full-node key (a validator's or solver's), proved to each peer with AUTH (auth.ts). */
+  auth?: AuthKey;
   /** Seed of the node's randomness (peer choice, jitter). Default: from the crypto provider. */
   seed?: number;
   /** Housekeeping period, ms. */
@@ -85,6 +99,8 @@ export interface PeerInfo {
   /** Random per connection. */
   link: string;
   outbound: boolean;
+  /** The peer proved a certified full-node key on this link (AUTH). */
+  certified: boolean;
   role: NodeRole | null;
   chains: ChainId[];
   score: number;
@@ -164,6 +180,8 @@ export class NetNode implements NetContext {
   private readonly prover: ProofServer;
   private readonly syncer: Syncer;
   private readonly mesh: Mesh;
+  /** What this node remembers per source across links (sources.ts). */
+  readonly sources = new SourceBook();
   private readonly listeners = new Set<BlockListener>();
   private readonly closedTraffic = emptyTraffic();
   private counters = { penalties: 0, disconnects: 0, errors: 0 };
@@ -191,6 +209,7 @@ export class NetNode implements NetContext {
     this.helloTimeoutMs = meshOpts.helloTimeoutMs;
     this.gossip = new Gossip(this, { ...DEFAULT_GOSSIP, ...o.gossip });
     this.gossip.onAccepted = (e, b, via) => {
+      if (via) via.lastNovelAt = this.clock.now();
       for (const fn of this.listeners) {
         try {
           fn(e, b, via ? via.link.id : null);
@@ -205,10 +224,12 @@ export class NetNode implements NetContext {
     this.syncer = new Syncer(this, this.gossip, this.syncOpts);
     this.mesh = new Mesh(this, {
       peers: () => [...this.peersByLink.values()],
-      attach: (link, outbound, addr) => this.attach(link, outbound, addr),
+      attach: (link, outbound, addr, certified) => this.attach(link, outbound, addr, certified),
       drop: (peer, reason, text) => this.drop(peer, reason, text),
       connect: o.connect,
       discover: o.discover,
+      sourceOf: (addr) => this.sourceOf(addr),
+      sources: this.sources,
     }, meshOpts);
   }
 
@@ -223,6 +244,7 @@ export class NetNode implements NetContext {
       this.syncer.added(e);
       this.gossip.accepted(e, b);
       if (b.kind === Kind.CHECKPOINT) this.outbox.checkpointSeen(b);
+      if (b.kind === Kind.CERTIFICATE || b.kind === Kind.REVOCATION) this.recheckAuth();
     });
     this.track(this.outbox.open());
     this.nextSyncAt = this.clock.now() + this.syncOpts.intervalMs * (0.75 + 0.5 * this.rng.next());
@@ -298,7 +320,7 @@ export class NetNode implements NetContext {
   peers(): PeerInfo[] {
     const now = this.clock.now();
     return [...this.peersByLink.values()].map((p) => ({
-      link: p.link.id, outbound: p.outbound, role: p.role, chains: p.hello ? [...p.hello.chains] : [], score: p.score.value(now),
+      link: p.link.id, outbound: p.outbound, certified: p.certified !== null, role: p.role, chains: p.hello ? [...p.hello.chains] : [], score: p.score.value(now),
       bytesIn: p.stats.bytesIn, bytesOut: p.stats.bytesOut, framesIn: p.stats.framesIn, framesOut: p.stats.framesOut, connectedMs: now - p.since,
     }));
   }
@@ -347,8 +369,14 @@ export class NetNode implements NetContext {
   }
 
   penalize(peer: Peer, reason: string, points: number, detail: string): void {
-    if (peer.closed) return;
+    if (peer.closed) {
+      // it left before its offence came to light (a parked block's last try, a queued block): its source pays
+      this.sources.penalize(peer.source, points, this.clock.now());
+      this.emit({ type: 'penalty', link: peer.link.id, reason, points, score: this.sources.score(peer.source, this.clock.now()), detail: `(after it left; charged to its source) ${detail}` });
+      return;
+    }
     this.counters.penalties++;
+    this.sources.penalize(peer.source, points, this.clock.now());
     const score = peer.score.penalize(points, this.clock.now());
     this.emit({ type: 'penalty', link: peer.link.id, reason, points, score, detail });
     if (score > DISCONNECT_SCORE) return;
@@ -402,7 +430,16 @@ export class NetNode implements NetContext {
 
   // ───────────────────────── links ─────────────────────────
 
-  private attach(link: Link, outbound: boolean, addr: string | undefined): void {
+  /** The source of a directory address (the transport's `sourceOf`, else the address). */
+  private sourceOf(addr: string): string {
+    try {
+      return this.o.sourceOf?.(addr) ?? addr;
+    } catch {
+      return addr;
+    }
+  }
+
+  private attach(link: Link, outbound: boolean, addr: string | undefined, certified = false): void {
     if (!this.started || this.stopped) {
       link.close('node not running');
       return;
@@ -411,7 +448,13 @@ export class NetNode implements NetContext {
       link.close('banned');
       return;
     }
-    const peer = new Peer(link, outbound, addr, this.clock.now(), this.limits);
+    const now = this.clock.now();
+    const source = addr !== undefined ? this.sourceOf(addr) : `link:${link.id}`;
+    // a new link starts where its source stands (a banned sybil's next id starts close to a ban)
+    const rec = this.sources.get(source, now);
+    rec.links++;
+    const peer = new Peer(link, outbound, addr, now, this.limits, source, Math.max(INHERIT_FLOOR, Math.min(0, rec.score.value(now))));
+    peer.authPending = certified;
     this.peersByLink.set(link.id, peer);
     link.onFrame = (f) => this.onFrame(peer, f);
     link.onClose = (reason) => this.removePeer(peer, `link closed: ${reason}`);
@@ -447,6 +490,7 @@ export class NetNode implements NetContext {
     if (this.peersByLink.get(peer.link.id) !== peer) return;
     this.peersByLink.delete(peer.link.id);
     peer.closed = true;
+    this.sources.get(peer.source, this.clock.now()).links--;
     addTraffic(this.closedTraffic, peer.stats);
     this.gossip.peerClosed(peer);
     this.uploader.peerClosed(peer);
@@ -502,8 +546,9 @@ export class NetNode implements NetContext {
       peer.early.push(bytes);
       return;
     }
-    // chunks of blocks asked of this peer are bounded by the request window, not the rate limits — a repeated chunk is not
-    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id)) && !peer.reassembler.hasChunk(toHex(f.id), f.index);
+    // new chunks of blocks asked of this peer are bounded by the request window, not the rate limits — a repeated
+    // chunk, or one the partial budget cannot take, is not (issue 17 finding 4)
+    const solicited = f.type === 'block' && !f.upload && peer.requested.has(toHex(f.id)) && peer.reassembler.accepts(f);
     if (!solicited && !peer.admit(bytes.length, now)) {
       this.penalize(peer, 'flood', Penalty.FLOOD, `over ${this.limits.framesPerSec} frames/s or ${this.limits.bytesPerSec} bytes/s`);
       return;
@@ -543,6 +588,41 @@ export class NetNode implements NetContext {
       case 'proof':
         this.outbox.onProof(peer, f);
         return;
+      case 'auth':
+        this.onAuth(peer, f);
+        return;
+    }
+  }
+
+  /**
+   * A peer proves a certified full-node key (auth.ts): keep it (mesh.ts), or penalise a forged
+   * proof. A proof whose signature holds but whose key this node does not (yet) know as certified
+   * is kept and checked again as authority statements arrive (`recheckAuth`): a new browser syncs
+   * the certificates from the very peers that prove them.
+   */
+  private onAuth(peer: Peer, f: Extract<Frame, { type: 'auth' }>): void {
+    const hex = toHex(f.key);
+    if (peer.certified === hex) return;
+    const v = verifyAuth(this.ledger.opts.crypto, this.ledger.authority, f, this.ledger.opts.region, peer.link.binding, Math.floor(this.clock.now() / 1000));
+    if (v === 'proven') return this.certify(peer, hex);
+    if (v.lie) this.penalize(peer, 'bad_auth', Penalty.BAD_AUTH, v.why);
+    else if (peer.link.binding) peer.unprovenAuth = f;
+  }
+
+  private certify(peer: Peer, hex: string): void {
+    peer.certified = hex;
+    peer.authPending = false;
+    peer.unprovenAuth = null;
+    this.emit({ type: 'peer_certified', link: peer.link.id });
+  }
+
+  /** An authority statement was accepted: proofs of keys not certified before may hold now. */
+  private recheckAuth(): void {
+    const nowSec = Math.floor(this.clock.now() / 1000);
+    for (const p of this.peersByLink.values()) {
+      if (!p.unprovenAuth || p.certified !== null) continue;
+      const v = verifyAuth(this.ledger.opts.crypto, this.ledger.authority, p.unprovenAuth, this.ledger.opts.region, p.link.binding, nowSec);
+      if (v === 'proven') this.certify(p, toHex(p.unprovenAuth.key));
     }
   }
 
@@ -553,7 +633,9 @@ export class NetNode implements NetContext {
       return;
     }
     peer.hello = f;
+    peer.readyAt = this.clock.now();
     this.emit({ type: 'peer_ready', link: peer.link.id, role: f.role, outbound: peer.outbound });
+    if (this.o.auth && peer.link.binding) this.send(peer, authFrame(this.ledger.opts.crypto, this.o.auth, this.ledger.opts.region, peer.link.binding));
     if (peer.outbound) this.syncer.start(peer, true);
     this.uploader.peerReady(peer);
     const early = peer.early;
@@ -576,6 +658,11 @@ export class NetNode implements NetContext {
     try {
       for (const p of [...this.peersByLink.values()]) {
         if (!p.hello && now - p.since > this.helloTimeoutMs) this.drop(p, ByeReason.NORMAL, `no HELLO within ${this.helloTimeoutMs} ms`);
+        else if (p.authPending && p.hello && now - p.readyAt > (p.unprovenAuth ? AUTH_CATCH_UP_MS : this.helloTimeoutMs)) {
+          const why = `dialled as a certified node, no certified key proved within ${this.helloTimeoutMs} ms`;
+          if (p.addr) this.mesh.failedAfterDial(p.addr, why);
+          this.drop(p, ByeReason.NORMAL, why);
+        }
         else if (!p.heard && p.hellosSent < HELLO_SENDS && now - p.lastHelloAt >= HELLO_RESEND_MS) this.sendHello(p);
       }
       this.gossip.tick(this.readyPeers());

@@ -34,7 +34,7 @@
 import { equal, fromHex, toHex } from '../core/bytes.ts';
 import { decodeBlock, Kind, type Block } from '../core/codec/block.ts';
 import { decodeCheckpoint } from '../core/codec/records.ts';
-import { verifyIncluded } from '../core/ledger/checkpoints.ts';
+import { verifyIncluded, checkpointKey } from '../core/ledger/checkpoints.ts';
 import { horizonSec } from '../core/ledger/rules.ts';
 import { Chain, type ChainId } from '../core/types.ts';
 import type { NetContext } from './context.ts';
@@ -171,7 +171,7 @@ export class Outbox {
       return; // the ledger accepted it, so it decodes; never let a surprise stop the node
     }
     if (this.ctx.carries(cp.chain as ChainId)) return;
-    const key = `${cp.chain}:${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
+    const key = checkpointKey(cp);
     let g = this.groups.get(key);
     if (!g) this.groups.set(key, (g = { cp: { ...cp, chain: cp.chain as ChainId }, signers: new Set() }));
     g.signers.add(toHex(b.signer));

@@ -18,7 +18,7 @@
  */
 import type { ChainId } from '../core/types.ts';
 import type { Link } from './link.ts';
-import { FRAME_NAME, Reassembler, type HelloFrame, type NodeRole } from './frames.ts';
+import { FRAME_NAME, Reassembler, type AuthFrame, type HelloFrame, type NodeRole } from './frames.ts';
 import { LruSet } from './lru.ts';
 import { PeerScore, TokenBucket, type Limits } from './scores.ts';
 
@@ -92,6 +92,19 @@ export class Peer {
   heard = false;
   /** Called when the bulk queue has emptied and the link has room. */
   onIdle?: () => void;
+  /** Last time a block this peer sent was new to this node and accepted (mesh eviction protects recent providers). */
+  lastNovelAt = -Infinity;
+  /** Hex of the certified full-node key this peer proved on this link (AUTH, auth.ts), or null. */
+  certified: string | null = null;
+  /** Dialled from the certified-node directory: it must prove a certified key (AUTH) soon, or it is dropped. */
+  authPending = false;
+  /**
+   * An AUTH whose signature verified for this link but whose key this node's authority state does
+   * not certify (yet: a new node learns the certificates by syncing): checked again as statements arrive.
+   */
+  unprovenAuth: AuthFrame | null = null;
+  /** When its HELLO arrived. */
+  readyAt = 0;
   private ctrl: Uint8Array[] = [];
   private ctrlBytes = 0;
   private bulk: Uint8Array[] = [];
@@ -104,8 +117,12 @@ export class Peer {
     readonly addr: string | undefined,
     readonly since: number,
     limits: Limits,
+    /** The network prefix it comes from (sources.ts). */
+    readonly source: string = addr ?? link.id,
+    /** Its first score: its source's, never below INHERIT_FLOOR (sources.ts). */
+    initialScore = 0,
   ) {
-    this.score = new PeerScore(since);
+    this.score = new PeerScore(since, undefined, initialScore);
     this.frameBucket = new TokenBucket(limits.framesPerSec, limits.frameBurst, since);
     this.byteBucket = new TokenBucket(limits.bytesPerSec, limits.byteBurst, since);
     this.reassembler = new Reassembler(limits.maxPartialBytes);

@@ -26,6 +26,7 @@ import { BeepTraceError } from '../core/errors.ts';
 import type { ChainId } from '../core/types.ts';
 import type { ChainName } from './assemble.ts';
 import type { Link } from './link.ts';
+import { signalingSource } from './sources.ts';
 
 /** The part of a MessagePort (browser, worker or Node) this module uses. @example const p: MessagePortLike = new MessageChannel().port1 */
 export interface MessagePortLike {
@@ -52,6 +53,17 @@ function randomId(): string {
 
 const later = (fn: () => void) => void Promise.resolve().then(fn);
 
+/** The `discover` key of the certified-node directory on the control port (0: own chains; 1, 2: a chain). */
+const CERTIFIED_KEY = 3;
+
+/** A channel binding from a control message, if it is a well-formed one. */
+function bindingFrom(b: unknown): { local: Uint8Array; remote: Uint8Array } | undefined {
+  if (typeof b !== 'object' || b === null) return undefined;
+  const { local, remote } = b as { local?: unknown; remote?: unknown };
+  const ok = (x: unknown): x is Uint8Array => x instanceof Uint8Array && x.length >= 1 && x.length <= 255;
+  return ok(local) && ok(remote) ? { local, remote } : undefined;
+}
+
 /** Options of a PortLink. @example new PortLink(port, { manualAck: true, onError: (e) => log(e.message) }) */
 export interface PortLinkOptions {
   /** Random per connection (default: fresh random). */
@@ -62,6 +74,8 @@ export interface PortLinkOptions {
   manualAck?: boolean;
   /** Told why a link was closed for a protocol violation (it is also the close reason). */
   onError?: (e: PortProtocolError) => void;
+  /** The real link's channel binding (src/net/link.ts), carried across from the page. */
+  binding?: { local: Uint8Array; remote: Uint8Array };
 }
 
 /**
@@ -74,6 +88,7 @@ export interface PortLinkOptions {
  */
 export class PortLink implements Link {
   readonly id: string;
+  readonly binding?: { local: Uint8Array; remote: Uint8Array };
   onFrame?: (frame: Uint8Array) => void;
   onClose?: (reason: string) => void;
   onDrain?: () => void;
@@ -85,6 +100,7 @@ export class PortLink implements Link {
 
   constructor(private readonly port: MessagePortLike, private readonly o: PortLinkOptions = {}) {
     this.id = o.id ?? randomId();
+    if (o.binding) this.binding = o.binding;
     this.window = o.window ?? PORT_WINDOW;
     port.onmessage = (ev) => this.onMessage(ev.data);
     port.addEventListener?.('close', () => this.end('port closed', false));
@@ -237,7 +253,7 @@ export type SignalingState = 'connecting' | 'open' | 'closed';
  */
 export interface ServedTransport {
   connect(addr: string): Promise<Link>;
-  discover(opts?: { chain?: ChainId }): string[];
+  discover(opts?: { chain?: ChainId; certified?: boolean }): string[];
   attach(node: { accept(link: Link, addr?: string): void }): void;
   start(): void;
   stop(): void;
@@ -290,6 +306,7 @@ export function serveTransport(port: MessagePortLike, make: (chains: ChainName[]
     pumpLink(link, ch.port1, { onError: o.onError });
     return ch.port2;
   };
+  const bindingOf = (link: Link) => (link.binding ? { local: link.binding.local.slice(), remote: link.binding.remote.slice() } : undefined);
   const bad = (detail: string) => o.onError?.(new PortProtocolError('bad_control_message', `net control port: ${detail}`));
   port.onmessage = (ev) => {
     if (stopped) return;
@@ -303,7 +320,7 @@ export function serveTransport(port: MessagePortLike, make: (chains: ChainName[]
       t.attach({ accept: (link, addr) => {
         if (stopped) return link.close('stopped');
         const p = handOver(link);
-        post({ t: 'incoming', addr: addr ?? '', port: p }, [p]);
+        post({ t: 'incoming', addr: addr ?? '', binding: bindingOf(link), port: p }, [p]);
       } });
       if (t.sig) {
         const prev = t.sig.onState;
@@ -323,14 +340,16 @@ export function serveTransport(port: MessagePortLike, make: (chains: ChainName[]
         (link) => {
           if (stopped) return link.close('stopped');
           const p = handOver(link);
-          post({ t: 'connected', id, port: p }, [p]);
+          post({ t: 'connected', id, binding: bindingOf(link), port: p }, [p]);
         },
         (e: Error) => post({ t: 'failed', id, message: String(e?.message ?? e) }),
       );
     } else if (m.t === 'discover') {
       if (!t) return;
+      // key 0: the node's own chains; 1, 2: that chain's carriers; CERTIFIED_KEY: the certified-node directory
       const chain = m.chain === 1 || m.chain === 2 ? (m.chain as ChainId) : undefined;
-      post({ t: 'candidates', key: chain ?? 0, addrs: t.discover(chain ? { chain } : undefined) });
+      const key = m.chain === CERTIFIED_KEY ? CERTIFIED_KEY : chain ?? 0;
+      post({ t: 'candidates', key, addrs: t.discover(key === CERTIFIED_KEY ? { certified: true } : chain ? { chain } : undefined) });
     } else {
       bad(`unknown control message ${JSON.stringify(m.t).slice(0, 40)}`);
     }
@@ -401,6 +420,9 @@ export class PortTransport {
     this.pending.clear();
   }
 
+  /** The source of an address: its peer id's source tag, as on the page (src/net/sources.ts). */
+  sourceOf = signalingSource;
+
   connect = (addr: string): Promise<Link> => {
     if (this.closed) return Promise.reject(new Error('the net control port is closed'));
     const id = this.nextId++;
@@ -412,8 +434,8 @@ export class PortTransport {
     });
   };
 
-  discover = (opts?: { chain?: ChainId }): string[] => {
-    const key = opts?.chain ?? 0;
+  discover = (opts?: { chain?: ChainId; certified?: boolean }): string[] => {
+    const key = opts?.certified ? CERTIFIED_KEY : opts?.chain ?? 0;
     this.post({ t: 'discover', chain: key });
     return this.candidates.get(key) ?? [];
   };
@@ -437,7 +459,7 @@ export class PortTransport {
     const port = (isPort(m.port) ? m.port : ports?.[0]) as MessagePortLike | undefined;
     if (m.t === 'connected' && typeof m.id === 'number' && port) {
       const p = this.pending.get(m.id);
-      const link = new PortLink(port, { onError: this.onError });
+      const link = new PortLink(port, { onError: this.onError, binding: bindingFrom(m.binding) });
       if (!p) return link.close('nobody dialled this');
       this.pending.delete(m.id);
       p.resolve(link);
@@ -446,7 +468,7 @@ export class PortTransport {
       this.pending.delete(m.id);
       p?.reject(new Error(typeof m.message === 'string' ? m.message : 'connection failed'));
     } else if (m.t === 'incoming' && port) {
-      const link = new PortLink(port, { onError: this.onError });
+      const link = new PortLink(port, { onError: this.onError, binding: bindingFrom(m.binding) });
       const addr = typeof m.addr === 'string' ? m.addr : '';
       if (this.accept) this.accept(link, addr);
       else if (this.early.length < 16) this.early.push({ link, addr });

@@ -1,8 +1,9 @@
 /**
  * Per-peer limits and scores (docs/NET.md §Limits and scores). Every peer has two token buckets —
  * frames per second and bytes per second — that every frame it sends must pass, except the BLOCK
- * chunks this node asked for (those are bounded by the node's own request window). A peer's score
- * starts at 0, drops with each penalty and recovers slowly towards 0; at DISCONNECT_SCORE the peer
+ * chunks this node asked for that its partial budget takes (those are bounded by the node's own
+ * request window). A peer's score starts at 0, drops with each penalty and recovers slowly towards
+ * 0; at DISCONNECT_SCORE the peer
  * is disconnected and its address (if known) is not dialled again for `banMs`.
  *
  * @example
@@ -67,6 +68,8 @@ export const Penalty = {
   BAD_PROOF: 100,
   /** A PROOF nobody asked this peer for. */
   UNSOLICITED_PROOF: 10,
+  /** An AUTH whose signature does not verify for this connection: a forged or relayed proof of a certified key. */
+  BAD_AUTH: 100,
 } as const;
 
 /** Score at or below which a peer is disconnected. @example score <= DISCONNECT_SCORE */
@@ -78,12 +81,15 @@ export const DISCONNECT_SCORE = -100;
  * @example const s = new PeerScore(now); s.penalize(5, now); s.value(now) // -5
  */
 export class PeerScore {
-  private v = 0;
+  private v: number;
   private at: number;
   constructor(
     now: number,
     readonly recoverPerSec = 0.1,
+    initial = 0,
   ) {
+    if (!(initial <= 0)) throw new RangeError(`PeerScore: the initial score must be ≤ 0, got ${initial}`);
+    this.v = initial;
     this.at = now;
   }
   /** Current score. */

@@ -64,9 +64,10 @@ export class SimNetwork {
   /**
    * Create a node with a ledger on `store` (default: a fresh MemoryStore — pass an old node's store
    * to restart it) holding `preload` (trusted, see module comment), put it on the network and
-   * start it (unless `start: false`).
+   * start it (unless `start: false`). `source`: its network prefix (default its address);
+   * `certified`: listed in the certified-node directory (give it `options.auth` to prove it).
    */
-  async addNode(addr: string, role: NodeRole, opts: { preload?: Iterable<Uint8Array>; start?: boolean; store?: BlockStore; options?: Partial<NetNodeOptions> } = {}): Promise<SimNode> {
+  async addNode(addr: string, role: NodeRole, opts: { preload?: Iterable<Uint8Array>; start?: boolean; store?: BlockStore; options?: Partial<NetNodeOptions>; source?: string; certified?: boolean } = {}): Promise<SimNode> {
     const store = opts.store ?? new MemoryStore();
     const carries: ChainId[] = ROLE_CHAINS[role];
     for (const bytes of opts.preload ?? []) {
@@ -86,8 +87,9 @@ export class SimNetwork {
       clock: this.net.clockFor(addr),
       connect: (to) => this.net.connect(addr, to),
       discover: (d) => this.net.discover(addr, d),
+      sourceOf: (a) => this.net.sourceOf(a),
     });
-    this.net.add(addr, { accept: (link, from) => node.accept(link, from), settle: () => node.settle() }, { chains: carries });
+    this.net.add(addr, { accept: (link, from) => node.accept(link, from), settle: () => node.settle() }, { chains: carries, source: opts.source, certified: opts.certified });
     const n: SimNode = { addr, store, role, node, ledger };
     this.nodes.set(addr, n);
     if (opts.start !== false) node.start();

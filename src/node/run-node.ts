@@ -104,8 +104,10 @@ export async function runNode(argv: string[], log: (m: string) => void = (m) => 
   let pruned = 0;
   const assembled = assembleNode({
     ledger: full.ledger, role: 'full', clock: hostClock(), crypto: nodeCrypto,
-    transport: (chains) => new WebRtcTransport({
-      url, region: full.config.region, chains, Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor,
+    // a validator or solver proves its certified key to its peers and joins the certified-node directory (docs/NET.md §7.3)
+    auth: full.config.roleKey,
+    transport: (chains, { certified }) => new WebRtcTransport({
+      url, region: full.config.region, chains, certified, Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor,
     }),
     onPrune: (r) => {
       pruned += r.pruned;

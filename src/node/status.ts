@@ -13,7 +13,7 @@
 import { equal, toHex } from '../core/bytes.ts';
 import { Kind } from '../core/codec/block.ts';
 import { decodeCheckpoint } from '../core/codec/records.ts';
-import { checkpointRecords, type SignedCheckpoint } from '../core/ledger/checkpoints.ts';
+import { checkpointRecords, type SignedCheckpoint, checkpointKey } from '../core/ledger/checkpoints.ts';
 import type { Ledger } from '../core/ledger/ledger.ts';
 import { Chain, type ChainId } from '../core/types.ts';
 
@@ -41,7 +41,7 @@ export class CheckpointWatch {
   }
 
   private add(r: SignedCheckpoint): void {
-    const key = `${r.chain}:${r.fromTime}:${r.toTime}:${r.size}:${toHex(r.root)}`;
+    const key = checkpointKey(r);
     let g = this.groups.get(key);
     if (!g) this.groups.set(key, (g = { ...r, signers: [] }));
     for (const s of r.signers) if (!g.signers.some((x) => equal(x, s))) g.signers.push(s);

@@ -14,7 +14,10 @@
  *    plus the notification chain: CA statements, solver notifications for 20 patients, checkpoints)
  *    held by one full node; a new full node with an empty ledger syncs it over one 10 Mbit/s link
  *    (20–60 ms delay). Then a new thin node syncs the same day from the same peer.
- * 3. Attack (`--only attack`; `--attack-nodes A`, default 20): A nodes, 10% of them attackers with
+ * 3. Attack (`--only attack`; `--attack-nodes A`, default 20). Eclipse (`--sybils S`, default 40):
+ *    10% of the nodes are hosts with S ids of one source each dialling honest nodes and relaying
+ *    nothing — `gossip.delivery_under_eclipse`, `gossip.min_honest_peers_under_eclipse`. SYNC
+ *    work: `sync.attacker_cpu_fraction` (`--sync-entries N`). Then A nodes, 10% of them attackers with
  *    one ordinary link each (`--attacker-links`), one attack per run at the highest rate the node allows: `flood`
  *    (INVs of 256 random ids, 100 frames/s, 820 kB/s), `withhold` (re-announce every id heard, answer
  *    GETs with the first chunk of a fake 1 MB body, resent every 2 s), `orphans` (trace batches
@@ -339,6 +342,11 @@ async function attackBench(): Promise<void> {
     day: DAY, part: 0, epoch, epochPub: w.ledger.authority.epochKey(epoch)!, powBits: policy.pow.traceBits,
     stays: [{ start: DAY * 1440 + 600 + (i % 800), minutes: 10, latE7: 558_000_000 + i, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }],
   }));
+  const wallE = performance.now();
+  const e = await eclipseRun(w, ca, honest);
+  log(`eclipse: delivery ${e.delivery}, fewest honest peers of any honest node at any of ${e.samples} samples ${e.minHonest}, most sybil links on one node ${e.sybilLinks} (${Math.round(performance.now() - wallE)} ms wall)`);
+  emit('gossip.delivery_under_eclipse', e.delivery, 'ratio', { target: '1.0', ok: e.delivery === 1, note: `${ATTACK_NODES} nodes, 10% attackers each dialling from ${SYBILS} ids of one source, relaying nothing; 10 honest blocks, 5 min` });
+  emit('gossip.min_honest_peers_under_eclipse', e.minHonest, 'peers', { target: '≥ 4', ok: e.minHonest >= 4, note: `fewest honest peers of any honest node at any 5 s sample (${e.samples} samples); at most ${e.sybilLinks} sybil links on one node` });
   const results: Record<string, { delivery: number; memory: number; attackerLinks: number }> = {};
   for (const a of ['flood', 'withhold', 'orphans'] as Attack[]) {
     const wall0 = performance.now();
@@ -356,9 +364,177 @@ async function attackBench(): Promise<void> {
   emit('gossip.attacker_memory_bytes_per_node', memory, 'bytes', { target: `≤ budget ${Math.round(budget)} (${(links / H).toFixed(2)} attacker links per honest node × per-peer budget)`, ok: memory <= budget, note: 'largest 5 s sample, mean over honest nodes: wanted ids × 256 B + held pending + partial blocks on attackers\' links' });
 }
 
+// ───────────────────────────── 3a. eclipse by sybils ─────────────────────────────
+
+/** Ids each eclipse attacker dials from (`--sybils`, default 40, as in issue 17 finding 1). */
+const SYBILS = arg('--sybils', 40);
+
+/**
+ * `gossip.delivery_under_eclipse` and `gossip.min_honest_peers_under_eclipse`: A nodes, 10% of
+ * them attackers, each a host with SYBILS ids in one source (a network prefix) that all dial
+ * random honest nodes, redial 1–3 s after a link closes, answer dials too, say HELLO and relay
+ * nothing. 10 honest blocks one a second at honest nodes; over 5 minutes every 5 s the fewest
+ * honest peers any honest node has; delivery 40 s after the last block.
+ */
+async function eclipseRun(w: World, ca: Uint8Array[], honestBlocks: Uint8Array[]): Promise<{ delivery: number; minHonest: number; sybilLinks: number; samples: number }> {
+  const A = Math.round(ATTACK_NODES * 0.1);
+  const H = ATTACK_NODES - A;
+  const sim = new SimNetwork({ crypto: c, rootKey: w.root.publicKey, region: w.region, seed: SEED, startMs: w.nowMs + 1000, link: { delay: [10, 100] } });
+  const r = new Prng(SEED + 23);
+  for (let i = 0; i < H; i++) await sim.addNode(`n${i}`, 'full', { preload: ca });
+  log(`eclipse: ${H} honest nodes, ${A} attackers × ${SYBILS} ids`);
+  await sim.net.run(sim.net.now() + 20_000);
+  const nodes = sim.all();
+  const hello = encodeFrame({ type: 'hello', version: 1, region: w.region, chains: [1, 2], role: 'full' });
+  const silent = (l: Link) => {
+    l.send(hello);
+    l.onFrame = () => {};
+  };
+  const isSybil = (addr: string | undefined) => addr?.startsWith('sybil') ?? false;
+  for (let a = 0; a < A; a++) {
+    for (let k = 0; k < SYBILS; k++) {
+      const addr = `sybil${a}-${k}`;
+      sim.net.add(addr, { accept: silent }, { source: `evil-net-${a}`, chains: [1, 2] });
+      const dial = () => {
+        const target = nodes[r.int(H)].addr;
+        sim.net.connect(addr, target).then((l) => {
+          silent(l);
+          l.onClose = () => sim.net.clock.setTimeout(dial, 1_000 + r.int(2_000));
+        }, () => sim.net.clock.setTimeout(dial, 1_000 + r.int(2_000)));
+      };
+      sim.net.clock.setTimeout(dial, r.int(5_000));
+    }
+  }
+  let minHonest = Infinity;
+  let samples = 0;
+  let sybilLinks = 0;
+  const end = sim.net.now() + 300_000;
+  const sample = () => {
+    samples++;
+    for (const n of nodes) {
+      const ends = n.node.peers().map((p) => sim.net.linkInfo(p.link)?.remote);
+      minHonest = Math.min(minHonest, ends.filter((x) => x !== undefined && !isSybil(x)).length);
+      sybilLinks = Math.max(sybilLinks, ends.filter(isSybil).length);
+    }
+  };
+  const loop = () => {
+    if (sim.net.now() >= end) return;
+    sample();
+    sim.net.clock.setTimeout(loop, 5_000);
+  };
+  sim.net.clock.setTimeout(loop, 5_000);
+  await sim.net.run(sim.net.now() + 60_000); // the siege settles in
+  const want = honestBlocks.map((b) => toHex(c.sha256(b)));
+  for (const b of honestBlocks) {
+    void nodes[r.int(H)].node.publish(b);
+    await sim.net.run(sim.net.now() + 1_000);
+  }
+  await sim.net.run(end);
+  let have = 0;
+  for (const n of nodes) for (const h of want) if (n.ledger.has(h)) have++;
+  return { delivery: have / (H * want.length), minHonest, sybilLinks, samples };
+}
+
+// ───────────────────────────── 3b. reconciliation work an attacker can cause ─────────────────────────────
+
+/** Tracing-chain blocks the victim of the SYNC attacks holds (`--sync-entries`, default 150,000, as in issue 17 finding 5). */
+const SYNC_ENTRIES = arg('--sync-entries', 150_000);
+
+/**
+ * `sync.attacker_cpu_fraction`: the CPU a full node spends answering one attacking link's SYNC
+ * frames, as a fraction of one core, over 60 s of virtual time. The attacker keeps a copy of the
+ * victim's work budget (the defaults are public) and sends a frame whenever the budget allows one
+ * (never more than the frame limit, 200/s), so it is never penalised: the most it can make the node
+ * do without being disconnected. Three frame shapes, each a run: `skip` (a SKIP over the whole
+ * window between two one-id FINGERPRINTs of empty ranges at its ends), `fingerprint` (a wrong FINGERPRINT of the whole
+ * window) and `idlist` (256 random ids over the whole window). The figure is the worst; the time is
+ * the handler's wall time on this machine (frame decoding included), in virtual seconds of attack.
+ */
+async function syncAttackBench(): Promise<void> {
+  const { DEFAULT_SYNC, syncWork, SyncIndex } = await import('../../src/net/sync.ts');
+  const { MAX_BOUND } = await import('../../src/net/frames.ts');
+  const w = await World.create({ crypto: c, startMs, policy });
+  const ca = await notificationBlocks(w);
+  await w.upload(new UserKeys(c, c.randomBytes(32)), DAY, [{ start: DAY * 1440 + 600, minutes: 10, latE7: 558_000_000, lonE7: -42_000_000, radius: 8, source: Source.GNSS, precision: Precision.M10 }]);
+  const template = (await w.ledger.get(w.ledger.entries(Chain.TRACING).at(-1)!.id))!;
+  // N distinct blocks over the last 20 hours: the template with another time and another signature
+  // (preloaded blocks are trusted, not verified: docs of SimNetwork)
+  const r = new Prng(SEED + 5);
+  const t1 = w.timeSec();
+  const blocks: Uint8Array[] = [];
+  for (let i = 0; i < SYNC_ENTRIES; i++) {
+    const b = template.slice();
+    new DataView(b.buffer).setUint32(5, t1 - 72_000 + Math.floor((i * 72_000) / SYNC_ENTRIES));
+    b.set(r.bytes(32), b.length - 64);
+    blocks.push(b);
+  }
+  const results: Record<string, number> = {};
+  for (const shape of ['skip', 'fingerprint', 'idlist'] as const) {
+    const sim = new SimNetwork({ crypto: c, rootKey: w.root.publicKey, region: w.region, seed: SEED, startMs: w.nowMs + 1000, link: { delay: [10, 20] }, node: { mesh: { rotateMs: 0 } } });
+    const victim = await sim.addNode('v', 'full', { preload: [...ca, ...blocks] });
+    sim.net.add('evil', { accept: (l) => l.close('no') });
+    const p = sim.net.connect('evil', 'v');
+    await sim.net.run(sim.net.now() + 500);
+    const evil = await p;
+    evil.send(encodeFrame({ type: 'hello', version: 1, region: w.region, chains: [1, 2], role: 'full' }));
+    await sim.net.run(sim.net.now() + 1000);
+    // time the victim's handler of the attacker's link
+    const vp = [...(victim.node as unknown as { peersByLink: Map<string, { link: { id: string; onFrame?: (f: Uint8Array) => void } }> }).peersByLink.values()]
+      .find((x) => sim.net.linkInfo(x.link.id)?.remote === 'evil')!;
+    let busyMs = 0;
+    const inner = vp.link.onFrame!;
+    vp.link.onFrame = (f) => {
+      const t = performance.now();
+      inner(f);
+      busyMs += performance.now() - t;
+    };
+    const top = { time: t1 + 10_000, prefix: new Uint8Array(0) };
+    const start = { time: 0, prefix: new Uint8Array(0) };
+    const frame = shape === 'skip'
+      ? { type: 'sync' as const, chain: Chain.TRACING, start, ranges: [{ upper: { time: 1, prefix: new Uint8Array(0) }, mode: 'fingerprint' as const, count: 1, fingerprint: new Uint8Array(16) }, { upper: top, mode: 'skip' as const }, { upper: MAX_BOUND, mode: 'fingerprint' as const, count: 1, fingerprint: new Uint8Array(16) }] }
+      : shape === 'fingerprint'
+        ? { type: 'sync' as const, chain: Chain.TRACING, start, ranges: [{ upper: MAX_BOUND, mode: 'fingerprint' as const, count: 1, fingerprint: new Uint8Array(16) }] }
+        : { type: 'sync' as const, chain: Chain.TRACING, start, ranges: [{ upper: MAX_BOUND, mode: 'idlist' as const, ids: sortIds(Array.from({ length: 256 }, () => r.bytes(32))) }] };
+    const bytes = encodeFrame(frame);
+    // the attacker's copy of the victim's budget
+    const index = new SyncIndex();
+    for (const e of victim.ledger.entries(Chain.TRACING)) index.add(e.time, e.id);
+    const cost = Math.min(syncWork(index, frame), DEFAULT_SYNC.workBurst);
+    let tokens = DEFAULT_SYNC.workBurst;
+    let sent = 0;
+    const T = 60_000;
+    const t0 = sim.net.now();
+    const tick = 5; // ms: at most 200 frames/s
+    let last = t0;
+    const loop = () => {
+      const now = sim.net.now();
+      if (now >= t0 + T) return;
+      tokens = Math.min(DEFAULT_SYNC.workBurst, tokens + ((now - last) / 1000) * DEFAULT_SYNC.workPerSec);
+      last = now;
+      if (tokens >= cost * 1.01) {
+        tokens -= cost;
+        evil.send(bytes);
+        sent++;
+      }
+      sim.net.clock.setTimeout(loop, tick);
+    };
+    sim.net.clock.setTimeout(loop, 0);
+    await sim.net.run(t0 + T + 1000);
+    const penalties = victim.node.stats().penalties;
+    results[shape] = busyMs / T;
+    log(`sync attack ${shape}: ${sent} frames in ${T / 1000} s (charged ${cost} ids each), victim busy ${Math.round(busyMs)} ms = ${(100 * busyMs / T).toFixed(2)} % of a core, ${penalties} penalties`);
+  }
+  const worst = Math.max(...Object.values(results));
+  const each = Object.entries(results).map(([k, v]) => `${k} ${(100 * v).toFixed(2)} %`).join(', ');
+  emit('sync.attacker_cpu_fraction', worst, 'core', { target: '≤ 0.05', ok: worst <= 0.05, note: `worst of: ${each}; one link sending SYNC frames as fast as the work budget allows for 60 s against ${SYNC_ENTRIES} tracing blocks; handler wall time / attack time` });
+}
+
 if (!only || only === 'gossip') {
   await gossipBench(0);
   await gossipBench(0.01);
 }
 if (!only || only === 'sync') await syncBench();
-if (!only || only === 'attack') await attackBench();
+if (!only || only === 'attack') {
+  await syncAttackBench();
+  await attackBench();
+}

@@ -33,9 +33,10 @@ test('a page whose node runs in a Worker syncs from a full node and hands it an 
   const w = await World.create({ crypto: c, startMs: Date.now() - 5_000 });
   const full = await FullNode.open({ dir, role: 'archive', crypto: c, config: { region: w.region, rootKey: w.root.publicKey, epochKeys: new Map() } });
   for (const e of w.ledger.entries(Chain.NOTIFICATION)) await full.ingest((await w.ledger.get(e.id))!);
+  // it proves a certified key (a validator's) on each link, over the DTLS fingerprints of the real connection (src/net/auth.ts)
   const n = assembleNode({
-    ledger: full.ledger, role: 'full', clock: hostClock(), crypto: c, tickMs: 250,
-    transport: (chains) => new WebRtcTransport({ url: signal.url, region: w.region, chains, Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor }),
+    ledger: full.ledger, role: 'full', clock: hostClock(), crypto: c, tickMs: 250, auth: w.validators[0],
+    transport: (chains, { certified }) => new WebRtcTransport({ url: signal.url, region: w.region, chains, certified, Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl: WebSocket as unknown as WebSocketCtor }),
   });
   n.start();
   try {
@@ -60,6 +61,12 @@ test('a page whose node runs in a Worker syncs from a full node and hands it an 
     }, 'the worker synced the notification chain through the page', 60_000, 500);
     assert.equal(await call('signaling'), 'open', 'the page tells the worker the signaling state');
     assert.ok((await call('peers')) as number >= 1);
+    // the channel binding crossed from the page's RTCPeerConnection to the worker: the proof verified there
+    const infos = (await until(async () => {
+      const p = (await call('peerInfo')) as { certified: boolean; score: number }[];
+      return p.some((x) => x.certified) ? p : null;
+    }, 'the worker node sees the full node as a certified peer', 15_000)) as { certified: boolean; score: number }[];
+    assert.ok(infos.every((x) => x.score === 0), `no peer was penalised (a bad binding would be a BAD_AUTH): ${JSON.stringify(infos)}`);
 
     const up = (await call('upload')) as { id: string; status: string };
     assert.equal(up.status, 'uploaded');

@@ -24,6 +24,7 @@ import { Chain, Precision, Source } from '../../src/core/types.ts';
 import type { CryptoProvider } from '../../src/core/crypto.ts';
 import { seededCrypto } from './seeded-crypto.ts';
 import { D, history, replay, rng, shuffled } from './order-fixture.ts';
+import { tallyLedger } from '../../src/core/ledger/transparency.ts';
 
 /** novifinancial/ed25519-speccheck cases.json (public key, signature): small-order, mixed-order, non-canonical R and A, S ≥ L. */
 const SPECCHECK: [string, string][] = [
@@ -138,4 +139,50 @@ test('agreement: the crafted signatures do split providers that disagree (a cofa
   assert.equal(nobleCrypto.ed25519Verify(dayPub, signedMessage(mixed), mixed.signature!), false);
   assert.equal(nodeCrypto.ed25519Verify(dayPub, signedMessage(mixed), mixed.signature!), false);
   assert.ok(toHex(dayPub).length === 64);
+});
+
+/**
+ * Issue 17 finding 6, "must hold": thin and full nodes (noble and OpenSSL) fed the same blocks in
+ * any order, with revocations and checkpoints, agree on which diagnoses count — the Transparency
+ * tallies are equal. Before, a thin node judged a revoked diagnostician's sealed diagnosis (d1 of
+ * the history) void: it holds only case blocks, so its root of a tracing interval never matched.
+ */
+test('issue 17 finding 6: thin and full nodes (noble and OpenSSL) given the same blocks in any order count the same case blocks; their Transparency tallies are equal', async () => {
+  const seeds = process.env.SEED ? fc.constant(Number(process.env.SEED)) : fc.integer({ min: 1, max: 1_000_000 });
+  let runs = 0;
+  await fc.assert(fc.asyncProperty(seeds, fc.integer({ min: 0, max: 2 ** 31 }), async (seed, orderSeed) => {
+    const c = seededCrypto(`thin-full-${seed}`);
+    const h = await history(c, seed);
+    const r = rng(orderSeed);
+    const n = h.blocks.length;
+    const [fullNoble, fullOpenssl, thinNoble, thinOpenssl] = await Promise.all([
+      replay(nobleCrypto, h, h.blocks, shuffled(n, r)),
+      replay(nodeCrypto, h, h.blocks, shuffled(n, r)),
+      replay(nobleCrypto, h, h.blocks, shuffled(n, r), true),
+      replay(nodeCrypto, h, h.blocks, shuffled(n, r), true),
+    ]);
+    // a thin node refuses exactly the trace batches (not carried), nothing else
+    for (const x of [thinNoble, thinOpenssl]) {
+      const refused = x.rejected.map((s) => Number(s.split(':')[0]));
+      assert.deepEqual(x.rejected.map((s) => s.split(':')[1]).filter((code) => code !== 'not_carried'), [], `seed ${seed}: ${x.rejected}`);
+      assert.deepEqual(refused.sort((a, b) => a - b), h.blocks.flatMap((b, i) => (decodeBlock(b).kind === Kind.TRACE_BATCH ? [i] : [])));
+    }
+    // what a thin node holds counts the same there as on a full node
+    const held = (x: typeof thinNoble) => x.ledger.entries(Chain.NOTIFICATION).concat(x.ledger.entries(Chain.TRACING)).map((e) => e.hex).sort();
+    const counting = (x: typeof thinNoble, ids: string[]) => ids.filter((hex) => x.ledger.counts(hex));
+    const thinIds = held(thinNoble);
+    assert.deepEqual(held(thinOpenssl), thinIds);
+    const expected = counting(fullNoble, thinIds);
+    for (const x of [fullOpenssl, thinNoble, thinOpenssl]) assert.deepEqual(counting(x, thinIds), expected, `seed ${seed}: the same case and notification blocks count (rerun: SEED=${seed})`);
+    assert.equal(thinNoble.ledger.counts(h.named.d1), true, `seed ${seed}: the diagnosis sealed before its diagnostician's revocation counts on the thin node`);
+    for (const name of ['d2', 'd3', 'd4', 'd5']) assert.equal(thinNoble.ledger.counts(h.named[name]), false, `seed ${seed}: ${name}`);
+    // the Transparency view: equal tallies
+    const q = fullNoble.ledger.authority.policy.checkpointQuorum;
+    const tally = async (x: typeof thinNoble) => (await tallyLedger(x.ledger)).summary(q);
+    const want = await tally(fullNoble);
+    for (const x of [fullOpenssl, thinNoble, thinOpenssl]) assert.deepEqual(await tally(x), want, `seed ${seed}: equal Transparency tallies`);
+    assert.ok(want.cases.length >= 1, 'the tallies count a case');
+    runs++;
+  }), { numRuns: process.env.SEED ? 1 : 6, seed: 20270 });
+  assert.ok(runs >= 1);
 });

@@ -212,9 +212,12 @@ const arbPolicyJson: fc.Arbitrary<string> = fc.oneof(
   fc.json({ maxDepth: 2 }).filter((s) => utf8(s).length <= 4096),
 );
 const arbCheckpoint: fc.Arbitrary<CheckpointBody> = fc
-  .record({ chain: fc.constantFrom(1, 2), a: u32, b: u32, size: u32, root: bytes(32) })
+  .record({ chain: fc.constantFrom(1, 2), a: u32, b: u32, size: u32, root: bytes(32), casesPart: fc.double({ min: 0, max: 1, noNaN: true }), casesRoot: bytes(32) })
   .filter((r) => r.a !== r.b)
-  .map(({ a, b, ...r }) => ({ ...r, fromTime: Math.min(a, b), toTime: Math.max(a, b) }));
+  .map(({ a, b, casesPart, casesRoot, ...r }) => ({
+    ...r, fromTime: Math.min(a, b), toTime: Math.max(a, b),
+    ...(r.chain === 1 ? { cases: { size: Math.floor(r.size * casesPart), root: casesRoot } } : {}),
+  }));
 
 // ───────────────────────────── block envelope helpers ─────────────────────────────
 
@@ -381,9 +384,19 @@ refuses<RevocationBody>('revocation', { subject: b32, revokedAt: 1_772_000_000, 
   { subject: short(33) }, { revokedAt: -1 }, { revokedAt: 2 ** 32 }, { reason: 256 }, { reason: -1 },
 ]);
 refuses<EpochKeyBody>('epoch key', { epoch: 2930, publicKey: b32 }, encodeEpochKey, decodeEpochKey, [{ epoch: -1 }, { epoch: 2 ** 32 }, { publicKey: short(31) }]);
-refuses<CheckpointBody>('checkpoint', { chain: 1, fromTime: 100, toTime: 200, size: 7, root: b32 }, encodeCheckpoint, decodeCheckpoint, [
+refuses<CheckpointBody>('checkpoint', { chain: 1, fromTime: 100, toTime: 200, size: 7, root: b32, cases: { size: 2, root: b32 } }, encodeCheckpoint, decodeCheckpoint, [
   { chain: 0 }, { chain: 3 }, { fromTime: -1 }, { toTime: 2 ** 32 }, { toTime: 100 }, { toTime: 50 }, { size: -1 }, { size: 2 ** 32 }, { root: short(31) },
+  { cases: undefined }, { chain: 2 }, { cases: { size: 2, root: short(31) } }, { cases: { size: -1, root: b32 } }, { cases: { size: 8, root: b32 } },
 ]);
+
+test('checkpoint: a tracing checkpoint that claims more case blocks than blocks does not decode', () => {
+  const body = encodeCheckpoint({ chain: 1, fromTime: 100, toTime: 200, size: 7, root: b32, cases: { size: 7, root: b32 } });
+  const over = body.slice();
+  new DataView(over.buffer).setUint32(45, 8);
+  assert.throws(() => decodeCheckpoint(over), (e: Error) => e instanceof CodecError && /8 case blocks of 7/.test(e.message));
+  assert.equal(body.length, 81);
+  assert.equal(encodeCheckpoint({ chain: 2, fromTime: 100, toTime: 200, size: 7, root: b32 }).length, 45);
+});
 
 test('policy statement: 4096 bytes of UTF-8 encode, 4097 throw RangeError; a leading U+FEFF survives the round trip', () => {
   const max = 'é'.repeat(2048);
@@ -509,7 +522,7 @@ test('a sealed block of any kind with any single bit flipped is rejected by the 
     ['self-report', selfReportBlock(c, keys, { ...n(1), epoch, epochPub, onset: D, days: [D - 1, D], powBits: DEFAULT_POLICY.pow.selfReportBits })],
     ['diagnosis', diagnosisBlock(c, w.diagnostician, { ...n(1), epoch, epochPub, onset: D, lookback: 2, challenge, endorsed: proveDays(keys, [D - 2, D - 1, D], w.diagnostician.publicKey, challenge) })],
     ['notification', notificationBlock(c, w.solver, { exposureDay: D, level: 2, P: set.P, n: set.n, salt: set.salt, data: set.data }, n(2))],
-    ['checkpoint', checkpointBlock(c, w.validators[0], { chain: 1, fromTime: t - 3600, toTime: t, size: 0, root: c.sha256(new Uint8Array(0)) }, n(2))],
+    ['checkpoint', checkpointBlock(c, w.validators[0], { chain: 1, fromTime: t - 3600, toTime: t, size: 0, root: c.sha256(new Uint8Array(0)), cases: { size: 0, root: c.sha256(new Uint8Array(0)) } }, n(2))],
     ['certificate', certificateBlock(c, w.root, { serial: c.randomBytes(16), role: Role.SOLVER, region: w.region, subject: newRoleKey(c).publicKey, notBefore: t, notAfter: t + 86_400, name: 'Solver B' }, n(2))],
     ['revocation', revocationBlock(c, w.root, { subject: newRoleKey(c).publicKey, revokedAt: t, reason: 1 }, n(2))],
     ['epoch key', epochKeyBlock(c, w.root, epoch + 1, c.x25519PublicKey(c.randomBytes(32)), n(2))],

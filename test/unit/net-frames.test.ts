@@ -86,7 +86,9 @@ const prove: fc.Arbitrary<Frame> = rec({ id: bytes(32), chain, from: fc.integer(
 const proof: fc.Arbitrary<Frame> = rec({ id: bytes(32), root: bytes(32), status: fc.integer({ min: 0, max: 2 }), index: fc.integer({ min: 0, max: 0xffffffff }), path: fc.array(bytes(32), { maxLength: 32 }) })
   .map((f) => (f.status === 0 ? { type: 'proof', ...f, status: 0 } : { type: 'proof', id: f.id, root: f.root, status: f.status as 1, index: 0, path: [] }));
 
-const anyFrame = fc.oneof(hello, bye, inv, get, notfound, receipt, block, sync, prove, proof);
+const auth: fc.Arbitrary<Frame> = rec({ key: bytes(32), sig: bytes(64) }).map((f) => ({ type: 'auth', ...f }));
+
+const anyFrame = fc.oneof(hello, bye, inv, get, notfound, receipt, block, sync, prove, proof, auth);
 
 /** Positions to test in a frame: all for small frames, a sample (ends included) for big ones. */
 function positions(n: number): number[] {
@@ -182,7 +184,7 @@ test('decodeFrame names what is wrong: too long, empty, unknown type, version, r
   };
   assert.equal(code(new Uint8Array(MAX_FRAME + 1)), 'too_long');
   assert.equal(code(new Uint8Array(0)), 'truncated');
-  assert.equal(code(new Uint8Array([11])), 'unknown_type');
+  assert.equal(code(new Uint8Array([12])), 'unknown_type');
   assert.equal(code(new Uint8Array([0])), 'unknown_type');
   assert.equal(code(new Uint8Array([1, 2, 0, 1, 3, 1])), 'version');
   assert.equal(code(new Uint8Array([1, 1, 0, 1, 1, 1])), 'range', 'a full node must carry both chains');

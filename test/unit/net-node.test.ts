@@ -172,8 +172,10 @@ test('malicious peers are disconnected and banned; honest blocks arrive everywhe
   const bad1 = tamper(f.trace[100]);
   const bad2 = tamper(f.trace[101]);
   const unrequested = f.trace[102];
-  // the adversary answers inbound links (honest nodes may dial it) with garbage
-  sim.net.add('evil', { accept: (l) => sim.net.clock.setTimeout(() => l.send(new Uint8Array([3, 1, 0, 9])), 0) }, { chains: [1, 2] });
+  // the adversary answers inbound links (honest nodes may dial it: each keeps 4 outbound peers) with
+  // garbage — once its scripted attacks below are under way, so that each target meets its script first
+  let playing = false;
+  sim.net.add('evil', { accept: (l) => (playing ? sim.net.clock.setTimeout(() => l.send(new Uint8Array([3, 1, 0, 9])), 0) : l.close('busy')) }, { chains: [1, 2] });
   await sim.net.run(sim.net.now() + 3_000);
 
   const scripts: [string, string, (l: Link) => void][] = [
@@ -213,6 +215,7 @@ test('malicious peers are disconnected and banned; honest blocks arrive everywhe
       };
     }
   }
+  playing = true;
   // honest traffic meanwhile
   const honest = f.trace.slice(0, 30);
   for (const [i, b] of honest.entries()) {

@@ -15,8 +15,8 @@ import { compare, toHex } from '../../src/core/bytes.ts';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { Prng } from '../../src/core/prng.ts';
 import { Chain } from '../../src/core/types.ts';
-import { compareToBound, decodeFrame, encodeFrame, MAX_FRAME, type SyncFrame } from '../../src/net/frames.ts';
-import { boundBetween, LEAF_IDS, openSync, reconcile, SyncIndex, type SyncItem } from '../../src/net/sync.ts';
+import { compareToBound, decodeFrame, encodeFrame, MAX_FRAME, sortIds as sortIds, type SyncFrame } from '../../src/net/frames.ts';
+import { boundBetween, LEAF_IDS, openSync, reconcile, SyncIndex, syncWork, type SyncItem } from '../../src/net/sync.ts';
 
 const sha = (d: Uint8Array) => c.sha256(d);
 
@@ -154,4 +154,49 @@ test('a big answer is split into several canonical frames', () => {
   assert.equal(needs.a.size, 400);
   assert.ok(frames > 3);
   assert.ok(LEAF_IDS * 32 < MAX_FRAME);
+});
+
+test('issue 17 finding 5: answering any SYNC frame reads at most twice the work it is charged; a SKIP reads nothing', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 2 ** 31 }),
+      fc.integer({ min: 0, max: 600 }),
+      fc.array(fc.record({ cut: fc.integer({ min: 0, max: 1_000 }), mode: fc.constantFrom('skip', 'fingerprint', 'idlist'), count: fc.integer({ min: 0, max: 700 }), ids: fc.integer({ min: 0, max: 40 }) }), { minLength: 1, maxLength: 12 }),
+      (seed, n, spec) => {
+        const r = new Prng(seed);
+        const ix = index(randomItems(r, n, 1_000));
+        // ranges with strictly increasing upper bounds, none of them SKIP first, last or after a SKIP (canonical)
+        const cuts = [...new Set(spec.map((x) => x.cut))].sort((a, b) => a - b);
+        const ranges: SyncFrame['ranges'] = [];
+        cuts.forEach((cut, k) => {
+          const s = spec[k];
+          const upper = k === cuts.length - 1 ? { time: 0xffffffff, prefix: new Uint8Array(0) } : { time: 1_000_001 + cut, prefix: new Uint8Array(0) };
+          const skipOk = k > 0 && k < cuts.length - 1 && ranges[k - 1].mode !== 'skip';
+          const mode = s.mode === 'skip' && !skipOk ? 'fingerprint' : s.mode;
+          if (mode === 'skip') ranges.push({ upper, mode });
+          else if (mode === 'fingerprint') ranges.push({ upper, mode, count: s.count, fingerprint: r.bytes(16) });
+          else ranges.push({ upper, mode, ids: sortIds(Array.from({ length: s.ids }, () => r.bytes(32))) });
+        });
+        const frame = decodeFrame(encodeFrame({ type: 'sync', chain: Chain.TRACING, start: { time: 1_000_000, prefix: new Uint8Array(0) }, ranges })) as SyncFrame;
+        const before = ix.reads;
+        reconcile(ix, frame, sha);
+        const read = ix.reads - before;
+        assert.ok(read <= 2 * syncWork(ix, frame), `${read} items read for a frame charged ${syncWork(ix, frame)}`);
+      },
+    ),
+    { numRuns: 300, seed: 17 },
+  );
+  // the shape of the attack: a SKIP over 20,000 ids between two empty FINGERPRINT ranges reads no item
+  const r = new Prng(5);
+  const ix = index(randomItems(r, 20_000, 86_400));
+  const attack: SyncFrame = { type: 'sync', chain: Chain.TRACING, start: { time: 0, prefix: new Uint8Array(0) }, ranges: [
+    { upper: { time: 1, prefix: new Uint8Array(0) }, mode: 'fingerprint', count: 1, fingerprint: new Uint8Array(16) },
+    { upper: { time: 3_000_000, prefix: new Uint8Array(0) }, mode: 'skip' },
+    { upper: { time: 0xffffffff, prefix: new Uint8Array(0) }, mode: 'fingerprint', count: 1, fingerprint: new Uint8Array(16) },
+  ] };
+  const before = ix.reads;
+  const res = reconcile(ix, decodeFrame(encodeFrame(attack)) as SyncFrame, sha);
+  assert.equal(ix.reads - before, 0, 'no item of the 20,000 under the SKIP was read');
+  assert.equal(syncWork(ix, attack), 3);
+  assert.ok(res.mustAnswer && res.frames.length === 1, 'the two empty FINGERPRINT ranges are answered (with id lists of nothing)');
 });

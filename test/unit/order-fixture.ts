@@ -142,9 +142,14 @@ export interface Summary {
   pending: number;
 }
 
-/** Add `blocks` in `order` to a fresh ledger verifying with `c`; summarise it. Rejections are returned, not thrown. */
-export async function replay(c: CryptoProvider, h: { w: World; endMs: number }, blocks: Uint8Array[], order: number[]): Promise<{ ledger: Ledger; summary: Summary; rejected: string[] }> {
-  const ledger = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: h.w.root.publicKey, region: h.w.region, now: () => h.endMs, carries: [Chain.TRACING, Chain.NOTIFICATION] });
+/**
+ * Add `blocks` in `order` to a fresh ledger verifying with `c` — a full node's, or with `thin` a
+ * browser's (the notification chain and the tracing chain's case blocks; its other blocks are
+ * refused `not_carried`) — and summarise it. Rejections are returned, not thrown.
+ */
+export async function replay(c: CryptoProvider, h: { w: World; endMs: number }, blocks: Uint8Array[], order: number[], thin = false): Promise<{ ledger: Ledger; summary: Summary; rejected: string[] }> {
+  const carries: ChainId[] = thin ? [Chain.NOTIFICATION] : [Chain.TRACING, Chain.NOTIFICATION];
+  const ledger = new Ledger({ crypto: c, store: new MemoryStore(), rootKey: h.w.root.publicKey, region: h.w.region, now: () => h.endMs, carries });
   await ledger.open();
   const rejected: string[] = [];
   for (const i of order) {

@@ -276,7 +276,7 @@ test("rule 'unauthorized': a certified key acting in another role or region is r
   const patient = user();
   const common = { region: w.region, timeSec: w.timeSec(), parents: [] };
   const t = w.timeSec();
-  const cp = { chain: 1, fromTime: t - 3600, toTime: t, size: 0, root: c.sha256(new Uint8Array(0)) };
+  const cp = { chain: 1, fromTime: t - 3600, toTime: t, size: 0, root: c.sha256(new Uint8Array(0)), cases: { size: 0, root: c.sha256(new Uint8Array(0)) } };
   await rejects(w.ledger, diagnosis(w, w.solver, patient), 'unauthorized', /another role or region/);
   await accepts(w.ledger, diagnosis(w, w.diagnostician, patient));
   const n = tagSetBody();
@@ -345,7 +345,7 @@ test("rule 'bad_body': a correctly signed block of every kind whose body does no
   const goodCert = encodeCertificate(cert);
   const badCert = goodCert.slice();
   badCert[16] = 9; // role 9
-  const goodCp = encodeCheckpoint({ chain: 1, fromTime: t - 60, toTime: t, size: 0, root: c.sha256(new Uint8Array(0)) });
+  const goodCp = encodeCheckpoint({ chain: 1, fromTime: t - 60, toTime: t, size: 0, root: c.sha256(new Uint8Array(0)), cases: { size: 0, root: c.sha256(new Uint8Array(0)) } });
   const badCp = goodCp.slice();
   badCp.set(badCp.subarray(1, 5), 5); // toTime = fromTime
   const cases: [string, KindCode, Uint8Array, Uint8Array, { secretKey: Uint8Array; publicKey: Uint8Array } | null, number][] = [

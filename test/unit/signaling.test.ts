@@ -337,7 +337,7 @@ test('joining more than maxRoomsPerConnection rooms closes with 4003', async () 
 });
 
 test('joining a full room closes with 4004', async () => {
-  await withServer({ maxRoomSize: 2 }, async (s) => {
+  await withServer({ maxRoomSize: 2, maxRoomMembersPerSource: 2 }, async (s) => {
     const [a, b, c] = await Promise.all([Peer.connect(s.url), Peer.connect(s.url), Peer.connect(s.url)]);
     await a.join(ROOM);
     await b.join(ROOM);
@@ -433,7 +433,7 @@ test('a client that does not answer pings is closed with 4006; one that does sta
 });
 
 test('connections beyond maxConnections are closed with 4007', async () => {
-  await withServer({ maxConnections: 2 }, async (s) => {
+  await withServer({ maxConnections: 2, maxConnectionsPerSource: 2 }, async (s) => {
     const a = await Peer.connect(s.url);
     await Peer.connect(s.url);
     const c = Peer.raw(s.url);
@@ -627,7 +627,7 @@ test('the CLI exits 2 with a message on --port abc', async () => {
 });
 
 test('issue 9 finding 8: handshakes in progress are bounded (count, total, time); honest clients still connect', async () => {
-  await withServer({ maxConnections: 3, maxHandshakes: 3, handshakeTimeoutMs: 400 }, async (s) => {
+  await withServer({ maxConnections: 3, maxHandshakes: 3, handshakeTimeoutMs: 400, maxConnectionsPerSource: 3, maxHandshakesPerSource: 3 }, async (s) => {
     // 10 TCP connections that start nothing: only maxHandshakes are kept, and only until the timeout
     const socks = await Promise.all(Array.from({ length: 10 }, async () => {
       const sock = connect(s.port, '127.0.0.1');
@@ -657,4 +657,99 @@ test('issue 9 finding 8: a signal a peer addresses to itself is refused, not rel
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(a.msgs.filter((m) => m.t === 'signal').length, 0, 'nothing was relayed back');
   });
+});
+
+// ───────────────────────────── issue 17 finding 2: per-source quotas ─────────────────────────────
+// Loopback is 127.0.0.0/8 on Linux: 127.0.0.x and 127.0.1.x are two /24 sources on one machine.
+
+test('issue 17 finding 2: one address cannot hold more than a tenth of the connection slots; a newcomer from another address is welcomed', async () => {
+  await withServer({ maxConnections: 300 }, async (s) => {
+    assert.equal(s.limits.maxConnectionsPerSource, 30, 'a tenth of maxConnections by default');
+    const attacker: Peer[] = [];
+    let refused: { code: number; reason: string } | undefined;
+    for (let i = 0; i < 300 && !refused; i++) {
+      const p = Peer.raw(s.url);
+      const first = await Promise.race([p.next('welcome').then(() => null), p.closed]);
+      if (first) refused = first;
+      else attacker.push(p);
+    }
+    assert.equal(attacker.length, 30, `${attacker.length} connections from one /24 were welcomed`);
+    assert.equal(refused?.code, CloseCode.SOURCE_FULL);
+    // a newcomer from another network is welcomed while the attacker holds its share
+    const other = await Peer.connect(s.url, { localAddress: '127.0.1.1' });
+    assert.match(other.id, /^[0-9a-f]{32}$/);
+    assert.notEqual(other.id.slice(0, 8), attacker[0].id.slice(0, 8), 'another source, another tag');
+    assert.equal(new Set(attacker.map((p) => p.id.slice(0, 8))).size, 1, 'one source, one tag');
+    assert.equal((await health(s)).connections, 31);
+    await Promise.all([...attacker, other].map((p) => p.close()));
+  });
+});
+
+test('issue 17 finding 2: one source holds at most a tenth of a room, and room samples take sources first', async () => {
+  await withServer({ maxRoomSize: 200, maxConnections: 400 }, async (s) => {
+    assert.equal(s.limits.maxRoomMembersPerSource, 20);
+    const sybils: Peer[] = [];
+    for (let i = 0; i < 20; i++) {
+      const p = await Peer.connect(s.url);
+      await p.join(ROOM);
+      sybils.push(p);
+    }
+    const extra = await Peer.connect(s.url);
+    extra.send({ t: 'join', room: ROOM });
+    assert.equal((await extra.closed).code, CloseCode.ROOM_FULL, 'the 21st member from one source is refused');
+    const honest: Peer[] = [];
+    for (let i = 2; i < 12; i++) {
+      const p = await Peer.connect(s.url, { localAddress: `127.0.${i}.1` });
+      await p.join(ROOM);
+      honest.push(p);
+    }
+    const sybilTag = sybils[0].id.slice(0, 8);
+    const newcomer = await Peer.connect(s.url, { localAddress: '127.0.20.1' });
+    const sample = await newcomer.join(ROOM);
+    const fromSybil = sample.filter((id) => id.slice(0, 8) === sybilTag).length;
+    // 11 sources, a sample of 20: at most ⌈20/11⌉ = 2 from any one (uniform over the 30 members: ~13 of 20)
+    assert.ok(fromSybil <= 2, `${fromSybil} of ${sample.length} sampled ids are the one source's`);
+    assert.deepEqual(honest.map((p) => p.id).filter((id) => !sample.includes(id)), [], 'every honest source is in the sample');
+    await Promise.all([...sybils, ...honest, newcomer].map((p) => p.close()));
+  });
+});
+
+test('issue 17 finding 2: handshakes in progress from one source are bounded; another source still connects', async () => {
+  await withServer({ maxHandshakes: 40, handshakeTimeoutMs: 5_000 }, async (s) => {
+    assert.equal(s.limits.maxHandshakesPerSource, 4);
+    const socks = await Promise.all(Array.from({ length: 12 }, async () => {
+      const sock = connect({ port: s.port, host: '127.0.0.1' });
+      sock.on('error', () => {});
+      const state = { closed: false };
+      sock.on('close', () => (state.closed = true));
+      await once(sock, 'connect');
+      return state;
+    }));
+    await until(() => socks.filter((x) => !x.closed).length === 4, 'only 4 upgrades in progress from one source are kept');
+    const other = await Peer.connect(s.url, { localAddress: '127.0.1.1' });
+    await other.join(ROOM);
+    await other.close();
+  });
+});
+
+test('issue 17 finding 2: the source of a client comes from a proxy header only when configured, and only from a trusted proxy', async () => {
+  const { sourceOf, clientAddress } = await import('../../signaling/source.ts');
+  const p = { v4: 24, v6: 48 };
+  assert.equal(sourceOf('198.51.100.7', p), 'v4/198.51.100.0/24');
+  assert.equal(sourceOf('::ffff:198.51.100.7', p), 'v4/198.51.100.0/24');
+  assert.equal(sourceOf('2001:db8:1:2::5', p), 'v6/2001:db8:1::/48');
+  assert.equal(sourceOf('2001:db8:1:ffff:1:2:3:4', p), 'v6/2001:db8:1::/48');
+  assert.equal(sourceOf('10.1.2.3', { v4: 32, v6: 48 }), 'v4/10.1.2.3/32');
+  assert.equal(sourceOf(undefined, p), 'unknown');
+  const req = (remote: string, headers: Record<string, string>) => ({ socket: { remoteAddress: remote }, headers }) as never;
+  const xff = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' };
+  assert.equal(clientAddress(req('127.0.0.1', xff)), '127.0.0.1', 'no header configured: the socket');
+  assert.equal(clientAddress(req('127.0.0.1', xff), { header: 'x-forwarded-for' }), '198.51.100.7', 'the entry the proxy added');
+  assert.equal(clientAddress(req('192.0.2.1', xff), { header: 'x-forwarded-for' }), '192.0.2.1', 'an untrusted sender cannot choose its source');
+  assert.equal(clientAddress(req('127.0.0.1', { 'x-forwarded-for': 'not an address' }), { header: 'x-forwarded-for' }), '127.0.0.1');
+  assert.deepEqual(parseSignalingArgs(['--source-header', 'x-real-ip', '--trusted-proxies', '10.0.0.2'], {}), {
+    help: false, log: false, options: { host: '127.0.0.1', port: 8787, limits: {}, sourceHeader: 'x-real-ip', trustedProxies: ['10.0.0.2', '::ffff:10.0.0.2'] },
+  });
+  assert.throws(() => parseSignalingArgs(['--trusted-proxies', '10.0.0.2'], {}), UsageError);
+  assert.throws(() => parseSignalingArgs(['--source-prefix-v4', '33'], {}), UsageError);
 });

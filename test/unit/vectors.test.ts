@@ -237,8 +237,8 @@ test('record bodies decode to the inputs (§7)', () => {
     { day: INPUT.day0, level: 2, P: V.tagSet.P, n: V.tagSet.n, salt: V.tagSet.salt, data: V.tagSet.data });
 
   const cp = decodeCheckpoint(blockOf(V.merkle.checkpoint.block).body);
-  assert.deepEqual({ chain: cp.chain, from: cp.fromTime, to: cp.toTime, size: cp.size, root: toHex(cp.root) },
-    { chain: Chain.TRACING, from: V.merkle.fromTime, to: V.merkle.toTime, size: V.merkle.ids.length, root: V.merkle.root });
+  assert.deepEqual({ chain: cp.chain, from: cp.fromTime, to: cp.toTime, size: cp.size, root: toHex(cp.root), cases: { size: cp.cases?.size, root: toHex(cp.cases!.root) } },
+    { chain: Chain.TRACING, from: V.merkle.fromTime, to: V.merkle.toTime, size: V.merkle.ids.length, root: V.merkle.root, cases: { size: V.merkle.cases.size, root: V.merkle.cases.root } });
 });
 
 test('sealing (§8): the solver opens the committed trace batch and case with the epoch secret', () => {
@@ -328,6 +328,9 @@ test('Merkle (§10): leaves H(0x00 ‖ id) in (time, id) order, RFC 6962 root, a
     assert.deepEqual(leaves.map(toHex), V.merkle.leafHashes);
     assert.deepEqual(ids.map((id) => toHex(leafHash(c.sha256, id))), V.merkle.leafHashes);
     assert.equal(toHex(merkleRoot(c.sha256, leaves)), V.merkle.root);
+    // the case root (§7.9): the leaves of the interval's case blocks alone, in the same order
+    assert.equal(toHex(merkleRoot(c.sha256, V.merkle.cases.leafHashes.map(h))), V.merkle.cases.root);
+    assert.deepEqual(V.merkle.cases.leafHashes, V.merkle.leafHashes.filter((_: string, i: number) => V.merkle.ids[i] !== V.traceBatch.block.id), "every leaf but the trace batch's");
     // hand-made RFC 6962 root for 4 leaves: H(1 ‖ H(1 ‖ l0 ‖ l1) ‖ H(1 ‖ l2 ‖ l3))
     assert.equal(ids.length, 4);
     const node = (a: Uint8Array, b: Uint8Array) => c.sha256(concat(new Uint8Array([1]), a, b));

@@ -277,7 +277,11 @@ export function generate(c: CryptoProvider) {
   ].filter((b) => b.time >= TIMES.checkpointFrom && b.time < TIMES.checkpointTo));
   const leaves = tracing.map((b) => leafHash(c.sha256, b.id));
   const mroot = merkleRoot(c.sha256, leaves);
-  const checkpointBody = encodeCheckpoint({ chain: Chain.TRACING, fromTime: TIMES.checkpointFrom, toTime: TIMES.checkpointTo, size: leaves.length, root: mroot });
+  // the case root: the same over the interval's case blocks alone (diagnosis, self-report, withdrawal: §7.9)
+  const caseIds = new Set([withdrawalBytes, diagBytes, srBytes].map((b) => hex(c.sha256(b))));
+  const caseLeaves = tracing.filter((b) => caseIds.has(hex(b.id))).map((b) => leafHash(c.sha256, b.id));
+  const casesRoot = merkleRoot(c.sha256, caseLeaves);
+  const checkpointBody = encodeCheckpoint({ chain: Chain.TRACING, fromTime: TIMES.checkpointFrom, toTime: TIMES.checkpointTo, size: leaves.length, root: mroot, cases: { size: caseLeaves.length, root: casesRoot } });
   const checkpointBytes = sealBlock(c, {
     chain: Chain.NOTIFICATION, kind: Kind.CHECKPOINT, region, time: TIMES.checkpoint,
     parents: [{ id: c.sha256(notificationBytes), time: TIMES.notification }], signer: validator.publicKey, body: checkpointBody,
@@ -384,6 +388,7 @@ export function generate(c: CryptoProvider) {
       ids: tracing.map((b) => hex(b.id)),
       leafHashes: leaves.map(hex),
       root: hex(mroot),
+      cases: { size: caseLeaves.length, leafHashes: caseLeaves.map(hex), root: hex(casesRoot) },
       inclusion: tracing.map((_, i) => ({ index: i, proof: inclusionProof(c.sha256, leaves, i).map(hex) })),
       checkpoint: { block: blockJson(c, checkpointBytes, checkpointBody) },
     },

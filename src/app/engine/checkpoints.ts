@@ -13,6 +13,7 @@
  * @module
  */
 import { toHex } from '../../core/bytes.ts';
+import { checkpointKey } from '../../core/ledger/checkpoints.ts';
 import { decodeBlock, Kind, type Block } from '../../core/codec/block.ts';
 import { decodeCheckpoint, type CheckpointBody } from '../../core/codec/records.ts';
 import type { Ledger } from '../../core/ledger/ledger.ts';
@@ -41,7 +42,7 @@ export class CheckpointTracker {
   add(b: Block, id: string): boolean {
     if (b.kind !== Kind.CHECKPOINT || !b.signer) return false;
     const cp = decodeCheckpoint(b.body);
-    const key = `${cp.chain}:${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
+    const key = checkpointKey(cp);
     let g = this.groups.get(key);
     if (!g) this.groups.set(key, (g = { cp, signers: new Map() }));
     g.signers.set(toHex(b.signer), id);

@@ -62,7 +62,7 @@ export const MAX_BODY: Record<number, number> = {
   [Kind.REVOCATION]: 40,
   [Kind.EPOCH_KEY]: 36,
   [Kind.POLICY]: 4_098,
-  [Kind.CHECKPOINT]: 60,
+  [Kind.CHECKPOINT]: 81,
 };
 /** Which chain each kind may appear on. */
 export const KIND_CHAINS: Record<number, ChainId[]> = {

@@ -233,11 +233,26 @@ export interface CheckpointBody {
   size: number;
   /** RFC 6962 Merkle root over the ids ordered by (time, id). */
   root: Uint8Array;
+  /**
+   * A tracing-chain checkpoint only (and always): the same over the interval's case blocks alone
+   * (DIAGNOSIS, SELF_REPORT, WITHDRAWAL), which every node — a thin one too — holds, so that every
+   * node can tell whether a case block was sealed (docs/PROTOCOL.md §7.9, §9.1, §15 item 44).
+   */
+  cases?: { size: number; root: Uint8Array };
 }
+
+/** Body bytes of a checkpoint of each chain. @example CHECKPOINT_BYTES[1] === 81 */
+export const CHECKPOINT_BYTES: Record<number, number> = { 1: 81, 2: 45 };
+
+/** @throws RangeError for an empty interval, another chain, `cases` missing on (or given for) the wrong chain, or more case blocks than blocks. */
 export function encodeCheckpoint(b: CheckpointBody): Uint8Array {
   if (b.toTime <= b.fromTime) throw new RangeError('checkpoint interval is empty');
   if (b.chain !== 1 && b.chain !== 2) throw new RangeError(`checkpoint chain ${b.chain} outside 1..2`);
-  return new Writer(49).u8(b.chain).u32(b.fromTime).u32(b.toTime).u32(b.size).bytes(b.root, 32).finish();
+  if ((b.chain === 1) !== (b.cases !== undefined)) throw new RangeError(b.chain === 1 ? 'a tracing-chain checkpoint needs its case blocks\' size and root (cases)' : 'only a tracing-chain checkpoint has cases');
+  if (b.cases && !(b.cases.size <= b.size)) throw new RangeError(`checkpoint: ${b.cases.size} case blocks of ${b.size} blocks`);
+  const w = new Writer(CHECKPOINT_BYTES[b.chain]).u8(b.chain).u32(b.fromTime).u32(b.toTime).u32(b.size).bytes(b.root, 32);
+  if (b.cases) w.u32(b.cases.size).bytes(b.cases.root, 32);
+  return w.finish();
 }
 export function decodeCheckpoint(body: Uint8Array): CheckpointBody {
   const r = new Reader(body, 'checkpoint');
@@ -247,6 +262,13 @@ export function decodeCheckpoint(body: Uint8Array): CheckpointBody {
   if (toTime <= fromTime) throw new CodecError('range', 'checkpoint interval is empty');
   const size = r.u32('size');
   const root = r.bytes(32, 'root');
+  if (chain === 2) {
+    r.end();
+    return { chain, fromTime, toTime, size, root };
+  }
+  const casesSize = r.u32('cases size');
+  if (casesSize > size) throw new CodecError('range', `checkpoint: ${casesSize} case blocks of ${size} blocks`);
+  const casesRoot = r.bytes(32, 'cases root');
   r.end();
-  return { chain, fromTime, toTime, size, root };
+  return { chain, fromTime, toTime, size, root, cases: { size: casesSize, root: casesRoot } };
 }

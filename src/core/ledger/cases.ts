@@ -3,8 +3,9 @@
  * WITHDRAWAL blocks of the tracing chain. They are few and small, and every node holds them —
  * a thin node too, which carries no other tracing block — so a patient's own browser sees its
  * diagnosis recorded and the transparency dashboard counts cases from the device's own ledger.
- * A thin node accepts a case block without its tracing-chain parents (it cannot hold them), with
- * every other check (rules.ts) and the same standing (standing.ts).
+ * Every node, thin or full, accepts a case block without its tracing-chain parents (a thin node
+ * cannot hold them, so no node checks or awaits them: docs/PROTOCOL.md §10.1), with every other
+ * check (rules.ts) and the same standing (standing.ts).
  *
  * @example
  * if (isCaseBlock(b.chain, b.kind)) tally.add(b, id);

@@ -19,17 +19,32 @@ import { decodeCheckpoint, type CheckpointBody } from '../codec/records.ts';
 import { inclusionProof, leafHash, merkleRoot, verifyInclusion } from '../merkle.ts';
 import type { Ledger } from './ledger.ts';
 import { Chain, type ChainId } from '../types.ts';
+import { CASE_KINDS } from './cases.ts';
 
-/** Leaf hashes of a chain's blocks with fromSec ≤ time < toSec, in (time, id) order. */
-export function checkpointLeaves(c: CryptoProvider, ledger: Ledger, chain: ChainId, fromSec: number, toSec: number): { ids: Uint8Array[]; leaves: Uint8Array[] } {
-  const ids = ledger.entries(chain, fromSec, toSec).map((e) => e.id);
+/** Leaf hashes of a chain's blocks with fromSec ≤ time < toSec, in (time, id) order (of some kinds only, with `kinds`). */
+export function checkpointLeaves(c: CryptoProvider, ledger: Ledger, chain: ChainId, fromSec: number, toSec: number, kinds?: ReadonlySet<number>): { ids: Uint8Array[]; leaves: Uint8Array[] } {
+  const ids = ledger.entries(chain, fromSec, toSec).filter((e) => !kinds || kinds.has(e.kind)).map((e) => e.id);
   return { ids, leaves: ids.map((id) => leafHash(c.sha256, id)) };
 }
 
-/** What a validator signs for an interval. @example checkpointBlock(c, key, buildCheckpoint(c, ledger, 1, a, b), common) */
+/**
+ * What a validator signs for an interval: the root of its blocks, and for the tracing chain also
+ * the root of its case blocks alone (docs/PROTOCOL.md §7.9: every node can check that one).
+ * @example checkpointBlock(c, key, buildCheckpoint(c, ledger, 1, a, b), common)
+ */
 export function buildCheckpoint(c: CryptoProvider, ledger: Ledger, chain: ChainId, fromSec: number, toSec: number): CheckpointBody {
   const { leaves } = checkpointLeaves(c, ledger, chain, fromSec, toSec);
-  return { chain, fromTime: fromSec, toTime: toSec, size: leaves.length, root: merkleRoot(c.sha256, leaves) };
+  const cp: CheckpointBody = { chain, fromTime: fromSec, toTime: toSec, size: leaves.length, root: merkleRoot(c.sha256, leaves) };
+  if (chain === Chain.TRACING) {
+    const cases = checkpointLeaves(c, ledger, chain, fromSec, toSec, CASE_KINDS).leaves;
+    cp.cases = { size: cases.length, root: merkleRoot(c.sha256, cases) };
+  }
+  return cp;
+}
+
+/** The content of a checkpoint as one string: equal for checkpoints that say the same (grouping signers). @example checkpointKey(cp) */
+export function checkpointKey(cp: CheckpointBody): string {
+  return `${cp.chain}:${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}${cp.cases ? `:${cp.cases.size}:${toHex(cp.cases.root)}` : ''}`;
 }
 
 /** A checkpoint and the validators that signed it. */
@@ -46,7 +61,7 @@ export async function checkpointRecords(ledger: Ledger): Promise<SignedCheckpoin
     if (!bytes) continue;
     const b = decodeBlock(bytes);
     const cp = decodeCheckpoint(b.body);
-    const key = `${cp.chain}:${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
+    const key = checkpointKey(cp);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { ...cp, signers: [] }));
     if (!g.signers.some((s) => equal(s, b.signer!))) g.signers.push(b.signer!);

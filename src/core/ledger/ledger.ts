@@ -5,11 +5,12 @@
  *
  * - A block is accepted only if `checkBlock` passes and every parent is known or lies before the
  *   retention horizon (it may have been pruned). Otherwise it waits in a bounded pending pool,
- *   and `missingParents()` tells the network what to fetch.
+ *   and `missingParents()` tells the network what to fetch. A case block's parents are neither
+ *   checked nor awaited, on any node (docs/PROTOCOL.md §10.1).
  * - A node carries only some chains (a browser thin node: the notification chain); blocks of other
  *   chains are refused with RejectError('not_carried') — not a fault of the sender. Unless `cases` is false, a
- *   ledger that does not carry the tracing chain still holds its case blocks (cases.ts): every
- *   rule is checked, only their parents are not awaited (they are never held here).
+ *   ledger that does not carry the tracing chain still holds its case blocks (cases.ts), with
+ *   every rule checked.
  * - `add` resolves only after the store has made the block durable.
  *
  * @example
@@ -76,6 +77,8 @@ export class Ledger {
   private writing = new Map<string, Promise<void>>();
   private readonly c: CryptoProvider;
   private failed: StoreFault | null = null;
+  /** Blocks held per chain × 256 + kind. */
+  private kindCounts = new Map<number, number>();
   /** Hex ids of stored checkpoint blocks. */
   private checkpointIds = new Set<string>();
   private readonly standing: Standing;
@@ -87,7 +90,7 @@ export class Ledger {
     this.standing = new Standing({
       authority: this.authority,
       checkpointFacts: () => [...self.checkpointIds].map((h) => self.index.get(h)!).filter(Boolean),
-      intervalIds: (chain, from, to) => self.entries(chain, from, to).map((e) => e.id),
+      intervalIds: (chain, from, to, kinds) => self.entries(chain, from, to).filter((e) => !kinds || kinds.has(e.kind)).map((e) => e.id),
       sha256: (d) => self.c.sha256(d),
     });
   }
@@ -107,15 +110,24 @@ export class Ledger {
   }
 
   private indexEntry(e: Entry): void {
+    if (!this.index.has(e.hex)) this.tally(e, 1);
     this.index.set(e.hex, e);
     if (e.kind === Kind.CHECKPOINT) this.checkpointIds.add(e.hex);
     this.standing.reset();
   }
 
   private unindex(hex: string): void {
+    const e = this.index.get(hex);
+    if (e) this.tally(e, -1);
     this.index.delete(hex);
     this.checkpointIds.delete(hex);
     this.standing.reset();
+  }
+
+  /** Keep the per-(chain, kind) counts `count` answers from (O(1), not a scan of the index). */
+  private tally(e: Entry, d: number): void {
+    const k = e.chain * 256 + e.kind;
+    this.kindCounts.set(k, (this.kindCounts.get(k) ?? 0) + d);
   }
 
   /**
@@ -247,13 +259,17 @@ export class Ledger {
       throw e;
     }
     const horizon = horizonSec(this.authority.policy.retentionDays, now);
-    for (const p of b.parents) {
+    // A case block is judged without its parents on every node (docs/PROTOCOL.md §10.1, §15 item 43):
+    // a thin node never holds them, so a full node must not refuse or await what a thin node stores
+    // (issue 17 finding 3: a withdrawal naming a real trace batch with its time off by 1 s was stored
+    // by thin nodes and refused as `parent_time` by full nodes, which then banned the honest relays).
+    const parents = isCaseBlock(b.chain, b.kind) ? [] : b.parents;
+    for (const p of parents) {
       const known = this.index.get(toHex(p.id));
       if (known && known.chain !== b.chain) throw new RejectError('parent_chain', `a parent is a block of chain ${known.chain}, not ${b.chain}`);
       if (known && known.time !== p.time) throw new RejectError('parent_time', `a parent reference claims time ${p.time}, the parent has ${known.time}`);
     }
-    // a case block held without its chain: its parents are never held here, so none is awaited
-    const missing = this.carries(b.chain) ? b.parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id)) : [];
+    const missing = parents.filter((p) => !this.index.has(toHex(p.id)) && p.time >= horizon).map((p) => toHex(p.id));
     if (missing.length) {
       this.hold(hex, bytes, missing);
       return { status: 'pending', id, missing: missing.map(fromHexId) };
@@ -432,7 +448,7 @@ export class Ledger {
   count(chain?: ChainId, kinds?: ReadonlySet<number>): number {
     if (chain === undefined) return this.index.size;
     let n = 0;
-    for (const e of this.index.values()) if (e.chain === chain && (!kinds || kinds.has(e.kind))) n++;
+    for (const [k, v] of this.kindCounts) if (Math.floor(k / 256) === chain && (!kinds || kinds.has(k % 256))) n += v;
     return n;
   }
 

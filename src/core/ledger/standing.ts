@@ -16,9 +16,11 @@
  *   checkpoint's interval ends at or before its block time (rules.ts), so the recursion only looks
  *   at later blocks and ends.
  * - CA statements, trace batches, withdrawals and self-reports have no revocable signer.
- * - A thin node holds only the case blocks of the tracing chain (cases.ts), so its own root of a
- *   tracing interval never equals a checkpoint's: a diagnosis whose diagnostician was revoked
- *   later does not count there (it cannot check the seal) — stricter than a full node, never laxer.
+ * - A case block (cases.ts) is sealed by a tracing checkpoint's *case* root — the root of the
+ *   interval's case blocks alone — on every node: a thin node holds only the case blocks, so the
+ *   full root is beyond it, and judging case blocks by the full root on full nodes made a diagnosis
+ *   sealed before its diagnostician's revocation count there and not on thin nodes (issue 17
+ *   finding 6). Every other block is sealed by the full root.
  *
  * @example
  * const s = new Standing(view);
@@ -34,6 +36,7 @@ import { epochOf } from '../policy.ts';
 import type { ChainId } from '../types.ts';
 import type { AuthorityState } from './authority.ts';
 import { powBitsFor } from './rules.ts';
+import { CASE_KINDS, isCaseBlock } from './cases.ts';
 
 /** What standing needs to know of a stored block (kept in the ledger's index). */
 export interface StandingFacts {
@@ -58,8 +61,8 @@ export interface StandingView {
   readonly authority: AuthorityState;
   /** Every stored checkpoint block. */
   checkpointFacts(): StandingFacts[];
-  /** Ids of the stored blocks of `chain` with fromSec ≤ time < toSec, in (time, id) order. */
-  intervalIds(chain: ChainId, fromSec: number, toSec: number): Uint8Array[];
+  /** Ids of the stored blocks of `chain` with fromSec ≤ time < toSec, in (time, id) order (of some kinds only, with `kinds`). */
+  intervalIds(chain: ChainId, fromSec: number, toSec: number, kinds?: ReadonlySet<number>): Uint8Array[];
   sha256(data: Uint8Array): Uint8Array;
 }
 
@@ -117,12 +120,17 @@ export class Standing {
    * @example s.sealing(batch, diagnosis.time) === 'sealed'
    */
   sealing(e: StandingFacts, by: number, visiting = new Set<string>()): 'sealed' | 'unsealed' | 'unchecked' {
+    const cases = isCaseBlock(e.chain, e.kind);
+    /** The part of a checkpoint that seals `e`: its case root for a case block, else its root. */
+    const part = (cp: CheckpointBody) => (cases ? cp.cases : { size: cp.size, root: cp.root });
     const groups = new Map<string, { cp: CheckpointBody; signers: Set<string> }>();
     for (const f of this.view.checkpointFacts()) {
       const cp = f.cp!;
       if (cp.chain !== e.chain || cp.fromTime > e.time || e.time >= cp.toTime) continue;
+      const sealer = part(cp);
+      if (!sealer) continue;
       if (this.judge(f, visiting) !== null) continue;
-      const key = `${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
+      const key = `${cp.fromTime}:${cp.toTime}:${sealer.size}:${toHex(sealer.root)}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { cp, signers: new Set() }));
       g.signers.add(f.signer!);
@@ -133,18 +141,19 @@ export class Standing {
       if (g.signers.size < quorum) continue;
       covered = true;
       if (g.cp.toTime > by) continue;
-      const own = this.root(e.chain, g.cp.fromTime, g.cp.toTime);
-      if (own.size === g.cp.size && own.root === toHex(g.cp.root)) return 'sealed';
+      const own = this.root(e.chain, g.cp.fromTime, g.cp.toTime, cases);
+      const sealer = part(g.cp)!;
+      if (own.size === sealer.size && own.root === toHex(sealer.root)) return 'sealed';
     }
     return covered ? 'unsealed' : 'unchecked';
   }
 
-  private root(chain: ChainId, from: number, to: number): { size: number; root: string } {
-    const key = `${chain}:${from}:${to}`;
+  private root(chain: ChainId, from: number, to: number, cases: boolean): { size: number; root: string } {
+    const key = `${chain}:${from}:${to}:${cases}`;
     let r = this.roots.get(key);
     if (!r) {
       const h = (d: Uint8Array) => this.view.sha256(d);
-      const leaves = this.view.intervalIds(chain, from, to).map((id) => leafHash(h, id));
+      const leaves = this.view.intervalIds(chain, from, to, cases ? CASE_KINDS : undefined).map((id) => leafHash(h, id));
       r = { size: leaves.length, root: toHex(merkleRoot(h, leaves)) };
       this.roots.set(key, r);
     }

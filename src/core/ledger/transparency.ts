@@ -19,6 +19,7 @@
  * @module
  */
 import { toHex } from '../bytes.ts';
+import { checkpointKey } from './checkpoints.ts';
 import { decodeBlock, Kind, type Block } from '../codec/block.ts';
 import { decodeCase, decodeCertificate, decodeCheckpoint, decodeNotification, decodeRevocation, ROLE_NAME } from '../codec/records.ts';
 import { Chain, type ChainId, type Day } from '../types.ts';
@@ -185,7 +186,7 @@ export class TransparencyTally {
         return true;
       case Kind.CHECKPOINT: {
         const cp = decodeCheckpoint(b.body);
-        const key = `${cp.chain}:${cp.fromTime}:${cp.toTime}:${cp.size}:${toHex(cp.root)}`;
+        const key = checkpointKey(cp);
         const g = getOr(this.cps, key, () => ({ row: { chain: cp.chain as ChainId, fromTime: cp.fromTime, toTime: cp.toTime, size: cp.size, signers: [] }, signers: new Set<string>() }));
         if (g.signers.has(signer)) return false; // the same validator signing twice counts once
         g.signers.add(signer);

@@ -27,6 +27,34 @@ export interface SimplePeerLike {
   readonly connected: boolean;
   // simple-peer keeps the RTCDataChannel here; bufferedAmount is read from it.
   _channel?: { bufferedAmount: number; bufferedAmountLowThreshold: number; addEventListener?(t: string, fn: () => void): void; onbufferedamountlow?: (() => void) | null };
+  // …and the RTCPeerConnection here: its descriptions give the channel binding.
+  _pc?: { localDescription?: { sdp?: string } | null; remoteDescription?: { sdp?: string } | null };
+}
+
+/**
+ * The DTLS certificate fingerprint an SDP names (`a=fingerprint:<hash> AB:CD:…`), as bytes
+ * prefixed by the hash name, or null if there is none.
+ * @example sdpFingerprint('v=0\r\na=fingerprint:sha-256 0A:1B\r\n') // utf8('sha-256') ‖ 0x20 ‖ 0x0a 0x1b
+ */
+export function sdpFingerprint(sdp: string | undefined): Uint8Array | null {
+  const m = /^a=fingerprint:(\S+) ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+)\s*$/m.exec(sdp ?? '');
+  if (!m) return null;
+  const name = new TextEncoder().encode(m[1].toLowerCase());
+  const bytes = m[2].split(':').map((x) => parseInt(x, 16));
+  if (name.length + 1 + bytes.length > 255) return null;
+  return new Uint8Array([...name, 0x20, ...bytes]);
+}
+
+/**
+ * The channel binding of a connected peer (src/net/link.ts): the DTLS fingerprints of the local and
+ * the remote certificate. A man in the middle terminates DTLS with its own certificates, so the
+ * two ends it shows each side differ from the real ones (src/net/auth.ts).
+ * @example const b = channelBinding(peer); // { local, remote } or undefined
+ */
+export function channelBinding(peer: SimplePeerLike): { local: Uint8Array; remote: Uint8Array } | undefined {
+  const local = sdpFingerprint(peer._pc?.localDescription?.sdp);
+  const remote = sdpFingerprint(peer._pc?.remoteDescription?.sdp);
+  return local && remote ? { local, remote } : undefined;
 }
 
 /** Above this many buffered bytes, `send` reports back-pressure. */
@@ -36,8 +64,10 @@ const LOW_WATER = 64 * 1024;
 /** Wrap a connected simple-peer as a Link. `id` must be random per connection. */
 export function peerLink(peer: SimplePeerLike, id: string): Link {
   let closed = false;
+  const binding = channelBinding(peer);
   const link: Link = {
     id,
+    binding,
     get bufferedAmount() {
       return peer._channel?.bufferedAmount ?? 0;
     },

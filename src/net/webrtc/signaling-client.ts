@@ -32,8 +32,8 @@ export interface SignalingOptions {
   random?: () => number;
 }
 
-/** Room name for a region and chain. @example roomName('r1', 'notification') === 'beeptrace/v1/r1/notification' */
-export function roomName(region: string, chain: 'tracing' | 'notification'): string {
+/** Room name for a region and chain (or the region's certified-node directory). @example roomName('r1', 'notification') === 'beeptrace/v1/r1/notification' */
+export function roomName(region: string, chain: 'tracing' | 'notification' | 'certified'): string {
   return `beeptrace/v1/${region}/${chain}`;
 }
 

@@ -2,8 +2,11 @@
  * The real transport of a NetNode: signaling for discovery, WebRTC data channels for links.
  * Nodes join the room of every chain they carry (`beeptrace/v1/r<region>/<chain>`); a thin node
  * joins the notification room and, to find a peer that carries the tracing chain for its uploads,
- * peeks at the tracing room's sample without staying in it. Addresses handed to the NetNode are
- * `<room> <peer id>` — per-connection ids, never stable identifiers.
+ * peeks at the tracing room's sample without staying in it. A certified full node (one with a key
+ * to prove: auth.ts) also joins the region's `certified` room, the directory other nodes peek at
+ * for certified peers (docs/NET.md §7.3). Addresses handed to the NetNode are `<room> <peer id>` —
+ * per-connection ids, never stable identifiers; an id's first 8 hex digits are the signaling
+ * server's tag of the peer's network prefix, its *source* (`sourceOf`, src/net/sources.ts).
  *
  * @example
  * const t = new WebRtcTransport({ url, region: 1, chains: ['notification'], Peer });
@@ -14,13 +17,20 @@
 import type { Link } from '../link.ts';
 import { roomName, SignalingClient, type WebSocketCtor } from './signaling-client.ts';
 import { WebRtcConnector, type SimplePeerCtor } from './connector.ts';
-import { Chain, type ChainId } from '../../core/types.ts';
+import { Chain } from '../../core/types.ts';
+import type { DiscoverQuery } from '../mesh.ts';
+import { signalingSource } from '../sources.ts';
+
+type ChainName = 'tracing' | 'notification';
+type RoomKind = ChainName | 'certified';
 
 export interface TransportOptions {
   url: string;
   region: number;
   /** Chains this node carries: it joins their rooms. */
   chains: ('tracing' | 'notification')[];
+  /** This node proves a certified key (auth.ts): it joins the certified-node directory too. */
+  certified?: boolean;
   Peer: SimplePeerCtor;
   wrtc?: unknown;
   WebSocketImpl?: WebSocketCtor;
@@ -36,7 +46,7 @@ export class WebRtcTransport {
   private accept?: (link: Link, addr?: string) => void;
 
   constructor(private readonly o: TransportOptions) {
-    const rooms = o.chains.map((c) => roomName(`r${o.region}`, c));
+    const rooms = [...o.chains, ...(o.certified ? (['certified'] as const) : [])].map((c) => roomName(`r${o.region}`, c));
     this.sig = new SignalingClient({ url: o.url, rooms, WebSocketImpl: o.WebSocketImpl });
     this.connector = new WebRtcConnector(this.sig, o.Peer, { wrtc: o.wrtc, iceServers: o.iceServers });
     this.sig.onPeers = (room, peers) => this.samples.set(room, peers);
@@ -55,26 +65,30 @@ export class WebRtcTransport {
     this.sig.stop();
   }
 
-  /** Candidate addresses; with `chain`, peers of that chain's room (peeked if we are not in it). */
-  discover = (opts?: { chain?: ChainId }): string[] => {
-    const wanted = opts?.chain ? [CHAIN_NAME[opts.chain]] : this.o.chains;
+  /** Candidate addresses; with `chain`, peers of that chain's room; with `certified`, of the certified-node directory (peeked if we are not in it). */
+  discover = (opts?: DiscoverQuery): string[] => {
+    const wanted: RoomKind[] = opts?.certified ? ['certified'] : opts?.chain ? [CHAIN_NAME[opts.chain]] : this.o.chains;
     const out: string[] = [];
     for (const name of wanted) {
       const room = roomName(`r${this.o.region}`, name);
       const peers = this.samples.get(room);
+      const member = name === 'certified' ? this.o.certified === true : this.o.chains.includes(name as ChainName);
       if (!peers?.length) {
-        if (this.o.chains.includes(name)) this.sig.refresh(room);
+        if (member) this.sig.refresh(room);
         else this.sig.peek(room);
         continue;
       }
       // Signals are relayed only between members of a room: a peer found by peeking at a room we
       // are not in is dialled through one of ours (peer ids are per connection, the same in
       // every room; a tracing carrier is in the notification room too).
-      const via = this.o.chains.includes(name) ? room : roomName(`r${this.o.region}`, this.o.chains[0]);
+      const via = member ? room : roomName(`r${this.o.region}`, this.o.chains[0]);
       for (const p of peers) out.push(`${via} ${p}`);
     }
     return out;
   };
+
+  /** The source of an address from `discover` or of an incoming link: its peer id's source tag (src/net/sources.ts). */
+  sourceOf = signalingSource;
 
   /** Dial an address from `discover`. */
   connect = (addr: string): Promise<Link> => {

@@ -191,7 +191,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const transport = new WebRtcTransport({
       url: signalUrl, region, chains: ['tracing', 'notification'], Peer: Peer as unknown as SimplePeerCtor, wrtc, WebSocketImpl, iceServers: [],
     });
-    const net = new NetNode({ ledger: authority.ledger, clock: systemClock, role: 'full', connect: transport.connect, discover: transport.discover });
+    const net = new NetNode({ ledger: authority.ledger, clock: systemClock, role: 'full', connect: transport.connect, discover: transport.discover, sourceOf: transport.sourceOf });
     transport.attach(net);
     transport.start();
     net.start();
