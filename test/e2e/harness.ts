@@ -6,12 +6,26 @@
 import { createLogger, createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import { existsSync } from 'node:fs';
+import { after } from 'node:test';
 import Peer from 'simple-peer';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { SignalingClient, type WebSocketCtor } from '../../src/net/webrtc/signaling-client.ts';
 import { WebRtcConnector, type SimplePeerCtor } from '../../src/net/webrtc/connector.ts';
 import type { Link } from '../../src/net/link.ts';
+
+/**
+ * A test file whose process does not end after its last test waits for the runner's 10-minute
+ * timeout and fails without saying why. Sixty seconds after the last test, whatever still holds the
+ * process open is printed (the timer itself holds nothing).
+ */
+after(() => {
+  setTimeout(() => {
+    const handles = (process as unknown as { _getActiveHandles(): { constructor?: { name?: string }; remoteAddress?: string; remotePort?: number; localPort?: number; pid?: number; spawnfile?: string }[] })._getActiveHandles();
+    const what = handles.map((h) => [h.constructor?.name ?? '?', h.spawnfile ?? '', h.pid ?? '', h.remoteAddress ?? '', h.remotePort ?? '', h.localPort ?? ''].filter((x) => x !== '').join(' '));
+    process.stderr.write(`harness: this file's process is still open 60 s after its last test; open handles: ${what.join('; ') || 'none (native)'}\n`);
+  }, 60_000).unref();
+});
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

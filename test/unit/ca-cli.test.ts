@@ -10,8 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/node/cli.ts';
-import { io } from '../../src/node/io.ts';
+import { runCli } from './cli-fixture.ts';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { decodeBlock, Kind } from '../../src/core/codec/block.ts';
@@ -31,20 +30,10 @@ before(async () => {
 });
 after(() => rm(tmp, { recursive: true, force: true }));
 
-/** Run the CLI in this process; stdout and stderr captured. */
+/** Run the CLI in this process; stdout and stderr captured; `json()` parses the last line. */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string; json: () => Record<string, unknown> }> {
-  let out = '';
-  let err = '';
-  const saved = { ...io };
-  io.out = (s) => void (out += s);
-  io.err = (s) => void (err += s);
-  let code: number;
-  try {
-    code = await main(argv);
-  } finally {
-    Object.assign(io, saved);
-  }
-  return { code, out, err, json: () => JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown> };
+  const r = await runCli(...argv);
+  return { ...r, json: () => JSON.parse(r.out.trim().split('\n').pop()!) as Record<string, unknown> };
 }
 
 async function outbox(dir: string): Promise<{ name: string; kind: number; body: Uint8Array; signer?: Uint8Array }[]> {

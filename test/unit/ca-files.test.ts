@@ -5,6 +5,7 @@
  * secret in the crypto provider's cache after it used it (crypto-shredding holds in `npm start`'s
  * long-lived authority).
  */
+import { runCli } from './cli-fixture.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -88,21 +89,7 @@ test('writePrivate: 0600 in a 0700 folder, replaces the old content, leaves anot
   assert.deepEqual((await readdir(dir)).sort(), [`.secret.json.${process.ppid}.abcdef.tmp`, 'secret.json']);
 });
 
-/** Run the CLI in this process; stdout and stderr captured. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import('../../src/node/cli.ts');
-  const { io } = await import('../../src/node/io.ts');
-  let out = '';
-  let err = '';
-  const saved = { ...io };
-  io.out = (s) => void (out += s);
-  io.err = (s) => void (err += s);
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    Object.assign(io, saved);
-  }
-}
+const run = runCli;
 
 /** Set environment variables for `f` and put them back after. */
 async function withEnv<T>(vars: Record<string, string | undefined>, f: () => Promise<T>): Promise<T> {

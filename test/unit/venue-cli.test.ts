@@ -12,8 +12,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeQR } from 'qr/decode.js';
-import { main } from '../../src/node/cli.ts';
-import { io } from '../../src/node/io.ts';
+import { runCli } from './cli-fixture.ts';
 import { nodeCrypto as c } from '../../src/node/node-crypto.ts';
 import { fromHex } from '../../src/core/bytes.ts';
 import { certificateBlock, newRoleKey } from '../../src/core/blocks.ts';
@@ -32,18 +31,7 @@ before(async () => {
 });
 after(() => rm(tmp, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const saved = { ...io };
-  io.out = (s) => void (out += s);
-  io.err = (s) => void (err += s);
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    Object.assign(io, saved);
-  }
-}
+const run = runCli;
 
 /** Decode a QR drawn as unit squares at `squares` (module x, y) of an n × n grid. */
 function decodeSquares(squares: [number, number][], n: number): string {

@@ -77,6 +77,23 @@ export class WebRtcConnector {
     return p;
   }
 
+  /**
+   * Abort every connection still being set up (dials and incoming offers): their peer connections
+   * are destroyed now, not at their timeout, so nothing native outlives a stopped transport.
+   */
+  stop(): void {
+    for (const p of this.pending.values()) {
+      try {
+        p.destroy(new Error('the transport stopped'));
+      } catch {
+        // already gone
+      }
+    }
+    this.pending.clear();
+    this.dialling.clear();
+    this.ignoring.clear();
+  }
+
   /** Open a data channel to `peer` of `room`. Rejects on timeout or failure. */
   connect(room: string, peer: string): Promise<Link> {
     const k = this.key(room, peer);

@@ -63,6 +63,7 @@ export class WebRtcTransport {
   }
   stop(): void {
     this.sig.stop();
+    this.connector.stop();
   }
 
   /** Candidate addresses; with `chain`, peers of that chain's room; with `certified`, of the certified-node directory (peeked if we are not in it). */
